@@ -1,0 +1,30 @@
+"""Pulumi components for queue-driven services and batch jobs on EKS and GKE.
+
+Import what you need from another Pulumi project:
+
+    from components import SqsWorkQueue, WorkQueueArgs
+    orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
+"""
+
+from .environment import Environment
+from .errors import Problem, SpecError
+from .identity import WorkloadPrincipal
+from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
+from .spec import EnvironmentSpec, QueueSpec, parse_environment
+from .stack_config import load_environment_spec
+
+__all__ = [
+    "Environment",
+    "EnvironmentSpec",
+    "Problem",
+    "PubSubWorkQueue",
+    "QueueSpec",
+    "SpecError",
+    "SqsWorkQueue",
+    "WorkQueue",
+    "WorkQueueArgs",
+    "WorkloadPrincipal",
+    "load_environment_spec",
+    "parse_environment",
+    "work_queue",
+]

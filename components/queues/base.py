@@ -1,0 +1,52 @@
+"""The cloud-neutral work queue interface."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+from pydantic import Field
+
+from ..identity import WorkloadPrincipal
+from ..spec.queue import QueueSpec
+
+
+class WorkQueueArgs(QueueSpec):
+    """Arguments of a work queue component: the queue spec plus its physical name."""
+
+    physical_name: Optional[str] = Field(
+        None,
+        pattern=r"^[a-zA-Z][a-zA-Z0-9_-]{0,70}$",
+        description=(
+            "The queue's name in the cloud (SQS queue name, Pub/Sub topic and subscription name); the "
+            "dead-letter queue gets the same name plus `-dlq`. Default: the component's resource name."
+        ),
+    )
+
+
+class WorkQueue(pulumi.ComponentResource):
+    """A queue that workers pull from, with a dead-letter queue for messages that keep failing.
+
+    Implementations: `SqsWorkQueue` (AWS) and `PubSubWorkQueue` (GCP). Layers above only use what is
+    declared here.
+    """
+
+    consumer_address: pulumi.Output[str]
+    """What consumer code is configured with: the SQS queue URL or the Pub/Sub subscription path."""
+    publish_address: pulumi.Output[str]
+    """Where producers send messages: the SQS queue URL or the Pub/Sub topic path."""
+    dead_letter_address: pulumi.Output[str]
+    """The dead-letter queue URL (SQS) or subscription path (Pub/Sub) for inspection and redrive."""
+    physical_name: str
+    """The queue's cloud name, known before deployment."""
+    args: WorkQueueArgs
+
+    def grant_consume(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        """Let `principal` receive, acknowledge and extend messages of this queue and nothing else.
+
+        The grant resources are created with `opts` (parent them to the consuming workload, so removing
+        the workload removes its access).
+        """
+        raise NotImplementedError

@@ -1,0 +1,122 @@
+"""GCP work queue: a Pub/Sub topic and pull subscription with a dead-letter topic."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..identity import WorkloadPrincipal
+from ..rules.queues import dead_letter_retention
+from .base import WorkQueue, WorkQueueArgs
+
+# Redelivery backoff for nacked or expired messages: quick first retry, capped at the Pub/Sub maximum.
+RETRY_MIN_BACKOFF = "10s"
+RETRY_MAX_BACKOFF = "600s"
+# A dead letter is inspected by a person, not a worker, so its ack deadline only needs to be short.
+DEAD_LETTER_ACK_DEADLINE_SECONDS = 60
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds}s"
+
+
+class PubSubWorkQueue(WorkQueue):
+    """Pub/Sub topic + pull subscription with dead-lettering, retry backoff and no expiry.
+
+    Dead letters go to a second topic with its own subscription, so they are kept (a topic without a
+    subscription drops messages). The Pub/Sub service agent gets exactly the two roles dead-lettering
+    needs: publisher on the dead-letter topic, subscriber on the source subscription.
+    """
+
+    topic_id: pulumi.Output[str]
+    subscription_id: pulumi.Output[str]
+    subscription_name: pulumi.Output[str]
+    dead_letter_topic_id: pulumi.Output[str]
+    dead_letter_subscription_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:index:PubSubWorkQueue", name, None, opts)
+        self.args = args
+        self.physical_name = args.physical_name or name
+        child = pulumi.ResourceOptions(parent=self)
+        kms: dict = {"kms_key_name": args.kms_key} if args.kms_key else {}
+        dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
+        never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
+
+        dead_letter_topic = gcp.pubsub.Topic(
+            f"{name}-dlq-topic", name=f"{self.physical_name}-dlq", **kms, opts=child
+        )
+        dead_letter_subscription = gcp.pubsub.Subscription(
+            f"{name}-dlq-subscription",
+            name=f"{self.physical_name}-dlq",
+            topic=dead_letter_topic.id,
+            ack_deadline_seconds=DEAD_LETTER_ACK_DEADLINE_SECONDS,
+            message_retention_duration=dead_letter_retention_duration,
+            expiration_policy=never_expire,
+            opts=child,
+        )
+        topic = gcp.pubsub.Topic(f"{name}-topic", name=self.physical_name, **kms, opts=child)
+        subscription = gcp.pubsub.Subscription(
+            f"{name}-subscription",
+            name=self.physical_name,
+            topic=topic.id,
+            ack_deadline_seconds=args.visibility_timeout_seconds,
+            message_retention_duration=_duration(args.message_retention_seconds),
+            expiration_policy=never_expire,
+            dead_letter_policy=gcp.pubsub.SubscriptionDeadLetterPolicyArgs(
+                dead_letter_topic=dead_letter_topic.id,
+                max_delivery_attempts=args.max_receive_count,
+            ),
+            retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
+                minimum_backoff=RETRY_MIN_BACKOFF, maximum_backoff=RETRY_MAX_BACKOFF
+            ),
+            opts=child,
+        )
+
+        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        service_agent = project.number.apply(
+            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+        )
+        gcp.pubsub.TopicIAMMember(
+            f"{name}-dlq-agent-publisher",
+            topic=dead_letter_topic.name,
+            role="roles/pubsub.publisher",
+            member=service_agent,
+            opts=child,
+        )
+        gcp.pubsub.SubscriptionIAMMember(
+            f"{name}-agent-subscriber",
+            subscription=subscription.name,
+            role="roles/pubsub.subscriber",
+            member=service_agent,
+            opts=child,
+        )
+
+        self._subscription = subscription
+        self.topic_id = topic.id
+        self.subscription_id = subscription.id
+        self.subscription_name = subscription.name
+        self.dead_letter_topic_id = dead_letter_topic.id
+        self.dead_letter_subscription_id = dead_letter_subscription.id
+        self.consumer_address = subscription.id
+        self.publish_address = topic.id
+        self.dead_letter_address = dead_letter_subscription.id
+        self.register_outputs({
+            "topic_id": self.topic_id,
+            "subscription_id": self.subscription_id,
+            "dead_letter_topic_id": self.dead_letter_topic_id,
+            "dead_letter_subscription_id": self.dead_letter_subscription_id,
+        })
+
+    def grant_consume(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        if principal.kind != "gcp-service-account":
+            raise ValueError(f"a Pub/Sub subscription can only be consumed by a GCP service account, not {principal.kind}")
+        member = pulumi.Output.from_input(principal.ref).apply(lambda email: f"serviceAccount:{email}")
+        # Subscriber on this subscription only: pull, acknowledge and modify ack deadlines; no topic access.
+        return [gcp.pubsub.SubscriptionIAMMember(
+            name, subscription=self.subscription_name, role="roles/pubsub.subscriber", member=member, opts=opts
+        )]

@@ -1,0 +1,82 @@
+"""Desired state of one environment: the root of a stack file."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field
+
+from ..errors import Problem
+from ..rules.queues import queue_problems
+from .base import Name, StrictModel
+from .queue import QueueSpec
+
+Cloud = Literal["aws", "gcp"]
+Tier = Literal["dev", "staging", "prod"]
+
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+class EnvironmentSpec(StrictModel):
+    """Everything one environment (one stack) declares.
+
+    In a stack file these are the keys in the project's config namespace, for example
+    `platform:cloud: aws`, or written without the prefix inside `config:` of `stacks/Pulumi.<env>.yaml`.
+    """
+
+    # Config keys whose values are secrets (`pulumi config set --secret`). They are read as secret
+    # Outputs, never validated into this model, so their values cannot leak into error messages.
+    SECRET_KEYS: ClassVar[frozenset[str]] = frozenset()
+
+    cloud: Cloud = Field(description="Which cloud the environment runs on: `aws` or `gcp`. Required.")
+    region: str = Field(
+        description="Cloud region for every regional resource, e.g. `us-east-1` or `europe-west1`. Required."
+    )
+    tier: Tier = Field(
+        description=(
+            "Environment tier. Drives safe defaults: `prod` turns on deletion protection, high "
+            "availability and stricter policy. Required."
+        )
+    )
+    gcp_project: Optional[str] = Field(
+        None,
+        description="GCP project id that owns the environment's resources. Required when cloud is gcp; default unset.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Extra tags (AWS) or labels (GCP) on every taggable resource, next to the built-in "
+            "`environment`, `tier` and `managed-by` ones. Default none."
+        ),
+    )
+    queues: dict[Name, QueueSpec] = Field(
+        default_factory=dict,
+        description="Work queues keyed by name; each gets a dead-letter queue. Default none.",
+    )
+
+    def problems(self) -> list[Problem]:
+        """Cross-field and per-cloud rules that the field types alone cannot express."""
+        problems: list[Problem] = []
+        if self.cloud == "aws" and not _AWS_REGION.match(self.region):
+            problems.append(Problem("region", f"must be an AWS region such as 'us-east-1' (got {self.region!r})"))
+        if self.cloud == "gcp" and not _GCP_REGION.match(self.region):
+            problems.append(Problem("region", f"must be a GCP region such as 'europe-west1' (got {self.region!r})"))
+        if self.cloud == "gcp" and self.gcp_project is None:
+            problems.append(Problem("gcp_project", "required when cloud is 'gcp'"))
+        if self.gcp_project is not None:
+            if self.cloud != "gcp":
+                problems.append(Problem("gcp_project", "only applies when cloud is 'gcp'"))
+            elif not _GCP_PROJECT.match(self.gcp_project):
+                problems.append(Problem("gcp_project", f"must be a GCP project id (got {self.gcp_project!r})"))
+        for key in self.labels:
+            if not _LABEL_KEY.match(key):
+                problems.append(Problem(
+                    f"labels.{key}", "label keys must be lowercase letters, digits, '_' or '-', starting with a letter"
+                ))
+        for name, queue in self.queues.items():
+            problems.extend(queue_problems(self.cloud, f"queues.{name}", queue))
+        return problems

@@ -1,0 +1,141 @@
+"""Turn raw config values into a validated `EnvironmentSpec`, or a `SpecError` listing every problem."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, SpecError
+from .environment import EnvironmentSpec
+
+
+def parse_environment(
+    raw: Mapping[str, Any],
+    source: str,
+    secret_keys: Iterable[str] = (),
+) -> EnvironmentSpec:
+    """Validate `raw` (config key -> value) into an `EnvironmentSpec`.
+
+    `source` names the stack file in messages. Values under `secret_keys` are never echoed back.
+    Raises `SpecError` with one `Problem` per field when anything is wrong.
+    """
+    secret_keys = frozenset(secret_keys)
+    # A secret where plain config belongs is reported without validating (and so echoing) its value.
+    misplaced = {key for key in raw if key in secret_keys and key not in EnvironmentSpec.SECRET_KEYS}
+    problems = [
+        Problem(key, "is stored as a secret but is not a secret setting; set it as plain config")
+        for key in sorted(misplaced)
+    ]
+    plain = {k: v for k, v in raw.items() if k not in EnvironmentSpec.SECRET_KEYS and k not in misplaced}
+    try:
+        spec = EnvironmentSpec.model_validate(plain)
+    except ValidationError as exc:
+        problems.extend(p for p in _translate(exc, secret_keys) if p.path.split(".")[0] not in misplaced)
+        raise SpecError(source, problems) from None
+    if problems:
+        raise SpecError(source, problems)
+    problems.extend(spec.problems())
+    if problems:
+        raise SpecError(source, problems)
+    return spec
+
+
+def _translate(exc: ValidationError, secret_keys: frozenset[str]) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        path = ".".join(str(part) for part in loc if part != "[key]")
+        hide_value = bool(loc) and loc[0] in secret_keys
+        problems.append(Problem(path, _message(error, loc, hide_value)))
+    return problems
+
+
+def _got(error: Mapping[str, Any], hide_value: bool) -> str:
+    if hide_value:
+        return ""
+    value = error.get("input")
+    if isinstance(value, (dict, list)):
+        return f" (got a {'map' if isinstance(value, dict) else 'list'})"
+    return f" (got {value!r})"
+
+
+def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = _got(error, hide_value)
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"unknown field{suggestion} (allowed: {', '.join(allowed)})" if allowed else "unknown field"
+    bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"must be {bounds[kind]} {limit}{got}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}{got}"
+    if kind == "string_pattern_mismatch":
+        what = "name" if loc and loc[-1] == "[key]" else "value"
+        return (
+            f"{what} must be 1-30 lowercase letters, digits or '-', starting with a letter and not "
+            f"ending with '-'{got}"
+        )
+    expected = _TYPE_ERRORS.get(kind.removesuffix("_type").removesuffix("_parsing"))
+    if expected:
+        return f"must be {expected}{got}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"])) + got
+    message = error["msg"]
+    return message[0].lower() + message[1:] + got
+
+
+_TYPE_ERRORS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "dict": "a map of keys to values",
+    "list": "a list",
+    "model": "a map of settings",
+}
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    """The field names of the model at `loc`, for 'did you mean' hints."""
+    annotation: Any = EnvironmentSpec
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] / Annotated[...] down to the model or dict inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

@@ -1,0 +1,63 @@
+"""Desired state of one work queue (and its dead-letter queue)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import Field
+
+from .base import StrictModel
+
+
+class QueueSpec(StrictModel):
+    """A work queue with a dead-letter queue. The map key in `queues` is the queue's identity."""
+
+    visibility_timeout_seconds: int = Field(
+        60,
+        ge=30,
+        le=43200,
+        description=(
+            "How long a received message stays invisible to other consumers before it is redelivered "
+            "(SQS visibility timeout; Pub/Sub ack deadline, at most 600 on GCP). Must cover the longest "
+            "time one message may take to process. Default 60."
+        ),
+    )
+    message_retention_seconds: int = Field(
+        345600,
+        ge=600,
+        le=1209600,
+        description=(
+            "How long an unconsumed message is kept: 10 minutes to 14 days (at most 7 days on Pub/Sub). "
+            "Default 345600 (4 days)."
+        ),
+    )
+    max_receive_count: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description=(
+            "Deliveries of one message before it moves to the dead-letter queue (SQS maxReceiveCount; "
+            "Pub/Sub max_delivery_attempts, 5..100 on GCP). Default 5."
+        ),
+    )
+    dead_letter_retention_seconds: Optional[int] = Field(
+        None,
+        ge=600,
+        le=1209600,
+        description=(
+            "How long dead letters are kept for inspection and redrive. Default: the cloud's maximum "
+            "(14 days on SQS, 7 days on Pub/Sub), so failures outlive a long weekend."
+        ),
+    )
+    fifo: bool = Field(
+        False,
+        description="AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false.",
+    )
+    kms_key: Optional[str] = Field(
+        None,
+        description=(
+            "Customer-managed encryption key: a KMS key ARN or alias (AWS) or a Cloud KMS key name "
+            "`projects/../locations/../keyRings/../cryptoKeys/..` (GCP). Default: the cloud's managed "
+            "server-side encryption (SSE-SQS; Google-managed keys), which is always on."
+        ),
+    )

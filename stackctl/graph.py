@@ -1,0 +1,101 @@
+"""The recorded resource graph and its stable JSON form.
+
+JSON format (documented in docs/stackctl.md):
+    {"project": str, "stack": str, "resources": [ResourceRecord, ...]}
+Resources are listed parent before child, siblings sorted by name then type, so the output depends
+only on what the program declares, not on the order asynchronous registrations happened to land.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator, Optional
+
+from .urns import ROOT_STACK_TYPE
+
+
+@dataclass
+class ResourceRecord:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    propertyDependencies: dict[str, list[str]]
+    provider: str
+    protect: bool
+    retainOnDelete: bool
+    deleteBeforeReplace: bool
+    ignoreChanges: list[str]
+    aliases: list[str]
+    # Not part of the JSON format: kept for the policy and render layers.
+    id: str = field(default="", compare=False, repr=False)
+    outputs: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    additional_secret_outputs: list[str] = field(default_factory=list, compare=False, repr=False)
+    custom_timeouts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The registration's property Structs as the engine received them (secrets and unknowns intact).
+    wire_inputs: Any = field(default=None, compare=False, repr=False)
+    wire_outputs: Any = field(default=None, compare=False, repr=False)
+
+    JSON_FIELDS = (
+        "urn", "type", "name", "parent", "custom", "inputs", "dependencies", "propertyDependencies",
+        "provider", "protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "aliases",
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {key: data[key] for key in self.JSON_FIELDS}
+
+
+@dataclass
+class Graph:
+    project: str
+    stack: str
+    resources: list[ResourceRecord]
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.resources = list(_ordered(self.resources))
+        self.by_urn = {r.urn: r for r in self.resources}
+
+    @property
+    def root(self) -> Optional[ResourceRecord]:
+        return next((r for r in self.resources if r.type == ROOT_STACK_TYPE), None)
+
+    def children(self, urn: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def urns(self) -> list[str]:
+        return [r.urn for r in self.resources]
+
+    def of_type(self, type_: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == type_]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def _ordered(resources: list[ResourceRecord]) -> Iterator[ResourceRecord]:
+    by_parent: dict[str, list[ResourceRecord]] = {}
+    urns = {r.urn for r in resources}
+    for record in resources:
+        parent = record.parent if record.parent in urns else ""
+        by_parent.setdefault(parent, []).append(record)
+
+    def walk(parent: str) -> Iterator[ResourceRecord]:
+        siblings = by_parent.get(parent, [])
+        for record in sorted(siblings, key=lambda r: (r.type != ROOT_STACK_TYPE, r.name, r.type)):
+            yield record
+            yield from walk(record.urn)
+
+    yield from walk("")

@@ -1,0 +1,198 @@
+"""Deterministic, plausible cloud behaviour for offline runs.
+
+Every id, ARN, URL and autoname derives from the resource's URN (or the invoke's arguments), so two
+runs of the same stack produce byte-identical output, and `apply` chains see values shaped like the
+real ones. What cannot be known offline (real ids, account numbers, autoname suffixes) is a
+placeholder; `docs/stackctl.md` lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+# Placeholders for facts only the real cloud knows.
+AWS_ACCOUNT_ID = "123456789012"
+GCP_PROJECT_NUMBER = "123456789012"
+_UUID_NAMESPACE = uuid.UUID("6f1c1a8e-3c0e-4e55-9d2b-6b1b1c0ffee0")
+
+
+def stable_hex(seed: str, length: int = 7) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def stable_uuid(seed: str) -> str:
+    return str(uuid.uuid5(_UUID_NAMESPACE, seed))
+
+
+@dataclass
+class MockContext:
+    """What an output function may use: the registration and its provider's settings."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    region: str
+    project: str
+
+    def physical_name(self, key: str = "name") -> str:
+        """The input name, else a Pulumi-style autoname (`<logical>-<7 hex>`)."""
+        value = self.inputs.get(key)
+        return value if isinstance(value, str) and value else f"{self.name}-{stable_hex(self.urn)}"
+
+
+OutputFn = Callable[[MockContext], tuple[str, dict[str, Any]]]
+RESOURCES: dict[str, OutputFn] = {}
+INVOKES: dict[str, Callable[[dict[str, Any], MockContext], dict[str, Any]]] = {}
+
+
+def resource(*types: str) -> Callable[[OutputFn], OutputFn]:
+    def register(fn: OutputFn) -> OutputFn:
+        for type_ in types:
+            RESOURCES[type_] = fn
+        return fn
+    return register
+
+
+def invoke(*tokens: str):
+    def register(fn):
+        for token in tokens:
+            INVOKES[token] = fn
+        return fn
+    return register
+
+
+# --- AWS -----------------------------------------------------------------------------------------
+
+@resource("aws:sqs/queue:Queue")
+def _sqs_queue(ctx: MockContext):
+    name = ctx.physical_name()
+    url = f"https://sqs.{ctx.region}.amazonaws.com/{AWS_ACCOUNT_ID}/{name}"
+    return url, {"name": name, "url": url, "arn": f"arn:aws:sqs:{ctx.region}:{AWS_ACCOUNT_ID}:{name}"}
+
+
+@resource("aws:iam/role:Role")
+def _iam_role(ctx: MockContext):
+    name = ctx.physical_name()
+    return name, {"name": name, "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{name}",
+                  "uniqueId": "AROA" + stable_hex(ctx.urn, 17).upper()}
+
+
+@resource("aws:iam/policy:Policy")
+def _iam_policy(ctx: MockContext):
+    name = ctx.physical_name()
+    arn = f"arn:aws:iam::{AWS_ACCOUNT_ID}:policy/{name}"
+    return arn, {"name": name, "arn": arn}
+
+
+@resource("aws:iam/rolePolicy:RolePolicy")
+def _role_policy(ctx: MockContext):
+    name = ctx.physical_name()
+    return f"{ctx.inputs.get('role', '')}:{name}", {"name": name}
+
+
+# --- GCP -----------------------------------------------------------------------------------------
+
+@resource("gcp:pubsub/topic:Topic")
+def _topic(ctx: MockContext):
+    name = ctx.physical_name()
+    path = f"projects/{ctx.project}/topics/{name}"
+    return path, {"name": name, "project": ctx.project}
+
+
+@resource("gcp:pubsub/subscription:Subscription")
+def _subscription(ctx: MockContext):
+    name = ctx.physical_name()
+    path = f"projects/{ctx.project}/subscriptions/{name}"
+    return path, {"name": name, "project": ctx.project}
+
+
+@resource("gcp:pubsub/topicIAMMember:TopicIAMMember", "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
+          "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/iAMMember:IAMMember")
+def _iam_member(ctx: MockContext):
+    target = next((str(ctx.inputs[k]) for k in ("topic", "subscription", "serviceAccountId", "project")
+                   if k in ctx.inputs), "")
+    return f"{target}/{ctx.inputs.get('role')}/{ctx.inputs.get('member')}", {"etag": "BwY" + stable_hex(ctx.urn, 9)}
+
+
+# --- Invokes -------------------------------------------------------------------------------------
+
+@invoke("aws:index/getCallerIdentity:getCallerIdentity")
+def _caller_identity(args, ctx):
+    return {"accountId": AWS_ACCOUNT_ID, "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:user/offline",
+            "userId": "AIDAOFFLINE", "id": AWS_ACCOUNT_ID}
+
+
+@invoke("aws:index/getPartition:getPartition")
+def _partition(args, ctx):
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+
+
+@invoke("aws:index/getRegion:getRegion")
+def _region(args, ctx):
+    region = args.get("region") or ctx.region
+    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
+            "description": region}
+
+
+@invoke("gcp:organizations/getProject:getProject")
+def _gcp_project(args, ctx):
+    project = args.get("projectId") or ctx.project
+    return {"projectId": project, "number": GCP_PROJECT_NUMBER, "name": project, "id": f"projects/{project}"}
+
+
+@invoke("gcp:organizations/getClientConfig:getClientConfig")
+def _gcp_client_config(args, ctx):
+    return {"project": ctx.project, "region": ctx.region, "zone": "", "id": "offline", "accessToken": "offline"}
+
+
+class UnsupportedInvoke(Exception):
+    pass
+
+
+class OfflineMocks(Mocks):
+    """Answers resource registrations and invokes without a cloud.
+
+    `provider_settings(ref)` (set by the monitor) returns the inputs of the provider a resource or
+    invoke uses, so region and project come from the stack, not from a guess.
+    """
+
+    def __init__(self) -> None:
+        self.provider_settings: Callable[[str], dict[str, Any]] = lambda ref: {}
+
+    def _context(self, urn: str, type_: str, name: str, inputs: dict, provider: Optional[str]) -> MockContext:
+        settings = self.provider_settings(provider or "")
+        return MockContext(
+            urn=urn, type=type_, name=name, inputs=inputs,
+            region=str(settings.get("region") or "us-east-1"),
+            project=str(settings.get("project") or "offline-project"),
+        )
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+        urn = getattr(args, "urn", f"{args.typ}::{args.name}")
+        if not args.custom:
+            return "", {}
+        if args.typ.startswith("pulumi:providers:"):
+            return stable_uuid(urn), dict(args.inputs)
+        ctx = self._context(urn, args.typ, args.name, args.inputs, args.provider)
+        fn = RESOURCES.get(args.typ)
+        if fn is None:
+            # Unknown to the table: the provider would echo inputs and add an id; so do we.
+            return f"{args.name}-{stable_hex(urn, 8)}", dict(args.inputs)
+        id_, computed = fn(ctx)
+        return id_, {**args.inputs, **computed}
+
+    def call(self, args: MockCallArgs) -> dict:  # type: ignore[override]  # a dict means "no failures"
+        fn = INVOKES.get(args.token)
+        if fn is None:
+            raise UnsupportedInvoke(
+                f"stackctl has no offline answer for the invoke {args.token}; add one to stackctl/mocks.py"
+            )
+        ctx = self._context(args.token, args.token, args.token, dict(args.args), args.provider)
+        return fn(dict(args.args), ctx)

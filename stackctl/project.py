@@ -1,0 +1,135 @@
+"""The Pulumi project on disk: `Pulumi.yaml` and the stack files it points to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .errors import InputError
+
+# Stand-in for a `secure:` value. Offline runs never decrypt stack secrets; the program sees this
+# text, marked secret, so it stays secret all the way through (and it is no secret itself).
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    main: Path
+    stack_config_dir: Path
+
+    @staticmethod
+    def find(start: Path) -> "Project":
+        """The project containing `start` (searching upward for Pulumi.yaml)."""
+        for directory in [start, *start.parents]:
+            project_file = directory / "Pulumi.yaml"
+            if project_file.is_file():
+                return Project.load(directory)
+        raise InputError(f"no Pulumi.yaml found in {start} or any parent directory")
+
+    @staticmethod
+    def load(root: Path) -> "Project":
+        data = _load_yaml(root / "Pulumi.yaml", "Pulumi.yaml")
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise InputError(f"{root / 'Pulumi.yaml'}: 'name' must be set to the project name")
+        main = root / str(data.get("main") or "")
+        if main.is_dir():
+            main = main / "__main__.py"
+        return Project(
+            root=root,
+            name=data["name"],
+            main=main,
+            stack_config_dir=root / str(data.get("stackConfigDir") or ""),
+        )
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stack_label(self, stack: str) -> str:
+        return str(self.stack_file(stack).relative_to(self.root))
+
+    def stacks(self) -> list[str]:
+        """Every stack with a stack file, sorted."""
+        return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in self.stack_config_dir.glob("Pulumi.*.yaml"))
+
+
+@dataclass
+class StackConfig:
+    """A stack's config the way the Pulumi CLI hands it to a program: strings, JSON for structures."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def read_stack_config(project: Project, stack: str) -> StackConfig:
+    path = project.stack_file(stack)
+    label = project.stack_label(stack)
+    if not path.is_file():
+        known = ", ".join(project.stacks()) or "none"
+        raise InputError(f"{label}: no such stack file (stacks: {known})")
+    data = _load_yaml(path, label) or {}
+    if not isinstance(data, dict):
+        raise InputError(f"{label}: must be a mapping with a 'config' key")
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise InputError(f"{label}: config: must be a mapping of settings")
+    result = StackConfig()
+    for key, value in config.items():
+        full_key = str(key) if ":" in str(key) else f"{project.name}:{key}"
+        plain, is_secret = _strip_secrets(value)
+        result.values[full_key] = plain if isinstance(plain, str) else _as_config_string(plain)
+        if is_secret:
+            result.secret_keys.append(full_key)
+    return result
+
+
+def _as_config_string(value: Any) -> str:
+    # The CLI passes scalars as their YAML text and structures as JSON.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _strip_secrets(value: Any) -> tuple[Any, bool]:
+    """Replace every `{secure: ...}` with the placeholder; report whether there was any."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        result = {}
+        for key, item in value.items():
+            result[str(key)], secret = _strip_secrets(item)
+            found = found or secret
+        return result, found
+    if isinstance(value, list):
+        pairs = [_strip_secrets(item) for item in value]
+        return [p[0] for p in pairs], any(p[1] for p in pairs)
+    return value, False
+
+
+def _load_yaml(path: Path, label: str) -> Any:
+    try:
+        return _plain(YAML(typ="safe").load(path.read_text()))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"{label}: {problem}{where}") from None
+    except OSError as exc:
+        raise InputError(f"{label}: {exc.strerror}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

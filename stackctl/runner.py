@@ -1,0 +1,118 @@
+"""Run the real stack program in-process under recording mocks, the way the language host runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import runpy
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi.runtime
+from google.protobuf import empty_pb2
+from pulumi.runtime.mocks import MockEngine, MockSettings
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+
+from .graph import Graph
+from .mocks import OfflineMocks
+from .project import Project, StackConfig, read_stack_config
+from .recorder import RecordingMonitor
+
+ORGANIZATION = "organization"
+
+
+@dataclass
+class Diagnostic:
+    severity: str
+    message: str
+
+
+@dataclass
+class StackRun:
+    graph: Graph
+    config: StackConfig
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class _CollectingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.diagnostics: list[Diagnostic] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.diagnostics.append(Diagnostic(record.levelname.lower(), record.getMessage()))
+
+
+def run_stack(project: Project, stack: str, config: StackConfig | None = None) -> StackRun:
+    """Run `project`'s program for `stack` offline and return what it registered.
+
+    Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
+    `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
+    """
+    config = config if config is not None else read_stack_config(project, stack)
+    # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
+    # settings in context variables), and leaves the caller's asyncio state untouched.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
+        return pool.submit(contextvars.Context().run, _run, project, stack, config).result()
+
+
+def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
+    handler = _CollectingHandler()
+    logger = logging.getLogger(f"stackctl.program.{stack}")
+    logger.propagate = False
+    logger.handlers = [handler]
+    logger.setLevel(logging.DEBUG)
+
+    mocks = OfflineMocks()
+    monitor = RecordingMonitor(mocks, project.name, stack, config.values)
+    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+    configure(MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+        engine=MockEngine(logger),
+        project=project.name,
+        stack=stack,
+        dry_run=True,
+        organization=ORGANIZATION,
+        callbacks=None,
+    ))
+    pulumi.runtime.settings.ROOT.set(None)
+
+    # As the language host does: a failed program leaves futures unobserved, which asyncio would
+    # report as noise on top of the real error.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    previous_cwd, previous_argv = os.getcwd(), sys.argv
+    # The CLI runs programs from the project directory with the program as argv[0].
+    os.chdir(project.root)
+    sys.argv = [str(project.main)]
+    try:
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
+    except BaseException as exc:
+        # What was registered before the failure, for callers that check "nothing was registered".
+        exc.partial_run = _result(project, stack, config, monitor, handler)  # type: ignore[attr-defined]
+        raise
+    finally:
+        os.chdir(previous_cwd)
+        sys.argv = previous_argv
+        loop.close()
+    return _result(project, stack, config, monitor, handler)
+
+
+def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,
+            handler: _CollectingHandler) -> StackRun:
+    graph = Graph(project.name, stack, list(monitor.records.values()))
+    root = graph.root
+    graph.stack_outputs = root.outputs if root else {}
+    return StackRun(graph=graph, config=config, diagnostics=handler.diagnostics)
+
+
+def default_project() -> Project:
+    return Project.find(Path.cwd())

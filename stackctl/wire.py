@@ -1,0 +1,57 @@
+"""Turn property Structs (the engine's wire form) into plain JSON for display and comparison.
+
+Secrets become "[secret]" and unknowns "[unknown]", so nothing sensitive reaches output, and resource
+references become their URN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+
+
+def struct_to_display(struct: struct_pb2.Struct | None) -> dict[str, Any]:
+    if struct is None:
+        return {}
+    return {k: to_display(v) for k, v in sorted(json_format.MessageToDict(struct).items())}
+
+
+def to_display(value: Any) -> Any:
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET
+        if sig == rpc._special_resource_sig:
+            return value.get("urn", UNKNOWN)
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET
+            return to_display(value["value"]) if "value" in value else UNKNOWN
+        if sig in (rpc._special_asset_sig, rpc._special_archive_sig):
+            return "[asset]"
+        return {str(k): to_display(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [to_display(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    """Whether a wire value (as from MessageToDict) holds a secret anywhere."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return True
+        if value.get(rpc._special_sig_key) == rpc._special_output_value_sig and value.get("secret"):
+            return True
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False

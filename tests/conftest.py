@@ -1,0 +1,55 @@
+"""Shared fixtures: the real project, offline runs of its stacks, and throwaway projects for bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from stackctl.project import Project
+from stackctl.runner import StackRun, run_stack
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = Project.load(REPO)
+SHIPPED_STACKS = PROJECT.stacks()
+
+
+@lru_cache(maxsize=None)
+def shipped_run(stack: str) -> StackRun:
+    """One offline run per shipped stack per test session (runs are deterministic)."""
+    return run_stack(PROJECT, stack)
+
+
+def load_stack_yaml(stack: str) -> dict:
+    return YAML(typ="safe").load(PROJECT.stack_file(stack).read_text())
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Project]:
+    """A copy of this project whose stacks/ holds only the stack files given as {name: config dict}."""
+
+    def make(stacks: dict[str, dict], directory: str = "project") -> Project:
+        root = tmp_path / directory
+        (root / "stacks").mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+        shutil.copy(REPO / "__main__.py", root / "__main__.py")
+        yaml = YAML()
+        for name, config in stacks.items():
+            with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
+                yaml.dump({"config": config}, handle)
+        return Project.load(root)
+
+    return make
+
+
+def stackctl(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run the installed `stackctl` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "stackctl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
