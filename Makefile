@@ -25,6 +25,7 @@ preview: $(VENV)/.installed
 	$(BIN)/stackctl preview $(STACK)
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -6,14 +6,32 @@ Import what you need from another Pulumi project:
     orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
 """
 
+from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
 from .environment import Environment
 from .errors import Problem, SpecError
 from .identity import WorkloadPrincipal
+from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
 from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
 from .spec import EnvironmentSpec, QueueSpec, parse_environment
+from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
+from .spec.network import NetworkSpec
 from .stack_config import load_environment_spec
 
 __all__ = [
+    "AwsNetwork",
+    "AwsNetworkArgs",
+    "Cluster",
+    "ClusterSpec",
+    "EksCluster",
+    "EksClusterArgs",
+    "GcpNetwork",
+    "GcpNetworkArgs",
+    "GkeCluster",
+    "GkeClusterArgs",
+    "NetworkSpec",
+    "NodePoolSpec",
+    "TaintSpec",
+    "WorkloadIdentity",
     "Environment",
     "EnvironmentSpec",
     "Problem",

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 import pulumi
 
 from .cloud import cloud_provider
+from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .queues import WorkQueue, WorkQueueArgs, work_queue
+from .rules.network import default_zones
 from .spec import EnvironmentSpec
+
+NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
 
 
 class Environment(pulumi.ComponentResource):
-    """One environment: its cloud provider and work queues (clusters and workloads build on these).
+    """One environment: cloud provider, work queues, network and cluster.
 
     Child resources are named `<environment>-<map key>-...`, so renaming or reordering anything else in
     the stack file never changes their identity.
@@ -20,23 +25,72 @@ class Environment(pulumi.ComponentResource):
 
     queues: dict[str, WorkQueue]
     queue_addresses: pulumi.Output[dict[str, str]]
+    cluster: Optional[Cluster]
 
     def __init__(self, name: str, spec: EnvironmentSpec, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))
-        cloud_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self._cloud_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        self.cluster_name = f"{pulumi.get_project()}-{name}"
 
         self.queues = {
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
                 WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}"),
-                cloud_opts,
+                self._cloud_opts,
             )
             for key, queue in sorted(spec.queues.items())
         }
-        self.queue_addresses = pulumi.Output.all(
-            **{key: queue.consumer_address for key, queue in self.queues.items()}
+        self.queue_addresses = (
+            pulumi.Output.all(**{key: queue.consumer_address for key, queue in self.queues.items()})
+            if self.queues else pulumi.Output.from_input({})
         )
-        self.register_outputs({"queue_addresses": self.queue_addresses})
+
+        self.network: Optional[NetworkRefs] = None
+        self.cluster = None
+        if spec.cluster is not None:
+            self.network = self._network(name)
+            self.cluster = self._cluster(name)
+
+        outputs: dict[str, pulumi.Input] = {"queue_addresses": self.queue_addresses}
+        if self.cluster is not None:
+            outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
+        self.register_outputs(outputs)
+
+    def _network(self, name: str) -> NetworkRefs:
+        spec, network = self.spec, self.spec.network
+        if spec.cloud == "aws":
+            if network.existing_vpc is not None:
+                existing = network.existing_vpc
+                return AwsNetworkRefs(existing.vpc_id, existing.private_subnet_ids, existing.public_subnet_ids)
+            return AwsNetwork(name, AwsNetworkArgs(
+                cidr=network.cidr,
+                availability_zones=network.availability_zones or default_zones(spec.region),
+                nat=network.nat,
+                cluster_name=self.cluster_name,
+            ), self._cloud_opts).refs
+        if network.existing_network is not None:
+            existing = network.existing_network
+            return GcpNetworkRefs(existing.network, existing.subnetwork, existing.pods_range_name,
+                                  existing.services_range_name)
+        return GcpNetwork(name, GcpNetworkArgs(
+            region=spec.region, cidr=network.cidr, pods_cidr=network.pods_cidr, services_cidr=network.services_cidr,
+        ), self._cloud_opts).refs
+
+    def _cluster(self, name: str) -> Cluster:
+        spec = self.spec
+        assert spec.cluster is not None
+        cluster_spec = spec.cluster.model_dump(exclude={"protect"})
+        if isinstance(self.network, AwsNetworkRefs):
+            return EksCluster(name, EksClusterArgs(
+                **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
+                subnet_ids=self.network.private_subnet_ids,
+            ), self._cloud_opts)
+        assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
+        return GkeCluster(name, GkeClusterArgs(
+            **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
+            region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,
+            pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
+        ), self._cloud_opts)

@@ -16,9 +16,9 @@ class WorkloadPrincipal:
     ref: pulumi.Input[str]
 
     @staticmethod
-    def aws_role(role_name: pulumi.Input[str]) -> "WorkloadPrincipal":
+    def aws_role(role_name: pulumi.Input[str]) -> WorkloadPrincipal:
         return WorkloadPrincipal("aws-iam-role", role_name)
 
     @staticmethod
-    def gcp_service_account(email: pulumi.Input[str]) -> "WorkloadPrincipal":
+    def gcp_service_account(email: pulumi.Input[str]) -> WorkloadPrincipal:
         return WorkloadPrincipal("gcp-service-account", email)

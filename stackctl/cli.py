@@ -39,7 +39,7 @@ def _project(project_dir: Optional[Path]) -> Project:
     return Project.load(project_dir.resolve()) if project_dir else Project.find(Path.cwd())
 
 
-def _fail(message: str, code: int) -> "typer.Exit":
+def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
 

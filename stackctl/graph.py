@@ -9,8 +9,9 @@ only on what the program declares, not on the order asynchronous registrations h
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from .urns import ROOT_STACK_TYPE
 

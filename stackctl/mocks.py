@@ -19,6 +19,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 # Placeholders for facts only the real cloud knows.
 AWS_ACCOUNT_ID = "123456789012"
 GCP_PROJECT_NUMBER = "123456789012"
+# A syntactically valid, obviously fake PEM bundle (base64) for cluster CA outputs.
+OFFLINE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 _UUID_NAMESPACE = uuid.UUID("6f1c1a8e-3c0e-4e55-9d2b-6b1b1c0ffee0")
 
 
@@ -97,6 +99,74 @@ def _role_policy(ctx: MockContext):
     return f"{ctx.inputs.get('role', '')}:{name}", {"name": name}
 
 
+@resource("aws:kms/key:Key")
+def _kms_key(ctx: MockContext):
+    key_id = stable_uuid(ctx.urn)
+    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{AWS_ACCOUNT_ID}:key/{key_id}"}
+
+
+@resource("aws:eks/cluster:Cluster")
+def _eks_cluster(ctx: MockContext):
+    name = ctx.physical_name()
+    oidc_id = stable_hex(ctx.urn, 32).upper()
+    return name, {
+        "name": name,
+        "arn": f"arn:aws:eks:{ctx.region}:{AWS_ACCOUNT_ID}:cluster/{name}",
+        "endpoint": f"https://{stable_hex(ctx.urn, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": OFFLINE_CA},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"}]}],
+        "version": ctx.inputs.get("version", ""),
+        "status": "ACTIVE",
+    }
+
+
+@resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _oidc_provider(ctx: MockContext):
+    host = str(ctx.inputs.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{AWS_ACCOUNT_ID}:oidc-provider/{host}"
+    return arn, {"arn": arn}
+
+
+@resource("aws:ec2/launchTemplate:LaunchTemplate")
+def _launch_template(ctx: MockContext):
+    template_id = "lt-" + stable_hex(ctx.urn, 17)
+    return template_id, {"latestVersion": 1, "defaultVersion": 1, "name": ctx.physical_name()}
+
+
+@resource("aws:eks/nodeGroup:NodeGroup")
+def _node_group(ctx: MockContext):
+    prefix = str(ctx.inputs.get("nodeGroupNamePrefix") or f"{ctx.name}-")
+    name = ctx.inputs.get("nodeGroupName") or f"{prefix}{stable_hex(ctx.urn, 26)}"
+    return f"{ctx.inputs.get('clusterName')}:{name}", {"nodeGroupName": name, "status": "ACTIVE"}
+
+
+@resource("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
+          "aws:ec2/routeTable:RouteTable", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip",
+          "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/route:Route")
+def _ec2(ctx: MockContext):
+    prefixes = {"Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "RouteTable": "rtb", "NatGateway": "nat",
+                "Eip": "eipalloc", "RouteTableAssociation": "rtbassoc", "Route": "r"}
+    id_ = f"{prefixes[ctx.type.split(':')[-1]]}-{stable_hex(ctx.urn, 17)}"
+    extra: dict[str, Any] = {}
+    if ctx.type.endswith(":Eip"):
+        extra["publicIp"] = "203.0.113." + str(int(stable_hex(ctx.urn, 2), 16) % 250 + 1)
+        extra["allocationId"] = id_
+    return id_, extra
+
+
+@resource("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(ctx: MockContext):
+    name = ctx.physical_name()
+    return name, {"name": name, "arn": f"arn:aws:logs:{ctx.region}:{AWS_ACCOUNT_ID}:log-group:{name}"}
+
+
+@resource("aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+          "aws:eks/addon:Addon")
+def _eks_child(ctx: MockContext):
+    key = ctx.inputs.get("addonName") or ctx.inputs.get("principalArn") or ctx.name
+    return f"{ctx.inputs.get('clusterName')}:{key}", {}
+
+
 # --- GCP -----------------------------------------------------------------------------------------
 
 @resource("gcp:pubsub/topic:Topic")
@@ -113,10 +183,62 @@ def _subscription(ctx: MockContext):
     return path, {"name": name, "project": ctx.project}
 
 
+@resource("gcp:serviceaccount/account:Account")
+def _service_account(ctx: MockContext):
+    account_id = str(ctx.inputs.get("accountId"))
+    email = f"{account_id}@{ctx.project}.iam.gserviceaccount.com"
+    name = f"projects/{ctx.project}/serviceAccounts/{email}"
+    return name, {"email": email, "name": name, "member": f"serviceAccount:{email}",
+                  "uniqueId": str(int(stable_hex(ctx.urn, 12), 16))}
+
+
+@resource("gcp:kms/keyRing:KeyRing")
+def _key_ring(ctx: MockContext):
+    path = f"projects/{ctx.project}/locations/{ctx.inputs.get('location')}/keyRings/{ctx.physical_name()}"
+    return path, {"name": ctx.physical_name()}
+
+
+@resource("gcp:kms/cryptoKey:CryptoKey")
+def _crypto_key(ctx: MockContext):
+    return f"{ctx.inputs.get('keyRing')}/cryptoKeys/{ctx.physical_name()}", {"name": ctx.physical_name()}
+
+
+@resource("gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/router:Router")
+def _compute(ctx: MockContext):
+    kind = {"Network": "global/networks", "Subnetwork": f"regions/{ctx.region}/subnetworks",
+            "Router": f"regions/{ctx.region}/routers"}[ctx.type.split(":")[-1]]
+    path = f"projects/{ctx.project}/{kind}/{ctx.physical_name()}"
+    return path, {"name": ctx.physical_name(), "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
+@resource("gcp:container/cluster:Cluster")
+def _gke_cluster(ctx: MockContext):
+    name = ctx.physical_name()
+    location = ctx.inputs.get("location", ctx.region)
+    endpoints = dict(ctx.inputs.get("controlPlaneEndpointsConfig") or {})
+    dns = dict(endpoints.get("dnsEndpointConfig") or {})
+    dns["endpoint"] = f"gke-{stable_hex(ctx.urn, 32)}-{GCP_PROJECT_NUMBER}.{location}.gke.goog"
+    endpoints["dnsEndpointConfig"] = dns
+    return f"projects/{ctx.project}/locations/{location}/clusters/{name}", {
+        "name": name,
+        "location": location,
+        "endpoint": "172.16.0.2",
+        "masterAuth": {"clusterCaCertificate": OFFLINE_CA},
+        "controlPlaneEndpointsConfig": endpoints,
+    }
+
+
+@resource("gcp:container/nodePool:NodePool")
+def _gke_node_pool(ctx: MockContext):
+    name = ctx.inputs.get("name") or f"{ctx.inputs.get('namePrefix', ctx.name)}{stable_hex(ctx.urn, 12)}"
+    return f"{ctx.inputs.get('cluster')}/nodePools/{name}", {"name": name}
+
+
 @resource("gcp:pubsub/topicIAMMember:TopicIAMMember", "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
-          "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/iAMMember:IAMMember")
+          "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/iAMMember:IAMMember",
+          "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
 def _iam_member(ctx: MockContext):
-    target = next((str(ctx.inputs[k]) for k in ("topic", "subscription", "serviceAccountId", "project")
+    target = next((str(ctx.inputs[k]) for k in ("topic", "subscription", "serviceAccountId", "cryptoKeyId", "project")
                    if k in ctx.inputs), "")
     return f"{target}/{ctx.inputs.get('role')}/{ctx.inputs.get('member')}", {"etag": "BwY" + stable_hex(ctx.urn, 9)}
 
@@ -125,8 +247,19 @@ def _iam_member(ctx: MockContext):
 
 @invoke("aws:index/getCallerIdentity:getCallerIdentity")
 def _caller_identity(args, ctx):
-    return {"accountId": AWS_ACCOUNT_ID, "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:user/offline",
+    return {"accountId": AWS_ACCOUNT_ID, "arn": f"arn:aws:sts::{AWS_ACCOUNT_ID}:assumed-role/deployer/offline",
             "userId": "AIDAOFFLINE", "id": AWS_ACCOUNT_ID}
+
+
+@invoke("aws:iam/getSessionContext:getSessionContext")
+def _session_context(args, ctx):
+    arn = str(args.get("arn", ""))
+    issuer = arn
+    if ":assumed-role/" in arn:
+        role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+        issuer = f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{role}"
+    return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE", "issuerName": issuer.rsplit("/", 1)[-1],
+            "sessionName": "", "id": arn}
 
 
 @invoke("aws:index/getPartition:getPartition")

@@ -25,7 +25,7 @@ class Project:
     stack_config_dir: Path
 
     @staticmethod
-    def find(start: Path) -> "Project":
+    def find(start: Path) -> Project:
         """The project containing `start` (searching upward for Pulumi.yaml)."""
         for directory in [start, *start.parents]:
             project_file = directory / "Pulumi.yaml"
@@ -34,7 +34,7 @@ class Project:
         raise InputError(f"no Pulumi.yaml found in {start} or any parent directory")
 
     @staticmethod
-    def load(root: Path) -> "Project":
+    def load(root: Path) -> Project:
         data = _load_yaml(root / "Pulumi.yaml", "Pulumi.yaml")
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise InputError(f"{root / 'Pulumi.yaml'}: 'name' must be set to the project name")

@@ -17,6 +17,15 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "gcp:pubsub/subscription:Subscription": ("name", "ackDeadlineSeconds"),
     "gcp:pubsub/topicIAMMember:TopicIAMMember": ("role",),
     "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": ("role",),
+    "aws:eks/cluster:Cluster": ("name", "version"),
+    "aws:eks/nodeGroup:NodeGroup": ("instanceTypes", "capacityType"),
+    "aws:eks/addon:Addon": ("addonVersion",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "gcp:container/cluster:Cluster": ("name", "minMasterVersion"),
+    "gcp:container/nodePool:NodePool": ("nodeConfig.machineType", "nodeConfig.spot"),
+    "gcp:compute/subnetwork:Subnetwork": ("ipCidrRange",),
+    "gcp:projects/iAMMember:IAMMember": ("role",),
 }
 MAX_INFO = 60
 
@@ -25,10 +34,12 @@ def _info(record: ResourceRecord) -> str:
     keys = KEY_INPUTS.get(record.type, ("name",))
     parts = []
     for key in keys:
-        if key in record.inputs:
-            value = record.inputs[key]
+        value: Any = record.inputs
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            parts.append(f"{key}={text}")
+            parts.append(f"{key.split('.')[-1]}={text}")
     flags = [flag for flag, on in (("protect", record.protect), ("retain", record.retainOnDelete)) if on]
     info = " ".join(parts + [f"[{', '.join(flags)}]"] if flags else parts)
     return info if len(info) <= MAX_INFO else info[: MAX_INFO - 1] + "…"

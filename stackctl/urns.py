@@ -49,4 +49,5 @@ def alias_urn(
     parent_urn = alias_parent or parent
     if no_parent or (parent_urn and qualified_type(parent_urn) == ROOT_STACK_TYPE):
         parent_urn = ""
-    return engine_urn(alias_stack or stack, alias_project or project, alias_type or type_, alias_name or name, parent_urn)
+    return engine_urn(alias_stack or stack, alias_project or project, alias_type or type_, alias_name or name,
+                      parent_urn)

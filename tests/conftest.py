@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ PROJECT = Project.load(REPO)
 SHIPPED_STACKS = PROJECT.stacks()
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped_run(stack: str) -> StackRun:
     """One offline run per shipped stack per test session (runs are deterministic)."""
     return run_stack(PROJECT, stack)
@@ -34,11 +34,14 @@ def load_stack_yaml(stack: str) -> dict:
 def make_project(tmp_path: Path) -> Callable[..., Project]:
     """A copy of this project whose stacks/ holds only the stack files given as {name: config dict}."""
 
-    def make(stacks: dict[str, dict], directory: str = "project") -> Project:
+    def make(stacks: dict[str, dict], directory: str = "project", program: str | None = None) -> Project:
         root = tmp_path / directory
         (root / "stacks").mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        shutil.copy(REPO / "__main__.py", root / "__main__.py")
+        if program is None:
+            shutil.copy(REPO / "__main__.py", root / "__main__.py")
+        else:
+            (root / "__main__.py").write_text(program)
         yaml = YAML()
         for name, config in stacks.items():
             with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
@@ -46,6 +49,17 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
         return Project.load(root)
 
     return make
+
+
+def wire_value(record, key: str):
+    """An input exactly as the engine received it, with a secret unwrapped (tests only)."""
+    from google.protobuf import json_format
+    from pulumi.runtime import rpc
+
+    value = json_format.MessageToDict(record.wire_inputs)[key]
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return value["value"]
+    return value
 
 
 def stackctl(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:

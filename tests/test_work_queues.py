@@ -53,7 +53,8 @@ def test_sqs_attributes_are_accepted_by_the_sqs_api():
     client = boto3.client("sqs", region_name="us-east-1")
     dlq, queue = sqs("dev-orders-dlq"), sqs("dev-orders-queue")
     dlq_url = client.create_queue(QueueName=dlq.inputs["name"], Attributes={
-        "MessageRetentionPeriod": str(dlq.inputs["messageRetentionSeconds"]), "SqsManagedSseEnabled": "true"})["QueueUrl"]
+        "MessageRetentionPeriod": str(dlq.inputs["messageRetentionSeconds"]),
+        "SqsManagedSseEnabled": "true"})["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.loads(queue.inputs["redrivePolicy"])
     redrive["deadLetterTargetArn"] = dlq_arn

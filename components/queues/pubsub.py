@@ -114,7 +114,8 @@ class PubSubWorkQueue(WorkQueue):
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
     ) -> list[pulumi.Resource]:
         if principal.kind != "gcp-service-account":
-            raise ValueError(f"a Pub/Sub subscription can only be consumed by a GCP service account, not {principal.kind}")
+            raise ValueError(
+                f"a Pub/Sub subscription can only be consumed by a GCP service account, not {principal.kind}")
         member = pulumi.Output.from_input(principal.ref).apply(lambda email: f"serviceAccount:{email}")
         # Subscriber on this subscription only: pull, acknowledge and modify ack deadlines; no topic access.
         return [gcp.pubsub.SubscriptionIAMMember(

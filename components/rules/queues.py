@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import Problem
-from ..spec.queue import QueueSpec
+
+if TYPE_CHECKING:  # the spec models import these rules
+    from ..spec.queue import QueueSpec
 
 # Pub/Sub hard limits (https://cloud.google.com/pubsub/quotas#resource_limits).
 PUBSUB_MAX_ACK_DEADLINE_SECONDS = 600

@@ -8,8 +8,12 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field
 
 from ..errors import Problem
+from ..rules.clusters import cluster_problems
+from ..rules.network import network_problems
 from ..rules.queues import queue_problems
 from .base import Name, StrictModel
+from .cluster import ClusterSpec
+from .network import NetworkSpec
 from .queue import QueueSpec
 
 Cloud = Literal["aws", "gcp"]
@@ -57,6 +61,21 @@ class EnvironmentSpec(StrictModel):
         default_factory=dict,
         description="Work queues keyed by name; each gets a dead-letter queue. Default none.",
     )
+    network: NetworkSpec = Field(
+        default_factory=NetworkSpec,
+        description="The network the cluster runs in. Default: a new one with the defaults of each field.",
+    )
+    cluster: Optional[ClusterSpec] = Field(
+        None,
+        description="The managed Kubernetes cluster (EKS on aws, GKE on gcp). Default unset: no cluster.",
+    )
+
+    @property
+    def protect_cluster(self) -> bool:
+        """Whether the cluster, node pools and keys are protected: the spec's choice, else prod only."""
+        if self.cluster is not None and self.cluster.protect is not None:
+            return self.cluster.protect
+        return self.tier == "prod"
 
     def problems(self) -> list[Problem]:
         """Cross-field and per-cloud rules that the field types alone cannot express."""
@@ -79,4 +98,8 @@ class EnvironmentSpec(StrictModel):
                 ))
         for name, queue in self.queues.items():
             problems.extend(queue_problems(self.cloud, f"queues.{name}", queue))
+        if self.region and (self.cloud == "gcp" or _AWS_REGION.match(self.region)):
+            problems.extend(network_problems(self.cloud, self.tier, self.region, "network", self.network))
+        if self.cluster is not None:
+            problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
         return problems

@@ -78,6 +78,10 @@ def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool) -> str:
     if kind in bounds:
         limit = next(iter(ctx.values()))
         return f"must be {bounds[kind]} {limit}{got}"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"must have {bound} {limit} entr{'y' if limit == 1 else 'ies'} (got {ctx.get('actual_length')})"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}{got}"
     if kind == "string_pattern_mismatch":

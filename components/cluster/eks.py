@@ -1,0 +1,321 @@
+"""`EksCluster`: an EKS cluster on pulumi-aws with production-safe defaults.
+
+Secure posture, each with the reason:
+- private API endpoint; public only with an allow-list (a public API is the most-attacked surface);
+- secrets envelope-encrypted with a dedicated KMS key, rotated yearly (etcd backups hold secrets);
+- control-plane logs (api, audit, authenticator at least) kept `log_retention_days` (forensics);
+- access entries (authentication mode API) instead of the aws-auth ConfigMap (auditable, no lockout);
+- IMDSv2 with hop limit 1 on nodes, so pods cannot take the node's role: they use IRSA;
+- node volumes encrypted; node groups ignore `desiredSize` after creation (the autoscaler owns it);
+- upgrade policy STANDARD: extended support (paid) only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from pydantic import ConfigDict, Field
+
+from ..identity import WorkloadPrincipal
+from ..rules.clusters import is_arm_instance_type
+from ..spec.cluster import ClusterSpec, NodePoolSpec
+from ..versions import EKS_ADDON_VERSIONS
+from .base import Cluster, WorkloadIdentity, exec_kubeconfig
+from .names import bounded
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+def managed_policy(name: str) -> str:
+    return f"arn:aws:iam::aws:policy/{name}"
+
+
+def _assume_role_policy(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+                       "Action": ["sts:AssumeRole", "sts:TagSession"]}],
+    }, sort_keys=True)
+
+
+class EksClusterArgs(ClusterSpec):
+    """Arguments of `EksCluster`: the cluster spec plus where it runs."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    cluster_name: str = Field(description="The EKS cluster's name. Required.")
+    region: str = Field(description="AWS region, used in the kubeconfig. Required.")
+    subnet_ids: Any = Field(description="Private subnet ids (Input[list[str]]) for the control plane ENIs and nodes. "
+                                        "Required.")
+
+
+def _resolved_addon_versions(args: EksClusterArgs) -> dict[str, str]:
+    pinned = dict(EKS_ADDON_VERSIONS.get(args.kubernetes_version, {}))
+    pinned.update(args.addon_versions)
+    return pinned
+
+
+class EksCluster(Cluster):
+    """EKS control plane, managed node groups, core add-ons, IRSA, and a Kubernetes provider."""
+
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    secrets_key_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:index:EksCluster", name, None, opts)
+        self.kubernetes_version = args.kubernetes_version
+        protect = bool(args.protect)
+        child = pulumi.ResourceOptions(parent=self)
+        guarded = pulumi.ResourceOptions(parent=self, protect=protect)
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"EKS {args.cluster_name} Kubernetes secrets envelope encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=guarded,
+        )
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{args.cluster_name}", target_key_id=secrets_key.key_id,
+                      opts=child)
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"), opts=child)
+        attachments = [aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-role-policy", role=cluster_role.name,
+            policy_arn=managed_policy("AmazonEKSClusterPolicy"), opts=child)]
+        attachments.append(aws.iam.RolePolicy(
+            f"{name}-cluster-encryption",
+            role=cluster_role.name,
+            policy=secrets_key.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Resource": arn,
+                               "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]}],
+            }, sort_keys=True)),
+            opts=child,
+        ))
+        # Created before the cluster so EKS writes into a group with our retention, not a never-expiring one.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=args.public_endpoint,
+                public_access_cidrs=args.authorized_networks if args.public_endpoint else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(args.control_plane_logs),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
+                support_type="EXTENDED" if args.extended_support else "STANDARD"),
+            # Core add-ons are installed below as managed add-ons, pinned and upgradable.
+            bootstrap_self_managed_addons=False,
+            deletion_protection=protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[log_group, *attachments]),
+        )
+        self._cluster = cluster
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"], opts=child)
+        self._oidc = oidc
+        self.oidc_provider_arn = oidc.arn
+
+        admin_associations = self._access_entries(name, args, cluster)
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"), opts=child)
+        node_policies = [
+            aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
+                                         policy_arn=managed_policy(policy), opts=child)
+            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+        ]
+        self.node_role_arn = node_role.arn
+
+        versions = _resolved_addon_versions(args)
+        # The CNI's permissions belong to its own service account, not to every pod's node role.
+        vpc_cni_role = self.irsa_role(f"{name}-vpc-cni", "kube-system", "aws-node",
+                                      managed_policies=[managed_policy("AmazonEKS_CNI_Policy")])
+        early_addons = [
+            self._addon(name, cluster, "vpc-cni", versions, service_account_role_arn=vpc_cni_role.arn),
+            self._addon(name, cluster, "kube-proxy", versions),
+        ]
+        node_groups = [
+            self._node_group(name, pool_name, pool, args, cluster, node_role, [*node_policies, *early_addons], guarded)
+            for pool_name, pool in sorted(args.node_pools.items())
+        ]
+        ebs_role = self.irsa_role(f"{name}-ebs-csi", "kube-system", "ebs-csi-controller-sa",
+                                  managed_policies=[managed_policy("service-role/AmazonEBSCSIDriverPolicy")])
+        # CoreDNS and the EBS controller are Deployments: they only become healthy once nodes exist.
+        late_addons = [
+            self._addon(name, cluster, "coredns", versions, depends_on=node_groups),
+            self._addon(name, cluster, "aws-ebs-csi-driver", versions, depends_on=node_groups,
+                        service_account_role_arn=ebs_role.arn),
+        ]
+
+        self.secrets_key_arn = secrets_key.arn
+        self.kubeconfig = exec_kubeconfig(
+            args.cluster_name,
+            cluster.endpoint,
+            cluster.certificate_authority.apply(lambda ca: ca["data"]),
+            "aws",
+            ["eks", "get-token", "--cluster-name", cluster.name, "--region", args.region, "--output", "json"],
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # Kubernetes resources wait for access (the deployer's entry), nodes and cluster DNS.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_associations, *node_groups, *late_addons]),
+        )
+        self.register_outputs({
+            "cluster_name": self.cluster_name,
+            "endpoint": self.endpoint,
+            "kubeconfig": self.kubeconfig,
+            "oidc_provider_arn": self.oidc_provider_arn,
+            "node_role_arn": self.node_role_arn,
+        })
+
+    # -- pieces -----------------------------------------------------------------------------------
+
+    def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
+        admins: dict[str, pulumi.Input[str]] = dict(sorted(args.admins.items()))
+        if args.deployer_admin:
+            caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
+            session = aws.iam.get_session_context_output(arn=caller.arn, opts=pulumi.InvokeOutputOptions(parent=self))
+            admins["deployer"] = session.issuer_arn
+        associations = []
+        for key, principal in admins.items():
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{key}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD",
+                opts=pulumi.ResourceOptions(parent=self))
+            associations.append(aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{key}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=CLUSTER_ADMIN_POLICY,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self),
+            ))
+        return associations
+
+    def _addon(self, name: str, cluster: aws.eks.Cluster, addon: str, versions: dict[str, str],
+               depends_on: Optional[list[pulumi.Resource]] = None, **extra: Any) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=cluster.name,
+            addon_name=addon,
+            addon_version=versions.get(addon),
+            # Take over what EKS pre-created on create; keep user tuning on later upgrades.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            **extra,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )
+
+    def _node_group(self, name: str, pool_name: str, pool: NodePoolSpec, args: EksClusterArgs,
+                    cluster: aws.eks.Cluster, node_role: aws.iam.Role, depends_on: list[pulumi.Resource],
+                    opts: pulumi.ResourceOptions) -> aws.eks.NodeGroup:
+        arm = is_arm_instance_type(pool.machine_types[0])
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-{pool_name}",
+            description=f"EKS {args.cluster_name} node group {pool_name}",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda",
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true", delete_on_termination="true"),
+            )],
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
+                resource_type="instance", tags={"Name": f"{args.cluster_name}-{pool_name}"})],
+            update_default_version=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        desired = pool.desired_size if pool.desired_size is not None else pool.min_size
+        return aws.eks.NodeGroup(
+            f"{name}-{pool_name}",
+            cluster_name=cluster.name,
+            # A prefix, not a fixed name: replacing a group (new instance types) creates the new one first.
+            node_group_name_prefix=bounded(f"{pool_name}-", 37),
+            node_role_arn=node_role.arn,
+            subnet_ids=args.subnet_ids,
+            version=cluster.version,
+            ami_type="AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD",
+            capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+            instance_types=list(pool.machine_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=pool.min_size, max_size=pool.max_size, desired_size=desired),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)),
+            labels=dict(pool.labels),
+            taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=TAINT_EFFECTS[t.effect])
+                    for t in pool.taints],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                depends_on=depends_on,
+                ignore_changes=["scalingConfig.desiredSize"],
+            )),
+        )
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    def irsa_role(self, name: str, namespace: str, service_account: str, *,
+                  managed_policies: Optional[list[str]] = None,
+                  opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.Role:
+        """An IAM role that only `system:serviceaccount:<namespace>:<service_account>` of this cluster can assume."""
+        issuer_host = self.oidc_issuer.apply(lambda url: url.removeprefix("https://"))
+        trust = pulumi.Output.all(self.oidc_provider_arn, issuer_host).apply(lambda values: json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": values[0]},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {
+                    f"{values[1]}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{values[1]}:aud": "sts.amazonaws.com",
+                }},
+            }],
+        }, sort_keys=True))
+        role_opts = opts or pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(name, assume_role_policy=trust, opts=role_opts)
+        for policy_arn in managed_policies or []:
+            aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name,
+                                         policy_arn=policy_arn, opts=role_opts)
+        return role
+
+    def bind_workload_identity(self, name: str, namespace: str, service_account: str,
+                               opts: Optional[pulumi.ResourceOptions] = None) -> WorkloadIdentity:
+        role = self.irsa_role(name, namespace, service_account, opts=opts)
+        return WorkloadIdentity(
+            principal=WorkloadPrincipal.aws_role(role.name),
+            annotations=role.arn.apply(lambda arn: {"eks.amazonaws.com/role-arn": arn}),
+            resources=[role],
+            # The EKS pod identity webhook projects its own `aws-iam-token` volume into pods using this
+            # service account, so the default Kubernetes API token stays unmounted.
+            needs_token_mount=False,
+        )

@@ -1,0 +1,158 @@
+"""Rules for clusters and node pools, shared by the spec loader and the policy pack."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING
+
+from ..errors import Problem
+from ..versions import (
+    EKS_ADDON_VERSIONS,
+    EKS_EXTENDED_SUPPORT_VERSIONS,
+    EKS_STANDARD_SUPPORT_VERSIONS,
+    GKE_VERSIONS,
+)
+
+if TYPE_CHECKING:  # the spec models import these rules
+    from ..spec.cluster import ClusterSpec, NodePoolSpec
+
+REQUIRED_EKS_LOGS = ("api", "audit", "authenticator")
+_AWS_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+# Graviton families carry a `g` after the generation digit (m7g, c7gn, r8g, t4g, im4gn, x2gd).
+_ARM_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
+# Spot capacity is not offered for Mac or High Memory (u-*) instances.
+_NO_SPOT_FAMILY = re.compile(r"^(mac\d|u-|u\d)")
+_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/.+$")
+
+
+def is_arm_instance_type(instance_type: str) -> bool:
+    return bool(_ARM_FAMILY.match(instance_type.split(".")[0]))
+
+
+def cidr_problem(path: str, value: str) -> Problem | None:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return Problem(path, f"must be a network in CIDR notation such as 10.0.0.0/16 ({exc})")
+    return None
+
+
+def is_open_to_the_internet(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def node_pool_problems(cloud: str, path: str, pool: NodePoolSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if pool.max_size < pool.min_size:
+        problems.append(Problem(f"{path}.max_size", f"({pool.max_size}) must be >= min_size ({pool.min_size})"))
+    if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
+        problems.append(Problem(
+            f"{path}.desired_size",
+            f"({pool.desired_size}) must be between min_size ({pool.min_size}) and max_size ({pool.max_size})",
+        ))
+    if cloud == "aws":
+        bad = [t for t in pool.machine_types if not _AWS_INSTANCE_TYPE.match(t)]
+        if bad:
+            problems.append(Problem(f"{path}.machine_types", f"not EC2 instance types such as m7i.large: {bad}"))
+        architectures = {is_arm_instance_type(t) for t in pool.machine_types if t not in bad}
+        if len(architectures) > 1:
+            problems.append(Problem(
+                f"{path}.machine_types",
+                f"mixes Arm (Graviton) and x86 instance types {pool.machine_types}; one pool runs one AMI "
+                "architecture: split them into two pools",
+            ))
+        if pool.spot:
+            no_spot = [t for t in pool.machine_types if _NO_SPOT_FAMILY.match(t)]
+            if no_spot:
+                problems.append(Problem(f"{path}.spot", f"Spot capacity is not offered for {no_spot}"))
+    else:
+        if len(pool.machine_types) != 1:
+            problems.append(Problem(
+                f"{path}.machine_types", f"a GKE node pool has exactly one machine type (got {len(pool.machine_types)})"
+            ))
+        bad = [t for t in pool.machine_types if not _GCP_MACHINE_TYPE.match(t)]
+        if bad:
+            problems.append(Problem(f"{path}.machine_types", f"not GCE machine types such as e2-standard-4: {bad}"))
+    return problems
+
+
+def version_problems(cloud: str, path: str, cluster: ClusterSpec) -> list[Problem]:
+    version = cluster.kubernetes_version
+    if cloud == "aws":
+        if version in EKS_STANDARD_SUPPORT_VERSIONS:
+            return []
+        if version in EKS_EXTENDED_SUPPORT_VERSIONS:
+            if cluster.extended_support:
+                return []
+            return [Problem(
+                f"{path}.kubernetes_version",
+                f"{version} is in EKS extended support (extra cost); upgrade to one of "
+                f"{', '.join(EKS_STANDARD_SUPPORT_VERSIONS)} or set extended_support: true",
+            )]
+        known = EKS_EXTENDED_SUPPORT_VERSIONS + EKS_STANDARD_SUPPORT_VERSIONS
+    else:
+        if version in GKE_VERSIONS:
+            return []
+        known = GKE_VERSIONS
+    return [Problem(f"{path}.kubernetes_version", f"unknown or unsupported version {version!r} (supported: "
+                                                  f"{', '.join(known)})")]
+
+
+def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> list[Problem]:
+    problems = version_problems(cloud, path, cluster)
+    for index, cidr in enumerate(cluster.authorized_networks):
+        problem = cidr_problem(f"{path}.authorized_networks[{index}]", cidr)
+        if problem:
+            problems.append(problem)
+        elif is_open_to_the_internet(cidr) and tier == "prod":
+            problems.append(Problem(
+                f"{path}.authorized_networks[{index}]",
+                f"{cidr} opens the prod Kubernetes API to the whole internet; list your networks instead",
+            ))
+    if cluster.public_endpoint and not cluster.authorized_networks:
+        problems.append(Problem(
+            f"{path}.authorized_networks",
+            "required with public_endpoint: list the CIDRs allowed to reach the API",
+        ))
+    if cloud == "aws":
+        if cluster.authorized_networks and not cluster.public_endpoint:
+            problems.append(Problem(
+                f"{path}.authorized_networks", "only applies with public_endpoint: true on aws"))
+        missing = [log for log in REQUIRED_EKS_LOGS if log not in cluster.control_plane_logs]
+        if missing:
+            problems.append(Problem(f"{path}.control_plane_logs", f"must include {', '.join(missing)}"))
+        for name, arn in cluster.admins.items():
+            if not _ARN.match(arn):
+                problems.append(Problem(f"{path}.admins.{name}", f"must be an IAM role or user ARN (got {arn!r})"))
+        core = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
+        unknown = sorted(set(cluster.addon_versions) - set(core))
+        if unknown:
+            problems.append(Problem(f"{path}.addon_versions", f"unknown add-ons {unknown} (known: {', '.join(core)})"))
+        unpinned = [a for a in core if a not in EKS_ADDON_VERSIONS.get(cluster.kubernetes_version, {})
+                    and a not in cluster.addon_versions]
+        if unpinned and not version_problems(cloud, path, cluster):
+            problems.append(Problem(
+                f"{path}.addon_versions",
+                f"this library pins no add-on versions for {cluster.kubernetes_version}; set {', '.join(unpinned)}",
+            ))
+    else:
+        problem = cidr_problem(f"{path}.master_cidr", cluster.master_cidr)
+        if problem:
+            problems.append(problem)
+        elif ipaddress.ip_network(cluster.master_cidr).prefixlen != 28:
+            problems.append(Problem(f"{path}.master_cidr", f"must be a /28 (got {cluster.master_cidr})"))
+        for field in ("admins", "addon_versions"):
+            if getattr(cluster, field):
+                problems.append(Problem(
+                    f"{path}.{field}",
+                    "only applies on aws" + (" (on GKE grant roles/container.admin through IAM)"
+                                             if field == "admins" else ""),
+                ))
+    for name, pool in cluster.node_pools.items():
+        problems.extend(node_pool_problems(cloud, f"{path}.node_pools.{name}", pool))
+    return problems

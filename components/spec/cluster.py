@@ -1,0 +1,140 @@
+"""Desired state of an environment's Kubernetes cluster (EKS or GKE)."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .base import Name, StrictModel
+
+DEFAULT_KUBERNETES_VERSION = "1.35"
+
+
+class TaintSpec(StrictModel):
+    """A node taint: only pods that tolerate it are scheduled on the pool."""
+
+    key: str = Field(description="Taint key, e.g. `workload`. Required.")
+    value: str = Field("", description="Taint value. Default empty.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        "NoSchedule", description="What happens to pods that do not tolerate it. Default `NoSchedule`."
+    )
+
+
+class NodePoolSpec(StrictModel):
+    """A group of identical nodes (EKS managed node group, GKE node pool). The map key is its identity."""
+
+    machine_types: list[str] = Field(
+        min_length=1,
+        description=(
+            "Instance types (AWS, several allowed: Spot draws from all of them) or exactly one machine type "
+            "(GCP), e.g. `[m7i.large, m6i.large]` or `[e2-standard-4]`. Required."
+        ),
+    )
+    spot: bool = Field(False, description="Run on Spot capacity (cheaper, can be reclaimed). Default false.")
+    min_size: int = Field(1, ge=0, le=1000, description="Fewest nodes the autoscaler keeps. Default 1.")
+    max_size: int = Field(3, ge=1, le=1000, description="Most nodes the autoscaler may add. Default 3.")
+    desired_size: Optional[int] = Field(
+        None,
+        ge=0,
+        le=1000,
+        description=(
+            "Nodes at creation. Ignored afterwards so `pulumi up` never fights the cluster autoscaler. "
+            "Default: min_size."
+        ),
+    )
+    disk_size_gb: int = Field(50, ge=20, le=16384, description="Root volume size per node, encrypted. Default 50.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels. Default none.")
+    taints: list[TaintSpec] = Field(default_factory=list, description="Kubernetes node taints. Default none.")
+
+
+class ClusterSpec(StrictModel):
+    """The environment's managed Kubernetes cluster with production-safe defaults."""
+
+    kubernetes_version: str = Field(
+        DEFAULT_KUBERNETES_VERSION,
+        description=(
+            "Kubernetes minor version. EKS: the cluster version; GKE: the minimum version, which the release "
+            f"channel upgrades from. Default `{DEFAULT_KUBERNETES_VERSION}`."
+        ),
+    )
+    extended_support: bool = Field(
+        False,
+        description=(
+            "AWS: allow EKS extended support (costs extra once standard support ends). Default false: the "
+            "upgrade policy is STANDARD and versions past standard support are refused."
+        ),
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED", "NONE"] = Field(
+        "REGULAR",
+        description=(
+            "GCP: release channel that keeps control plane and nodes patched; `NONE` pins "
+            "`kubernetes_version` and leaves upgrades to you. Default `REGULAR`."
+        ),
+    )
+    public_endpoint: bool = Field(
+        False,
+        description=(
+            "Expose the Kubernetes API on a public IP, reachable only from `authorized_networks`. Default false: "
+            "the API is private to the VPC (run `pulumi up` from inside it, or through the GKE DNS endpoint)."
+        ),
+    )
+    authorized_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            "CIDRs allowed to reach the API: required with `public_endpoint` (EKS public access CIDRs); on GKE "
+            "also the master authorized networks for the private endpoint. Default none."
+        ),
+    )
+    dns_endpoint: bool = Field(
+        True,
+        description=(
+            "GCP: enable the control plane's DNS-based endpoint, authorized by IAM, so CI outside the VPC can "
+            "reach a private cluster without a public IP. Default true."
+        ),
+    )
+    master_cidr: str = Field(
+        "172.16.0.0/28", description="GCP: the /28 range for the private control plane. Default `172.16.0.0/28`."
+    )
+    admins: dict[Name, str] = Field(
+        default_factory=dict,
+        description=(
+            "AWS: IAM principals (role or user ARNs) that get cluster-admin through EKS access entries, keyed "
+            "by a name. Default none."
+        ),
+    )
+    deployer_admin: bool = Field(
+        True,
+        description=(
+            "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry, so the same "
+            "run can install KEDA and Argo CD. Run `up` from one identity (your CI role). Default true."
+        ),
+    )
+    control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        description=(
+            "AWS: control-plane log types sent to CloudWatch; api, audit and authenticator are required. "
+            "Default all five. (GKE always logs system components, workloads and the API server.)"
+        ),
+    )
+    log_retention_days: int = Field(
+        90, ge=1, le=3653, description="AWS: retention of the control-plane log group, in days. Default 90."
+    )
+    addon_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "AWS: pin EKS add-on versions (`vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`) over the "
+            "versions this library pins for the Kubernetes version. Default none."
+        ),
+    )
+    node_pools: dict[Name, NodePoolSpec] = Field(
+        min_length=1, description="Node pools keyed by name; at least one. Required."
+    )
+    protect: Optional[bool] = Field(
+        None,
+        description=(
+            "Protect the cluster, node pools and encryption keys from deletion (Pulumi `protect`, plus the "
+            "cloud's deletion protection). Default: true in prod, false elsewhere; set false explicitly to "
+            "tear down a prod cluster."
+        ),
+    )

@@ -1,0 +1,71 @@
+"""Desired state of an environment's network."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .base import StrictModel
+
+
+class ExistingVpc(StrictModel):
+    """An AWS VPC to use instead of creating one (bring your own network)."""
+
+    vpc_id: str = Field(description="The VPC id, `vpc-...`. Required.")
+    private_subnet_ids: list[str] = Field(
+        min_length=2,
+        description="Private subnets (one per availability zone) for nodes and internal load balancers. Required.",
+    )
+    public_subnet_ids: list[str] = Field(
+        default_factory=list,
+        description="Public subnets for internet-facing load balancers. Default none (no public load balancers).",
+    )
+
+
+class ExistingGcpNetwork(StrictModel):
+    """A GCP VPC network and subnetwork to use instead of creating them."""
+
+    network: str = Field(description="VPC network name or self link. Required.")
+    subnetwork: str = Field(description="Subnetwork name or self link in the environment's region. Required.")
+    pods_range_name: str = Field(description="Name of the subnetwork's secondary range for pods. Required.")
+    services_range_name: str = Field(description="Name of the subnetwork's secondary range for services. Required.")
+
+
+class NetworkSpec(StrictModel):
+    """The network the cluster runs in: created by default, or an existing one."""
+
+    cidr: str = Field(
+        "10.0.0.0/16",
+        description=(
+            "AWS: the VPC range, a /16 split into a private /19 and a public /22 per availability zone. "
+            "GCP: the node subnetwork's primary range. Default `10.0.0.0/16`."
+        ),
+    )
+    availability_zones: Optional[list[str]] = Field(
+        None,
+        description=(
+            "AWS: availability zones to spread subnets and nodes across; 3 or more (2 allowed in dev). Each "
+            "zone's subnet ranges derive from its letter, so the list order does not matter. Default: the "
+            "region's zones a, b and c."
+        ),
+    )
+    nat: Literal["per_az", "single"] = Field(
+        "per_az",
+        description=(
+            "AWS: NAT gateways for private subnets: one per availability zone (survives a zone outage) or a "
+            "single shared one (cheaper; dev only). Default `per_az`."
+        ),
+    )
+    pods_cidr: str = Field(
+        "10.16.0.0/14", description="GCP: secondary range for pod IPs (VPC-native). Default `10.16.0.0/14`."
+    )
+    services_cidr: str = Field(
+        "10.20.0.0/20", description="GCP: secondary range for service IPs. Default `10.20.0.0/20`."
+    )
+    existing_vpc: Optional[ExistingVpc] = Field(
+        None, description="AWS: use this VPC and these subnets instead of creating a network. Default unset."
+    )
+    existing_network: Optional[ExistingGcpNetwork] = Field(
+        None, description="GCP: use this network and subnetwork instead of creating them. Default unset."
+    )

@@ -1,0 +1,34 @@
+"""Versions this library knows and pins, in one place.
+
+Bump them here (with the golden tests showing what changes) when clouds publish new versions.
+"""
+
+# EKS Kubernetes versions in standard support in late 2026, and those only in (paid) extended support.
+EKS_STANDARD_SUPPORT_VERSIONS = ("1.34", "1.35", "1.36")
+EKS_EXTENDED_SUPPORT_VERSIONS = ("1.31", "1.32", "1.33")
+# GKE minor versions available in release channels.
+GKE_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
+
+# EKS managed add-on versions pinned per Kubernetes version (sources: the EKS user guide's add-on version
+# tables and `aws eks describe-addon-versions`, November 2026). A cluster spec can override them with
+# `cluster.addon_versions`. Check new pins with: aws eks describe-addon-versions --kubernetes-version X.
+EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.34": {
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "coredns": "v1.13.2-eksbuild.11",
+        "kube-proxy": "v1.34.6-eksbuild.13",
+        "aws-ebs-csi-driver": "v1.62.0-eksbuild.1",
+    },
+    "1.35": {
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "coredns": "v1.14.3-eksbuild.3",
+        "kube-proxy": "v1.35.3-eksbuild.13",
+        "aws-ebs-csi-driver": "v1.62.0-eksbuild.1",
+    },
+    "1.36": {
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "coredns": "v1.14.3-eksbuild.3",
+        "kube-proxy": "v1.36.0-eksbuild.14",
+        "aws-ebs-csi-driver": "v1.62.0-eksbuild.1",
+    },
+}
