@@ -10,14 +10,26 @@ from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeCluster
 from .environment import Environment
 from .errors import Problem, SpecError
 from .identity import WorkloadPrincipal
+from .keda import Keda, KedaArgs
 from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
 from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
 from .spec import EnvironmentSpec, QueueSpec, parse_environment
 from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
 from .spec.network import NetworkSpec
+from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
 from .stack_config import load_environment_spec
+from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
 
 __all__ = [
+    "BatchJob",
+    "BatchJobArgs",
+    "JobSpec",
+    "Keda",
+    "KedaArgs",
+    "Service",
+    "ServiceArgs",
+    "ServiceSpec",
+    "WorkloadSpec",
     "AwsNetwork",
     "AwsNetworkArgs",
     "Cluster",

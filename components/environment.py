@@ -8,10 +8,13 @@ import pulumi
 
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .keda import Keda, KedaArgs
+from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .queues import WorkQueue, WorkQueueArgs, work_queue
 from .rules.network import default_zones
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, resolve
+from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
 
@@ -50,14 +53,55 @@ class Environment(pulumi.ComponentResource):
 
         self.network: Optional[NetworkRefs] = None
         self.cluster = None
+        self.keda: Optional[Keda] = None
+        self.services: dict[str, Service] = {}
+        self.jobs: dict[str, BatchJob] = {}
+        self.namespace_manifests: dict[str, dict] = {}
         if spec.cluster is not None:
             self.network = self._network(name)
             self.cluster = self._cluster(name)
+            self._workloads(name, self.cluster)
 
         outputs: dict[str, pulumi.Input] = {"queue_addresses": self.queue_addresses}
         if self.cluster is not None:
             outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
         self.register_outputs(outputs)
+
+    def _workloads(self, name: str, cluster: Cluster) -> None:
+        spec = self.spec
+        opts = pulumi.ResourceOptions(parent=self, providers=[self.provider, cluster.provider])
+        scaled_queues = sorted(
+            {s.queue for s in spec.services.values() if s.queue}
+            | {resolve.job_workload(j, spec.services).queue for j in spec.jobs.values() if j.mode == "per_message"}
+            - {None})
+        if scaled_queues:
+            self.keda = Keda(f"{name}-keda", KedaArgs(
+                cluster=cluster, queues=[self.queues[q] for q in scaled_queues], gcp_project=spec.gcp_project,
+                high_availability=spec.tier == "prod"), opts)
+        namespaces = {}
+        for namespace in resolve.namespaces(spec):
+            self.namespace_manifests[namespace] = manifests.namespace(namespace)
+            namespaces[namespace] = kubernetes_resource(
+                f"{name}-namespace-{namespace}", self.namespace_manifests[namespace], opts)
+        keda = [self.keda.release] if self.keda else []
+
+        for key, service in sorted(spec.services.items()):
+            namespace = resolve.service_namespace(key, service)
+            self.services[key] = Service(f"{name}-{key}", ServiceArgs(
+                workload_name=key, namespace=namespace, spec=service,
+                min_replicas=resolve.min_replicas(service, spec.tier), cluster=cluster,
+                queue=self.queues.get(service.queue) if service.queue else None,
+                depends_on=[namespaces[namespace], *(keda if service.queue else [])],
+            ), opts)
+        for key, job in sorted(spec.jobs.items()):
+            namespace = resolve.job_namespace(key, job, spec.services)
+            workload = resolve.job_workload(job, spec.services)
+            self.jobs[key] = BatchJob(f"{name}-{key}", BatchJobArgs(
+                workload_name=key, namespace=namespace, job=job, workload=workload,
+                deadline_seconds=resolve.job_deadline(job, workload), cluster=cluster,
+                queue=self.queues.get(workload.queue) if workload.queue else None,
+                depends_on=[namespaces[namespace], *(keda if job.mode == "per_message" else [])],
+            ), opts)
 
     def _network(self, name: str) -> NetworkRefs:
         spec, network = self.spec, self.spec.network

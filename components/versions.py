@@ -32,3 +32,7 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "aws-ebs-csi-driver": "v1.62.0-eksbuild.1",
     },
 }
+
+# KEDA Helm chart (kedacore/charts), pinned; its CRDs match schemas/crds (KEDA v2.20.2).
+KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts"
+KEDA_CHART_VERSION = "2.20.2"

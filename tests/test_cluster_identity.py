@@ -67,7 +67,8 @@ def test_gke_binding_lets_exactly_one_service_account_impersonate(make_project):
     config = load_stack_yaml("gcp-dev")["config"]
     graph = run_stack(make_project({"gcp-dev": config}, program=PROGRAM), "gcp-dev").graph
     [account] = [r for r in graph.of_type("gcp:serviceaccount/account:Account") if r.name == "orders-worker"]
-    [binding] = graph.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+    [binding] = [b for b in graph.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+                 if b.name == "orders-worker-workload-identity"]
     assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
     assert binding.inputs["member"] == "serviceAccount:acme-platform-dev.svc.id.goog[orders/orders-worker]"
     assert binding.inputs["serviceAccountId"] == account.outputs["name"]

@@ -229,6 +229,7 @@ def test_gke_kubeconfig_is_secret_and_uses_the_gke_auth_plugin_over_the_dns_endp
 def test_gke_prod_has_deletion_protection_and_protected_resources(make_project):
     config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
     config["tier"] = "prod"
+    del config["services"], config["jobs"]
     graph = run_stack(make_project({"gcp-prod": config}), "gcp-prod").graph
     [cluster] = graph.of_type("gcp:container/cluster:Cluster")
     assert cluster.inputs["deletionProtection"] is True

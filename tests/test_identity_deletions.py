@@ -24,14 +24,15 @@ def subtree(graph, root_urn: str) -> set[str]:
 
 
 def test_removing_a_queue_removes_exactly_its_resources(make_project):
-    full = load_stack_yaml("staging")["config"]
+    full = copy.deepcopy(load_stack_yaml("staging")["config"])
+    full["queues"]["audit"] = {"visibility_timeout_seconds": 60}
     reduced = copy.deepcopy(full)
-    del reduced["queues"]["thumbnails"]
+    del reduced["queues"]["audit"]
     before = run_stack(make_project({"staging": full}, "before"), "staging").graph
     after = run_stack(make_project({"staging": reduced}, "after"), "staging").graph
 
     removed = set(before.urns()) - set(after.urns())
-    assert removed == subtree(before, QUEUE_COMPONENT.format("staging-thumbnails"))
+    assert removed == subtree(before, QUEUE_COMPONENT.format("staging-audit"))
     assert len(removed) == 6  # the component, two queues, two queue policies, the redrive-allow policy
     assert set(after.urns()) <= set(before.urns())
     # What stays is registered identically (same inputs, same dependencies): an update-free no-op.

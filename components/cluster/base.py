@@ -24,6 +24,8 @@ class WorkloadIdentity:
 
     principal: WorkloadPrincipal
     annotations: pulumi.Output[dict[str, str]]
+    cloud_identity: pulumi.Output[str]
+    """The IAM role ARN (AWS) or Google service account email (GCP)."""
     resources: list[pulumi.Resource] = field(default_factory=list)
     # Whether pods must mount a projected service-account token for the cloud to accept them (IRSA
     # injects its own projected token; GKE's metadata server needs none).

@@ -314,6 +314,7 @@ class EksCluster(Cluster):
         return WorkloadIdentity(
             principal=WorkloadPrincipal.aws_role(role.name),
             annotations=role.arn.apply(lambda arn: {"eks.amazonaws.com/role-arn": arn}),
+            cloud_identity=role.arn,
             resources=[role],
             # The EKS pod identity webhook projects its own `aws-iam-token` volume into pods using this
             # service account, so the default Kubernetes API token stays unmounted.

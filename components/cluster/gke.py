@@ -235,6 +235,7 @@ class GkeCluster(Cluster):
         return WorkloadIdentity(
             principal=WorkloadPrincipal.gcp_service_account(account.email),
             annotations=account.email.apply(lambda email: {"iam.gke.io/gcp-service-account": email}),
+            cloud_identity=account.email,
             resources=[account, binding],
             needs_token_mount=False,
         )

@@ -41,6 +41,22 @@ class WorkQueue(pulumi.ComponentResource):
     """The queue's cloud name, known before deployment."""
     args: WorkQueueArgs
 
+    def keda_trigger(self, authentication: str, target: int, activation: int) -> dict:
+        """A KEDA trigger scaling on this queue's backlog (waiting and in-flight messages).
+
+        `target` messages per replica (or per Job), `activation` messages to scale up from zero; the
+        trigger authenticates with the TriggerAuthentication named `authentication`.
+        """
+        raise NotImplementedError
+
+    def consumer_env(self) -> dict[str, pulumi.Output[str]]:
+        """Environment variables that tell a consumer where its queue is."""
+        raise NotImplementedError
+
+    def keda_read_statement(self) -> pulumi.Output[dict]:
+        """AWS: the IAM statement that lets KEDA's operator read this queue's length (nothing more)."""
+        raise NotImplementedError
+
     def grant_consume(
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
     ) -> list[pulumi.Resource]:

@@ -18,6 +18,21 @@ RETRY_MAX_BACKOFF = "600s"
 DEAD_LETTER_ACK_DEADLINE_SECONDS = 60
 
 
+MONITORING_PROMETHEUS = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
+
+
+def backlog_query(subscription_path: str) -> str:
+    """PromQL (Cloud Monitoring's metric naming) for a subscription's unacknowledged messages."""
+    subscription = subscription_path.rsplit("/", 1)[-1]
+    return ('sum(pubsub_googleapis_com:subscription_num_undelivered_messages'
+            f'{{monitored_resource="pubsub_subscription",subscription_id="{subscription}"}})')
+
+
+def project_of(path: str) -> str:
+    """`projects/<project>/subscriptions/<name>` -> project."""
+    return path.split("/")[1]
+
+
 def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
@@ -109,6 +124,28 @@ class PubSubWorkQueue(WorkQueue):
             "dead_letter_topic_id": self.dead_letter_topic_id,
             "dead_letter_subscription_id": self.dead_letter_subscription_id,
         })
+
+    def keda_trigger(self, authentication: str, target: int, activation: int) -> dict:
+        # KEDA deprecated its gcp-pubsub scaler; it recommends the Prometheus scaler against Google Cloud
+        # Managed Service for Prometheus, which serves Cloud Monitoring's Pub/Sub metrics.
+        return {
+            "type": "prometheus",
+            "metadata": {
+                "serverAddress": self.subscription_id.apply(
+                    lambda path: MONITORING_PROMETHEUS.format(project=project_of(path))),
+                "query": self.subscription_id.apply(backlog_query),
+                "threshold": str(target),
+                "activationThreshold": str(activation),
+            },
+            "authenticationRef": {"name": authentication},
+        }
+
+    def consumer_env(self) -> dict[str, pulumi.Output[str]]:
+        return {
+            "WORK_QUEUE_KIND": pulumi.Output.from_input("pubsub"),
+            "WORK_QUEUE_ADDRESS": self.subscription_id,
+            "GOOGLE_CLOUD_PROJECT": self.subscription_id.apply(project_of),
+        }
 
     def grant_consume(
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None

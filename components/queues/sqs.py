@@ -24,6 +24,11 @@ CONSUME_ACTIONS = [
 RECEIVE_WAIT_SECONDS = 20
 
 
+def region_of(queue_url: str) -> str:
+    """`https://sqs.<region>.amazonaws.com/<account>/<name>` -> region."""
+    return queue_url.split("//", 1)[1].split(".")[1]
+
+
 def _tls_only_policy(queue_arn: str) -> str:
     return json.dumps({
         "Version": "2012-10-17",
@@ -116,6 +121,30 @@ class SqsWorkQueue(WorkQueue):
             "dead_letter_queue_url": self.dead_letter_queue_url,
             "dead_letter_queue_arn": self.dead_letter_queue_arn,
         })
+
+    def keda_trigger(self, authentication: str, target: int, activation: int) -> dict:
+        # KEDA trigger metadata values must all be strings (the CRD says so).
+        return {
+            "type": "aws-sqs-queue",
+            "metadata": {
+                "queueURL": self.queue_url,
+                "queueLength": str(target),
+                "activationQueueLength": str(activation),
+                "awsRegion": self.queue_url.apply(region_of),
+            },
+            "authenticationRef": {"name": authentication},
+        }
+
+    def consumer_env(self) -> dict[str, pulumi.Output[str]]:
+        return {
+            "WORK_QUEUE_KIND": pulumi.Output.from_input("sqs"),
+            "WORK_QUEUE_ADDRESS": self.queue_url,
+            "AWS_REGION": self.queue_url.apply(region_of),
+        }
+
+    def keda_read_statement(self) -> pulumi.Output[dict]:
+        return self.queue_arn.apply(lambda arn: {
+            "Effect": "Allow", "Action": ["sqs:GetQueueAttributes"], "Resource": arn})
 
     def consume_policy(self) -> pulumi.Output[str]:
         """An IAM policy document allowing exactly the consume actions on this queue (and its key)."""

@@ -11,10 +11,12 @@ from ..errors import Problem
 from ..rules.clusters import cluster_problems
 from ..rules.network import network_problems
 from ..rules.queues import queue_problems
+from ..rules.workloads import workloads_problems
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
 from .queue import QueueSpec
+from .workload import JobSpec, ServiceSpec
 
 Cloud = Literal["aws", "gcp"]
 Tier = Literal["dev", "staging", "prod"]
@@ -69,6 +71,14 @@ class EnvironmentSpec(StrictModel):
         None,
         description="The managed Kubernetes cluster (EKS on aws, GKE on gcp). Default unset: no cluster.",
     )
+    services: dict[Name, ServiceSpec] = Field(
+        default_factory=dict,
+        description="Long-running services keyed by name; queue-driven ones scale on queue length. Default none.",
+    )
+    jobs: dict[Name, JobSpec] = Field(
+        default_factory=dict,
+        description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
+    )
 
     @property
     def protect_cluster(self) -> bool:
@@ -102,4 +112,5 @@ class EnvironmentSpec(StrictModel):
             problems.extend(network_problems(self.cloud, self.tier, self.region, "network", self.network))
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
+        problems.extend(workloads_problems(self))
         return problems

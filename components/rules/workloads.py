@@ -1,0 +1,196 @@
+"""Rules for services and jobs, shared by the spec loader and the policy pack."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Optional
+
+from ..errors import Problem
+
+if TYPE_CHECKING:  # the spec models import these rules
+    from ..spec.environment import EnvironmentSpec
+    from ..spec.workload import ResourcesSpec, WorkloadSpec
+
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd"})
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_CRON_FIELD = r"(\*|[0-9A-Za-z,\-*/?LW#]+)"
+_CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
+_MEMORY_UNITS = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+                 "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def cpu_cores(quantity: str) -> Optional[Decimal]:
+    if not _CPU.match(quantity):
+        return None
+    return Decimal(quantity[:-1]) / 1000 if quantity.endswith("m") else Decimal(quantity)
+
+
+def memory_bytes(quantity: str) -> Optional[Decimal]:
+    match = _MEMORY.match(quantity)
+    if not match:
+        return None
+    unit = match.group(2) or ""
+    try:
+        return Decimal(quantity[: len(quantity) - len(unit)]) * _MEMORY_UNITS[unit]
+    except InvalidOperation:
+        return None
+
+
+def image_tag(image: str) -> Optional[str]:
+    """The tag of an image reference, or None when it has none (a registry port is not a tag)."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def image_problems(path: str, image: str, tier: str) -> list[Problem]:
+    if _DIGEST.search(image):
+        return []
+    tag = image_tag(image)
+    if tag is None:
+        return [Problem(path, f"{image!r} has neither tag nor digest (it would float to latest); pin a digest")]
+    if tag == "latest":
+        return [Problem(path, f"{image!r} uses the floating tag 'latest'; pin a digest (or a release tag outside "
+                              "prod)")]
+    if tier == "prod":
+        return [Problem(path, f"prod images must be pinned by digest (repo@sha256:...), got tag {tag!r}")]
+    return []
+
+
+def resources_problems(path: str, resources: ResourcesSpec) -> list[Problem]:
+    problems = []
+    cpu, cpu_limit = cpu_cores(resources.cpu), None
+    memory, memory_limit = memory_bytes(resources.memory), None
+    if cpu is None:
+        problems.append(Problem(f"{path}.cpu", f"must be a CPU quantity such as 250m or 1 (got {resources.cpu!r})"))
+    if memory is None:
+        problems.append(Problem(f"{path}.memory",
+                                f"must be a memory quantity such as 256Mi (got {resources.memory!r})"))
+    if resources.cpu_limit is not None:
+        cpu_limit = cpu_cores(resources.cpu_limit)
+        if cpu_limit is None:
+            problems.append(Problem(f"{path}.cpu_limit", f"must be a CPU quantity (got {resources.cpu_limit!r})"))
+        elif cpu is not None and cpu_limit < cpu:
+            problems.append(Problem(f"{path}.cpu_limit", f"({resources.cpu_limit}) must be >= cpu ({resources.cpu})"))
+    if resources.memory_limit is not None:
+        memory_limit = memory_bytes(resources.memory_limit)
+        if memory_limit is None:
+            problems.append(Problem(f"{path}.memory_limit",
+                                    f"must be a memory quantity (got {resources.memory_limit!r})"))
+        elif memory is not None and memory_limit < memory:
+            problems.append(Problem(f"{path}.memory_limit",
+                                    f"({resources.memory_limit}) must be >= memory ({resources.memory})"))
+    return problems
+
+
+def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec) -> list[Problem]:
+    """Problems of one effective workload (a service, or a job after inheritance)."""
+    problems: list[Problem] = []
+    if workload.image is None:
+        problems.append(Problem(f"{path}.image", "required (or reuse a service's with `service:`)"))
+    else:
+        problems.extend(image_problems(f"{path}.image", workload.image, spec.tier))
+    problems.extend(resources_problems(f"{path}.resources", workload.resources))
+    for name in list(workload.env) + list(workload.secret_env):
+        if not _ENV_NAME.match(name):
+            problems.append(Problem(f"{path}.env.{name}", "environment variable names are letters, digits and _"))
+    for name, ref in workload.secret_env.items():
+        if not _DNS_SUBDOMAIN.match(ref.secret):
+            problems.append(Problem(f"{path}.secret_env.{name}.secret", f"not a Kubernetes name: {ref.secret!r}"))
+    for name, port in workload.ports.items():
+        if not 1 <= port <= 65535:
+            problems.append(Problem(f"{path}.ports.{name}", f"must be between 1 and 65535 (got {port})"))
+    for kind in ("readiness", "liveness"):
+        probe = getattr(workload.probes, kind)
+        if probe is None:
+            continue
+        mechanisms = [m for m in (probe.http_path, probe.command) if m is not None]
+        if len(mechanisms) > 1:
+            problems.append(Problem(f"{path}.probes.{kind}", "set either http_path or command, not both"))
+        if probe.command is None and not workload.ports:
+            problems.append(Problem(f"{path}.probes.{kind}", "an HTTP or TCP probe needs a declared port"))
+        if probe.port is not None and probe.port not in workload.ports:
+            problems.append(Problem(f"{path}.probes.{kind}.port", f"no declared port named {probe.port!r}"))
+    for index, writable in enumerate(workload.writable_paths):
+        if not writable.startswith("/"):
+            problems.append(Problem(f"{path}.writable_paths[{index}]", f"must be an absolute path (got {writable!r})"))
+    if workload.queue is not None:
+        queue = spec.queues.get(workload.queue)
+        if queue is None:
+            known = ", ".join(sorted(spec.queues)) or "none"
+            problems.append(Problem(f"{path}.queue", f"no queue named {workload.queue!r} in queues (queues: {known})"))
+        elif queue.visibility_timeout_seconds < workload.max_message_seconds:
+            problems.append(Problem(
+                f"{path}.max_message_seconds",
+                f"({workload.max_message_seconds}) must be <= queues.{workload.queue}.visibility_timeout_seconds "
+                f"({queue.visibility_timeout_seconds}), or messages are redelivered while still being processed",
+            ))
+    return problems
+
+
+def services_problems(spec: EnvironmentSpec) -> list[Problem]:
+    from ..spec.resolve import min_replicas, service_namespace
+
+    problems: list[Problem] = []
+    for name, service in spec.services.items():
+        path = f"services.{name}"
+        problems.extend(workload_problems(path, service, spec))
+        if service_namespace(name, service) in SYSTEM_NAMESPACES:
+            problems.append(Problem(f"{path}.namespace", f"{service_namespace(name, service)!r} is reserved for the "
+                                                         "platform; use the service's own namespace"))
+        low = min_replicas(service, spec.tier)
+        if service.scaling.max_replicas < low:
+            problems.append(Problem(f"{path}.scaling.max_replicas",
+                                    f"({service.scaling.max_replicas}) must be >= min_replicas ({low})"))
+        if service.queue is None and low == 0:
+            problems.append(Problem(f"{path}.scaling.min_replicas",
+                                    "only a queue-driven service can scale to zero (an HPA needs at least 1)"))
+        if service.expose and not service.ports:
+            problems.append(Problem(f"{path}.expose", "needs at least one declared port"))
+        if service.expose and service.queue is not None:
+            problems.append(Problem(f"{path}.expose", "a queue-driven service pulls its work; it exposes no Service"))
+    return problems
+
+
+def jobs_problems(spec: EnvironmentSpec) -> list[Problem]:
+    from ..spec.resolve import job_namespace, job_workload
+
+    problems: list[Problem] = []
+    for name, job in spec.jobs.items():
+        path = f"jobs.{name}"
+        if name in spec.services:
+            problems.append(Problem(path, f"a service is also named {name!r}; workload names must be unique"))
+        if job.service is not None and job.service not in spec.services:
+            known = ", ".join(sorted(spec.services)) or "none"
+            problems.append(Problem(f"{path}.service", f"no service named {job.service!r} (services: {known})"))
+            continue
+        workload = job_workload(job, spec.services)
+        problems.extend(workload_problems(path, workload, spec))
+        if job_namespace(name, job, spec.services) in SYSTEM_NAMESPACES:
+            problems.append(Problem(f"{path}.namespace", "reserved for the platform"))
+        if job.mode == "schedule":
+            if job.schedule is None:
+                problems.append(Problem(f"{path}.schedule", "required for mode 'schedule'"))
+            elif not _CRON.match(job.schedule.strip()):
+                problems.append(Problem(f"{path}.schedule",
+                                        f"must be a 5-field cron expression (got {job.schedule!r})"))
+        elif job.schedule is not None:
+            problems.append(Problem(f"{path}.schedule", f"only applies to mode 'schedule' (mode is {job.mode!r})"))
+        if job.mode == "per_message" and workload.queue is None:
+            problems.append(Problem(f"{path}.queue", "required for mode 'per_message' (one Job per message of it)"))
+        if job.time_zone not in zoneinfo.available_timezones():
+            problems.append(Problem(f"{path}.time_zone", f"unknown IANA time zone {job.time_zone!r}"))
+    return problems
+
+
+def workloads_problems(spec: EnvironmentSpec) -> list[Problem]:
+    problems = services_problems(spec) + jobs_problems(spec)
+    if (spec.services or spec.jobs) and spec.cluster is None:
+        problems.append(Problem("cluster", "services and jobs need a cluster: declare one"))
+    return problems

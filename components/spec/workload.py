@@ -1,0 +1,188 @@
+"""Desired state of services and batch jobs: one workload spec feeds every runtime shape."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .base import Name, StrictModel
+
+DEFAULT_RUN_AS_USER = 10001
+
+
+class SecretRef(StrictModel):
+    """A value taken from a Kubernetes Secret that already exists in the workload's namespace."""
+
+    secret: str = Field(description="Name of the Kubernetes Secret. Required.")
+    key: str = Field(description="Key inside the Secret. Required.")
+
+
+class ResourcesSpec(StrictModel):
+    """CPU and memory the container requests (for scheduling) and may use at most."""
+
+    cpu: str = Field("250m", description="CPU request, e.g. `250m` or `1`. Default `250m`.")
+    memory: str = Field("256Mi", description="Memory request, e.g. `512Mi`. Default `256Mi`.")
+    cpu_limit: Optional[str] = Field(
+        "1", description="CPU limit; null for none (no throttling, best-effort bursts). Default `1`."
+    )
+    memory_limit: Optional[str] = Field(
+        None,
+        description=(
+            "Memory limit. Default: the memory request (a pod cannot take memory other pods were promised, "
+            "so the node never has to kill a well-behaved neighbour)."
+        ),
+    )
+
+
+class ProbeSpec(StrictModel):
+    """How Kubernetes checks the container: HTTP GET on a path, a TCP connect, or a command."""
+
+    http_path: Optional[str] = Field(None, description="HTTP path to GET, e.g. `/healthz`. Default unset.")
+    port: Optional[Name] = Field(
+        None, description="Name of the declared port to probe. Default: the first declared port (by name)."
+    )
+    command: Optional[list[str]] = Field(
+        None, description="Command run in the container; exit 0 means healthy. Default unset."
+    )
+    initial_delay_seconds: int = Field(5, ge=0, le=3600, description="Wait before the first check. Default 5.")
+    period_seconds: int = Field(10, ge=1, le=3600, description="Time between checks. Default 10.")
+    failure_threshold: int = Field(3, ge=1, le=100, description="Failed checks before acting. Default 3.")
+
+
+class ProbesSpec(StrictModel):
+    """Readiness (take out of traffic) and liveness (restart) checks."""
+
+    readiness: Optional[ProbeSpec] = Field(
+        None, description="Readiness probe. Default: a TCP check of the first port when ports are declared."
+    )
+    liveness: Optional[ProbeSpec] = Field(
+        None, description="Liveness probe. Default: a TCP check of the first port when ports are declared."
+    )
+
+
+class WorkloadSpec(StrictModel):
+    """What runs: image, command, configuration and resources. Shared by services and jobs."""
+
+    image: Optional[str] = Field(
+        None,
+        description=(
+            "Container image. Pin a digest (`repo@sha256:...`); a tag is allowed outside prod, never `latest`. "
+            "Required for services and for jobs that do not reuse a service; default unset."
+        ),
+    )
+    command: Optional[list[str]] = Field(None, description="Entrypoint override. Default: the image's.")
+    args: Optional[list[str]] = Field(None, description="Arguments. Default: the image's.")
+    env: dict[str, str] = Field(default_factory=dict, description="Environment variables. Default none.")
+    secret_env: dict[str, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables read from existing Kubernetes Secrets (values never in config). "
+                    "Default none.",
+    )
+    resources: ResourcesSpec = Field(
+        default_factory=ResourcesSpec, description="CPU and memory requests and limits. Default: see section."
+    )
+    ports: dict[Name, int] = Field(
+        default_factory=dict, description="Container ports by name, e.g. `{http: 8080}`. Default none."
+    )
+    probes: ProbesSpec = Field(
+        default_factory=ProbesSpec, description="Readiness and liveness probes. Default: see section."
+    )
+    queue: Optional[Name] = Field(
+        None,
+        description=(
+            "Key of the queue (in `queues`) this workload consumes. Its identity may receive, acknowledge and "
+            "extend messages of that queue only. Default unset."
+        ),
+    )
+    max_message_seconds: int = Field(
+        60,
+        ge=1,
+        le=43200,
+        description=(
+            "Longest time one message (or one run) may take. The queue's visibility timeout must cover it, and "
+            "pods get this long (plus 30s) to finish in-flight work when scaled in. Default 60."
+        ),
+    )
+    run_as_user: int = Field(
+        DEFAULT_RUN_AS_USER,
+        ge=1000,
+        le=2147483647,
+        description=f"Non-root UID (and GID) the container runs as. Default {DEFAULT_RUN_AS_USER}.",
+    )
+    writable_paths: list[str] = Field(
+        default_factory=lambda: ["/tmp"],
+        description="Paths given an emptyDir, since the root filesystem is read-only. Default `[/tmp]`.",
+    )
+
+
+class ScalingSpec(StrictModel):
+    """Replica bounds and the signal: queue length (KEDA) with a queue, CPU (HPA) without."""
+
+    min_replicas: Optional[int] = Field(
+        None, ge=0, le=1000,
+        description="Fewest replicas (0 scales to zero when the queue is empty). Default: 2 in prod, 1 elsewhere.",
+    )
+    max_replicas: int = Field(10, ge=1, le=1000, description="Most replicas. Default 10.")
+    messages_per_replica: int = Field(
+        5, ge=1, le=100000, description="Target queue messages (waiting and in flight) per replica. Default 5."
+    )
+    activation_messages: int = Field(
+        0, ge=0, description="Messages needed to scale up from zero. Default 0 (any message)."
+    )
+    cooldown_seconds: int = Field(
+        300, ge=0, le=86400, description="Wait after the last message before scaling to zero. Default 300."
+    )
+    cpu_target_percent: int = Field(
+        70, ge=10, le=100, description="Without a queue: the CPU utilisation the HPA aims for. Default 70."
+    )
+
+
+class ServiceSpec(WorkloadSpec):
+    """A long-running service. With a `queue` it pulls work and scales on queue length (KEDA)."""
+
+    namespace: Optional[Name] = Field(None, description="Kubernetes namespace. Default: the service's name.")
+    scaling: ScalingSpec = Field(default_factory=ScalingSpec, description="Replica scaling. Default: see section.")
+    expose: bool = Field(
+        False,
+        description="Create a ClusterIP Service for the declared ports (services without a queue). Default false.",
+    )
+
+
+class JobSpec(WorkloadSpec):
+    """A batch job: on a schedule, on demand, or one Job per queue message. Can reuse a service's workload."""
+
+    service: Optional[Name] = Field(
+        None,
+        description=(
+            "Reuse this service's image, command, configuration, resources and namespace; fields set on the job "
+            "override them. Default unset."
+        ),
+    )
+    mode: Literal["schedule", "on_demand", "per_message"] = Field(
+        description="`schedule` (CronJob), `on_demand` (suspended CronJob to trigger by hand), or `per_message` "
+                    "(KEDA ScaledJob: one Job per queue message). Required."
+    )
+    namespace: Optional[Name] = Field(
+        None, description="Kubernetes namespace. Default: the reused service's namespace, else the job's name."
+    )
+    schedule: Optional[str] = Field(
+        None, description="Cron schedule (5 fields) for mode `schedule`, e.g. `0 2 * * *`. Default unset."
+    )
+    time_zone: str = Field("Etc/UTC", description="IANA time zone of the schedule. Default `Etc/UTC`.")
+    concurrency_policy: Literal["Forbid", "Replace", "Allow"] = Field(
+        "Forbid", description="What a due run does while the previous one still runs. Default `Forbid`."
+    )
+    starting_deadline_seconds: int = Field(
+        300, ge=10, description="A run that could not start this long after its time is skipped. Default 300."
+    )
+    max_runtime_seconds: Optional[int] = Field(
+        None, ge=1,
+        description="Job deadline (activeDeadlineSeconds). Default: max_message_seconds + 60 for per_message, "
+                    "6 hours otherwise.",
+    )
+    retries: int = Field(2, ge=0, le=20, description="Pod retries before the Job fails (backoffLimit). Default 2.")
+    history: int = Field(3, ge=0, le=100, description="Finished Jobs kept, each of success and failure. Default 3.")
+    max_parallel_jobs: int = Field(
+        10, ge=1, le=1000, description="per_message: most Jobs running at once. Default 10."
+    )
