@@ -9,3 +9,10 @@ spec = load_environment_spec()
 environment = Environment(pulumi.get_stack(), spec)
 
 pulumi.export("queues", environment.queue_addresses)
+if environment.cluster is not None:
+    pulumi.export("cluster_name", environment.cluster.cluster_name)
+    # Secret: `pulumi stack output kubeconfig --show-secrets > kubeconfig.json` for kubectl.
+    pulumi.export("kubeconfig", environment.cluster.kubeconfig)
+if environment.deployment_files is not None:
+    # GitOps: what `stackctl render --outputs` writes into the deployment repository.
+    pulumi.export("deployment_files", environment.deployment_files)

@@ -6,6 +6,7 @@ Import what you need from another Pulumi project:
     orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
 """
 
+from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
 from .environment import Environment
 from .errors import Problem, SpecError
@@ -21,6 +22,8 @@ from .stack_config import load_environment_spec
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
 
 __all__ = [
+    "ArgoCdBootstrap",
+    "ArgoCdBootstrapArgs",
     "BatchJob",
     "BatchJobArgs",
     "JobSpec",

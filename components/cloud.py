@@ -29,6 +29,8 @@ def cloud_provider(environment: str, spec: EnvironmentSpec, opts: pulumi.Resourc
             f"{environment}-aws",
             region=spec.region,
             default_tags=aws.ProviderDefaultTagsArgs(tags=labels),
+            # A stack can only ever change its own account, whatever credentials the caller has.
+            allowed_account_ids=[spec.aws_account_id] if spec.aws_account_id else None,
             opts=opts,
         )
     return gcp.Provider(

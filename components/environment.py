@@ -6,14 +6,18 @@ from typing import Optional, Union
 
 import pulumi
 
+from . import argocd_manifests as argo
+from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .gitops import deployment_files
 from .keda import Keda, KedaArgs
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .queues import WorkQueue, WorkQueueArgs, work_queue
 from .rules.network import default_zones
 from .spec import EnvironmentSpec, resolve
+from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
@@ -57,6 +61,8 @@ class Environment(pulumi.ComponentResource):
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
+        self.argocd: Optional[ArgoCdBootstrap] = None
+        self.deployment_files: Optional[pulumi.Output[dict]] = None
         if spec.cluster is not None:
             self.network = self._network(name)
             self.cluster = self._cluster(name)
@@ -69,6 +75,7 @@ class Environment(pulumi.ComponentResource):
 
     def _workloads(self, name: str, cluster: Cluster) -> None:
         spec = self.spec
+        gitops = spec.delivery == "gitops"
         opts = pulumi.ResourceOptions(parent=self, providers=[self.provider, cluster.provider])
         scaled_queues = sorted(
             {s.queue for s in spec.services.values() if s.queue}
@@ -78,12 +85,37 @@ class Environment(pulumi.ComponentResource):
             self.keda = Keda(f"{name}-keda", KedaArgs(
                 cluster=cluster, queues=[self.queues[q] for q in scaled_queues], gcp_project=spec.gcp_project,
                 high_availability=spec.tier == "prod"), opts)
-        namespaces = {}
-        for namespace in resolve.namespaces(spec):
-            self.namespace_manifests[namespace] = manifests.namespace(namespace)
-            namespaces[namespace] = kubernetes_resource(
-                f"{name}-namespace-{namespace}", self.namespace_manifests[namespace], opts)
         keda = [self.keda.release] if self.keda else []
+        workload_namespaces = resolve.namespaces(spec)
+        self.namespace_manifests = {ns: manifests.namespace(ns) for ns in workload_namespaces}
+
+        self.argocd = None
+        path = ""
+        if spec.argocd is not None:
+            path = (spec.argocd.path or name).strip("/")
+            self.argocd = ArgoCdBootstrap(f"{name}-argocd", ArgoCdBootstrapArgs(
+                environment=name, spec=spec.argocd, path=path, namespaces=workload_namespaces,
+                high_availability=(spec.argocd.high_availability if spec.argocd.high_availability is not None
+                                   else spec.tier == "prod"),
+                repository_password=secret_setting("argocd_repo_password"),
+                repository_ssh_key=secret_setting("argocd_repo_ssh_key"),
+            ), opts)
+
+        # Push: Pulumi creates the namespaces. GitOps: the namespaces app syncs them from the repository.
+        ready: dict[str, list[pulumi.Resource]] = {}
+        for namespace, manifest in self.namespace_manifests.items():
+            if gitops:
+                assert self.argocd is not None
+                ready[namespace] = list(self.argocd.ready)
+            else:
+                ready[namespace] = [kubernetes_resource(f"{name}-namespace-{namespace}", manifest, opts)]
+
+        def application(key: str, namespace: str, scaled: bool) -> Optional[dict]:
+            if not gitops:
+                return None
+            assert spec.argocd is not None
+            return argo.application(f"{name}-{key}", name, name, spec.argocd.repository, spec.argocd.revision,
+                                    f"{path}/{key}", namespace, ignore_replicas=scaled)
 
         for key, service in sorted(spec.services.items()):
             namespace = resolve.service_namespace(key, service)
@@ -91,7 +123,9 @@ class Environment(pulumi.ComponentResource):
                 workload_name=key, namespace=namespace, spec=service,
                 min_replicas=resolve.min_replicas(service, spec.tier), cluster=cluster,
                 queue=self.queues.get(service.queue) if service.queue else None,
-                depends_on=[namespaces[namespace], *(keda if service.queue else [])],
+                deploy=not gitops,
+                depends_on=[*ready[namespace], *(keda if service.queue else [])],
+                application=application(key, namespace, scaled=True),
             ), opts)
         for key, job in sorted(spec.jobs.items()):
             namespace = resolve.job_namespace(key, job, spec.services)
@@ -100,8 +134,14 @@ class Environment(pulumi.ComponentResource):
                 workload_name=key, namespace=namespace, job=job, workload=workload,
                 deadline_seconds=resolve.job_deadline(job, workload), cluster=cluster,
                 queue=self.queues.get(workload.queue) if workload.queue else None,
-                depends_on=[namespaces[namespace], *(keda if job.mode == "per_message" else [])],
+                deploy=not gitops,
+                depends_on=[*ready[namespace], *(keda if job.mode == "per_message" else [])],
+                application=application(key, namespace, scaled=False),
             ), opts)
+        if gitops:
+            self.deployment_files = pulumi.Output.from_input(deployment_files(
+                path, self.namespace_manifests,
+                {key: w.manifests for key, w in [*self.services.items(), *self.jobs.items()]}))
 
     def _network(self, name: str) -> NetworkRefs:
         spec, network = self.spec, self.spec.network

@@ -51,7 +51,7 @@ class Keda(pulumi.ComponentResource):
         super().__init__("platform:index:Keda", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata=manifests.namespace(NAMESPACE)["metadata"], opts=child)
+            f"{name}-namespace", metadata=manifests.namespace(NAMESPACE, "baseline")["metadata"], opts=child)
         identity = args.cluster.bind_workload_identity(f"{name}-operator", NAMESPACE, OPERATOR_SERVICE_ACCOUNT, child)
         grants: list[pulumi.Resource] = []
         if isinstance(args.cluster, EksCluster):

@@ -20,7 +20,7 @@ TYPED: dict[tuple[str, str], Any] = {
 }
 # Top-level manifest fields other than apiVersion/kind, by their Python argument names.
 _ARGUMENTS = {"metadata": "metadata", "spec": "spec", "automountServiceAccountToken":
-              "automount_service_account_token", "data": "data", "stringData": "string_data", "type": "type_"}
+              "automount_service_account_token", "data": "data", "stringData": "string_data", "type": "type"}
 
 
 def kubernetes_resource(name: str, manifest: dict[str, Any],

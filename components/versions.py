@@ -36,3 +36,7 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
 # KEDA Helm chart (kedacore/charts), pinned; its CRDs match schemas/crds (KEDA v2.20.2).
 KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts"
 KEDA_CHART_VERSION = "2.20.2"
+
+# argo-helm `argo-cd` chart, pinned; it ships Argo CD v3.5.1, whose CRDs are vendored in stackctl/crds.
+ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
+ARGOCD_CHART_VERSION = "10.3.3"

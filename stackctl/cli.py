@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -13,6 +14,7 @@ from components.errors import SpecError
 
 from .errors import InputError
 from .project import Project
+from .render import write_deployment
 from .runner import run_stack
 from .tree import render_preview
 
@@ -68,6 +70,43 @@ def preview(
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     run = _run(project, stack)
     sys.stdout.write(run.graph.dumps() if json_output else render_preview(run))
+
+
+@app.command()
+def render(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Checkout of the deployment repository to write into."),
+    outputs: Optional[Path] = typer.Option(
+        None, "--outputs",
+        help="Use real values: the JSON of `pulumi stack output --json` instead of an offline run."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
+    try:
+        project = _project(project_dir)
+        if outputs is not None:
+            deployment = _deployment_from_outputs(outputs)
+        else:
+            run = _run(project, stack)
+            deployment = run.graph.stack_outputs.get("deployment_files")
+            if deployment is None:
+                raise InputError(f"{project.stack_label(stack)}: delivery is push, so Pulumi applies the objects "
+                                 "itself; set `delivery: gitops` (and `argocd`) to render them")
+        written = write_deployment(deployment, out, project.stack_label(stack))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+def _deployment_from_outputs(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not the JSON of `pulumi stack output --json` ({exc})") from None
+    if "deployment_files" not in data:
+        raise InputError(f"{path}: has no deployment_files output (is the stack's delivery gitops?)")
+    return data["deployment_files"]
 
 
 def main() -> None:

@@ -46,6 +46,13 @@ class ResourceRecord:
         "provider", "protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "aliases",
     )
 
+    @property
+    def masked_inputs(self) -> dict[str, Any]:
+        """Inputs with secrets masked leaf by leaf (shape kept), for schema checks."""
+        from .wire import struct_to_masked
+
+        return struct_to_masked(self.wire_inputs) if self.wire_inputs is not None else self.inputs
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         return {key: data[key] for key in self.JSON_FIELDS}

@@ -9,6 +9,7 @@ placeholder; `docs/stackctl.md` lists them.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class MockContext:
     inputs: dict[str, Any]
     region: str
     project: str
+    account: str = AWS_ACCOUNT_ID
 
     def physical_name(self, key: str = "name") -> str:
         """The input name, else a Pulumi-style autoname (`<logical>-<7 hex>`)."""
@@ -75,21 +77,21 @@ def invoke(*tokens: str):
 @resource("aws:sqs/queue:Queue")
 def _sqs_queue(ctx: MockContext):
     name = ctx.physical_name()
-    url = f"https://sqs.{ctx.region}.amazonaws.com/{AWS_ACCOUNT_ID}/{name}"
-    return url, {"name": name, "url": url, "arn": f"arn:aws:sqs:{ctx.region}:{AWS_ACCOUNT_ID}:{name}"}
+    url = f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{name}"
+    return url, {"name": name, "url": url, "arn": f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"}
 
 
 @resource("aws:iam/role:Role")
 def _iam_role(ctx: MockContext):
     name = ctx.physical_name()
-    return name, {"name": name, "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{name}",
+    return name, {"name": name, "arn": f"arn:aws:iam::{ctx.account}:role/{name}",
                   "uniqueId": "AROA" + stable_hex(ctx.urn, 17).upper()}
 
 
 @resource("aws:iam/policy:Policy")
 def _iam_policy(ctx: MockContext):
     name = ctx.physical_name()
-    arn = f"arn:aws:iam::{AWS_ACCOUNT_ID}:policy/{name}"
+    arn = f"arn:aws:iam::{ctx.account}:policy/{name}"
     return arn, {"name": name, "arn": arn}
 
 
@@ -102,7 +104,7 @@ def _role_policy(ctx: MockContext):
 @resource("aws:kms/key:Key")
 def _kms_key(ctx: MockContext):
     key_id = stable_uuid(ctx.urn)
-    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{AWS_ACCOUNT_ID}:key/{key_id}"}
+    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account}:key/{key_id}"}
 
 
 @resource("aws:eks/cluster:Cluster")
@@ -111,7 +113,7 @@ def _eks_cluster(ctx: MockContext):
     oidc_id = stable_hex(ctx.urn, 32).upper()
     return name, {
         "name": name,
-        "arn": f"arn:aws:eks:{ctx.region}:{AWS_ACCOUNT_ID}:cluster/{name}",
+        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{name}",
         "endpoint": f"https://{stable_hex(ctx.urn, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
         "certificateAuthority": {"data": OFFLINE_CA},
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"}]}],
@@ -123,7 +125,7 @@ def _eks_cluster(ctx: MockContext):
 @resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 def _oidc_provider(ctx: MockContext):
     host = str(ctx.inputs.get("url", "")).removeprefix("https://")
-    arn = f"arn:aws:iam::{AWS_ACCOUNT_ID}:oidc-provider/{host}"
+    arn = f"arn:aws:iam::{ctx.account}:oidc-provider/{host}"
     return arn, {"arn": arn}
 
 
@@ -157,7 +159,7 @@ def _ec2(ctx: MockContext):
 @resource("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(ctx: MockContext):
     name = ctx.physical_name()
-    return name, {"name": name, "arn": f"arn:aws:logs:{ctx.region}:{AWS_ACCOUNT_ID}:log-group:{name}"}
+    return name, {"name": name, "arn": f"arn:aws:logs:{ctx.region}:{ctx.account}:log-group:{name}"}
 
 
 @resource("aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
@@ -247,8 +249,8 @@ def _iam_member(ctx: MockContext):
 
 @invoke("aws:index/getCallerIdentity:getCallerIdentity")
 def _caller_identity(args, ctx):
-    return {"accountId": AWS_ACCOUNT_ID, "arn": f"arn:aws:sts::{AWS_ACCOUNT_ID}:assumed-role/deployer/offline",
-            "userId": "AIDAOFFLINE", "id": AWS_ACCOUNT_ID}
+    return {"accountId": ctx.account, "arn": f"arn:aws:sts::{ctx.account}:assumed-role/deployer/offline",
+            "userId": "AIDAOFFLINE", "id": ctx.account}
 
 
 @invoke("aws:iam/getSessionContext:getSessionContext")
@@ -257,7 +259,7 @@ def _session_context(args, ctx):
     issuer = arn
     if ":assumed-role/" in arn:
         role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        issuer = f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{role}"
+        issuer = f"arn:aws:iam::{ctx.account}:role/{role}"
     return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE", "issuerName": issuer.rsplit("/", 1)[-1],
             "sessionName": "", "id": arn}
 
@@ -301,10 +303,14 @@ class OfflineMocks(Mocks):
 
     def _context(self, urn: str, type_: str, name: str, inputs: dict, provider: Optional[str]) -> MockContext:
         settings = self.provider_settings(provider or "")
+        allowed = settings.get("allowedAccountIds") or []
+        if isinstance(allowed, str):  # provider inputs arrive JSON-encoded
+            allowed = json.loads(allowed)
         return MockContext(
             urn=urn, type=type_, name=name, inputs=inputs,
             region=str(settings.get("region") or "us-east-1"),
             project=str(settings.get("project") or "offline-project"),
+            account=str(allowed[0]) if allowed else AWS_ACCOUNT_ID,
         )
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:

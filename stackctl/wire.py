@@ -44,6 +44,31 @@ def to_display(value: Any) -> Any:
     return value
 
 
+def struct_to_masked(struct: struct_pb2.Struct | None) -> dict[str, Any]:
+    """Like `struct_to_display`, but a secret keeps its shape (maps and lists) with every leaf masked,
+    so the object can still be checked against a schema without exposing any value."""
+    if struct is None:
+        return {}
+    return {k: _masked(v, False) for k, v in sorted(json_format.MessageToDict(struct).items())}
+
+
+def _masked(value: Any, secret: bool) -> Any:
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return _masked(value.get("value"), True)
+        if sig == rpc._special_output_value_sig:
+            return _masked(value["value"], secret or bool(value.get("secret"))) if "value" in value else UNKNOWN
+        if sig is not None:
+            return to_display(value)
+        return {str(k): _masked(v, secret) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_masked(v, secret) for v in value]
+    if secret:
+        return SECRET
+    return to_display(value)
+
+
 def contains_secret(value: Any) -> bool:
     """Whether a wire value (as from MessageToDict) holds a secret anywhere."""
     if isinstance(value, dict):

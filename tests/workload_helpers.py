@@ -5,14 +5,21 @@ from __future__ import annotations
 from stackctl.graph import Graph
 
 
-def manifests(graph: Graph, kind: str | None = None) -> list[dict]:
-    """Inputs of every Kubernetes object Pulumi would apply (Helm releases excluded)."""
+def applied_objects(graph: Graph, kind: str | None = None) -> list[dict]:
+    """Inputs of every Kubernetes object Pulumi applies itself (Helm releases and patches excluded)."""
     found = []
     for record in graph.resources:
-        if record.type.startswith("kubernetes:") and "helm.sh" not in record.type:
+        if record.type.startswith("kubernetes:") and "helm.sh" not in record.type and not record.type.endswith(
+                "Patch"):
             if kind is None or record.inputs.get("kind") == kind:
-                found.append(record.inputs)
+                found.append(record.masked_inputs)
     return found
+
+
+def manifests(graph: Graph, kind: str | None = None) -> list[dict]:
+    """Every Kubernetes object the cluster gets: applied by Pulumi (push) or rendered for Argo CD (gitops)."""
+    rendered = list(graph.stack_outputs.get("deployment_files", {}).get("files", {}).values())
+    return applied_objects(graph, kind) + [m for m in rendered if kind is None or m["kind"] == kind]
 
 
 def manifest(graph: Graph, kind: str, name: str, namespace: str | None = None) -> dict:

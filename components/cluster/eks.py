@@ -71,6 +71,7 @@ class EksCluster(Cluster):
     def __init__(self, name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:EksCluster", name, None, opts)
         self.kubernetes_version = args.kubernetes_version
+        self._cluster_name_value = args.cluster_name
         protect = bool(args.protect)
         child = pulumi.ResourceOptions(parent=self)
         guarded = pulumi.ResourceOptions(parent=self, protect=protect)
@@ -285,7 +286,7 @@ class EksCluster(Cluster):
     # -- identity ---------------------------------------------------------------------------------
 
     def irsa_role(self, name: str, namespace: str, service_account: str, *,
-                  managed_policies: Optional[list[str]] = None,
+                  managed_policies: Optional[list[str]] = None, role_name: Optional[str] = None,
                   opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.Role:
         """An IAM role that only `system:serviceaccount:<namespace>:<service_account>` of this cluster can assume."""
         issuer_host = self.oidc_issuer.apply(lambda url: url.removeprefix("https://"))
@@ -302,7 +303,7 @@ class EksCluster(Cluster):
             }],
         }, sort_keys=True))
         role_opts = opts or pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, assume_role_policy=trust, opts=role_opts)
+        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, opts=role_opts)
         for policy_arn in managed_policies or []:
             aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name,
                                          policy_arn=policy_arn, opts=role_opts)
@@ -310,7 +311,10 @@ class EksCluster(Cluster):
 
     def bind_workload_identity(self, name: str, namespace: str, service_account: str,
                                opts: Optional[pulumi.ResourceOptions] = None) -> WorkloadIdentity:
-        role = self.irsa_role(name, namespace, service_account, opts=opts)
+        # A deterministic role name makes the ARN (and so the ServiceAccount annotation) known before
+        # deployment, which GitOps renders need.
+        role_name = bounded(f"{self._cluster_name_value}-{namespace}-{service_account}", 64)
+        role = self.irsa_role(name, namespace, service_account, role_name=role_name, opts=opts)
         return WorkloadIdentity(
             principal=WorkloadPrincipal.aws_role(role.name),
             annotations=role.arn.apply(lambda arn: {"eks.amazonaws.com/role-arn": arn}),

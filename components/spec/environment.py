@@ -8,10 +8,12 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field
 
 from ..errors import Problem
+from ..rules.argocd import argocd_problems
 from ..rules.clusters import cluster_problems
 from ..rules.network import network_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
+from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
@@ -36,7 +38,7 @@ class EnvironmentSpec(StrictModel):
 
     # Config keys whose values are secrets (`pulumi config set --secret`). They are read as secret
     # Outputs, never validated into this model, so their values cannot leak into error messages.
-    SECRET_KEYS: ClassVar[frozenset[str]] = frozenset()
+    SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"argocd_repo_password", "argocd_repo_ssh_key"})
 
     cloud: Cloud = Field(description="Which cloud the environment runs on: `aws` or `gcp`. Required.")
     region: str = Field(
@@ -51,6 +53,23 @@ class EnvironmentSpec(StrictModel):
     gcp_project: Optional[str] = Field(
         None,
         description="GCP project id that owns the environment's resources. Required when cloud is gcp; default unset.",
+    )
+    aws_account_id: Optional[str] = Field(
+        None,
+        description=(
+            "AWS: the account this environment lives in. Pulumi refuses to touch any other account (provider "
+            "`allowed_account_ids`), and offline renders use it in ARNs. Default unset."
+        ),
+    )
+    delivery: Literal["push", "gitops"] = Field(
+        "push",
+        description=(
+            "How Kubernetes objects reach the cluster: `push` (Pulumi applies them) or `gitops` (they are "
+            "rendered into the deployment repository and Argo CD pulls them; needs `argocd`). Default `push`."
+        ),
+    )
+    argocd: Optional[ArgoCdSpec] = Field(
+        None, description="Install Argo CD and bootstrap GitOps from the deployment repository. Default unset."
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
@@ -113,4 +132,5 @@ class EnvironmentSpec(StrictModel):
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
         problems.extend(workloads_problems(self))
+        problems.extend(argocd_problems(self))
         return problems

@@ -31,6 +31,12 @@ class BatchJobArgs(StrictModel):
     deploy: bool = Field(True, description="Push delivery: create the objects with Pulumi. Default true.")
     depends_on: list[pulumi.Resource] = Field(
         default_factory=list, description="What the Kubernetes objects wait for (namespace, KEDA). Default none.")
+    application: Optional[dict] = Field(
+        None,
+        description="GitOps: the Argo CD Application (manifest) that syncs this workload's directory of the "
+                    "deployment repository; Pulumi keeps it, so removing the workload removes its objects. "
+                    "Default unset.",
+    )
 
 
 class BatchJob(pulumi.ComponentResource):
@@ -60,9 +66,11 @@ class BatchJob(pulumi.ComponentResource):
                 workload_name, namespace, job.schedule if job.mode == "schedule" else None, job.time_zone,
                 job.concurrency_policy, job.starting_deadline_seconds, job.history, job_spec))
         self.manifests = objects
+        deploy_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *identity.resources])
         if args.deploy:
-            deploy_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *identity.resources])
             for manifest in objects:
                 kubernetes_resource(resource_name(name, manifest), manifest, deploy_opts)
+        if args.application is not None:
+            kubernetes_resource(f"{name}-application", args.application, deploy_opts)
         self.identity = identity
         self.register_outputs({"cloud_identity": identity.cloud_identity})

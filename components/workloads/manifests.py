@@ -40,15 +40,17 @@ def metadata(name: str, namespace: Optional[str], object_labels: dict[str, str],
     return meta
 
 
-def namespace(name: str) -> Manifest:
-    """A namespace that enforces the `restricted` Pod Security Standard: non-compliant pods are rejected."""
+def namespace(name: str, enforce: str = "restricted") -> Manifest:
+    """A namespace enforcing a Pod Security Standard (workloads: `restricted`; non-compliant pods are
+    rejected). Platform add-ons use `baseline` and are warned about anything short of `restricted`."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": metadata(name, None, {
             "app.kubernetes.io/managed-by": MANAGED_BY,
-            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce": enforce,
             "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
         }),
     }
 

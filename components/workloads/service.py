@@ -34,6 +34,12 @@ class ServiceArgs(StrictModel):
     )
     depends_on: list[pulumi.Resource] = Field(
         default_factory=list, description="What the Kubernetes objects wait for (namespace, KEDA). Default none.")
+    application: Optional[dict] = Field(
+        None,
+        description="GitOps: the Argo CD Application (manifest) that syncs this workload's directory of the "
+                    "deployment repository; Pulumi keeps it, so removing the workload removes its objects. "
+                    "Default unset.",
+    )
 
 
 class Service(pulumi.ComponentResource):
@@ -74,9 +80,11 @@ class Service(pulumi.ComponentResource):
         if spec.expose:
             objects.append(manifests.cluster_service(workload_name, namespace, spec.ports))
         self.manifests = objects
+        deploy_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *identity.resources])
         if args.deploy:
-            deploy_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *identity.resources])
             for manifest in objects:
                 kubernetes_resource(resource_name(name, manifest), manifest, deploy_opts)
+        if args.application is not None:
+            kubernetes_resource(f"{name}-application", args.application, deploy_opts)
         self.identity = identity
         self.register_outputs({"cloud_identity": identity.cloud_identity})
