@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +13,8 @@ import typer
 
 from components.errors import SpecError
 
+from . import analyzer, report
+from .analyzer import load_policy_config
 from .errors import InputError
 from .project import Project
 from .render import write_deployment
@@ -20,6 +23,7 @@ from .tree import render_preview
 
 EXIT_INVALID_INPUT = 2
 EXIT_PROGRAM_FAILED = 1
+EXIT_POLICY_VIOLATION = 1
 
 app = typer.Typer(
     add_completion=False,
@@ -107,6 +111,59 @@ def _deployment_from_outputs(path: Path) -> dict:
     if "deployment_files" not in data:
         raise InputError(f"{path}: has no deployment_files output (is the stack's delivery gitops?)")
     return data["deployment_files"]
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    stack: Optional[str] = typer.Argument(None, help="Stack name (or --all)."),
+    all_stacks: bool = typer.Option(False, "--all", help="Check every stack in stacks/."),
+    output_format: Format = typer.Option(Format.text, "--format", help="text, json or sarif (SARIF 2.1.0)."),
+    pack: Optional[Path] = typer.Option(None, "--policy-pack", help="Policy pack directory. Default: policy/."),
+    policy_config: Optional[Path] = typer.Option(
+        None, "--policy-pack-config",
+        help="Policy config JSON (as for the Pulumi CLI). Default: policy/config/<tier>.json for the stack's tier."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
+    try:
+        project = _project(project_dir)
+        if all_stacks == (stack is not None):
+            raise InputError("name one stack or pass --all")
+        stacks = project.stacks() if all_stacks else [stack]
+        pack_dir = (pack or project.root / "policy").resolve()
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    results = []
+    for name in stacks:
+        run = _run(project, name)
+        try:
+            config_path = policy_config or _tier_config(project, pack_dir, run)
+            file_config = load_policy_config(config_path)
+            results.append(analyzer.check(run, pack_dir, file_config, str(config_path or "policy config")))
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        except analyzer.PackError as exc:
+            raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    if output_format is Format.json:
+        sys.stdout.write(report.json_report(results))
+    elif output_format is Format.sarif:
+        sys.stdout.write(report.sarif_report(results, {r.stack: project.stack_label(r.stack) for r in results}))
+    else:
+        sys.stdout.write(report.text_report(results))
+    if any(r.mandatory for r in results):
+        raise typer.Exit(EXIT_POLICY_VIOLATION)
+
+
+def _tier_config(project: Project, pack_dir: Path, run) -> Optional[Path]:
+    tier = run.config.values.get(f"{project.name}:tier")
+    path = pack_dir / "config" / f"{tier}.json"
+    return path if path.is_file() else None
 
 
 def main() -> None:

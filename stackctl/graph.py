@@ -36,6 +36,7 @@ class ResourceRecord:
     id: str = field(default="", compare=False, repr=False)
     outputs: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     additional_secret_outputs: list[str] = field(default_factory=list, compare=False, repr=False)
+    delete_before_replace_defined: bool = field(default=False, compare=False, repr=False)
     custom_timeouts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The registration's property Structs as the engine received them (secrets and unknowns intact).
     wire_inputs: Any = field(default=None, compare=False, repr=False)

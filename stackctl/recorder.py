@@ -124,6 +124,7 @@ class RecordingMonitor(MockMonitor):
             id=id_ or "",
             outputs=struct_to_display(object_proto) if object_proto is not None else {},
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            delete_before_replace_defined=request.deleteBeforeReplaceDefined,
             custom_timeouts=json_format.MessageToDict(request.customTimeouts) if request.customTimeouts else {},
             wire_inputs=request.object,
             wire_outputs=object_proto,

@@ -1,0 +1,14 @@
+"""The platform's policies, importable without starting a policy server (that is `policy/__main__.py`)."""
+
+from . import argocd, article, clusters, identity, queues, workloads
+
+ALL_POLICIES = [
+    *clusters.POLICIES,
+    *queues.POLICIES,
+    *identity.POLICIES,
+    *workloads.POLICIES,
+    *argocd.POLICIES,
+    *article.POLICIES,
+]
+
+__all__ = ["ALL_POLICIES"]

@@ -1,0 +1,182 @@
+"""Clusters: private endpoints, encryption, logging, supported versions, GKE hardening, protection."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from components.rules.clusters import REQUIRED_EKS_LOGS, is_open_to_the_internet
+from components.versions import EKS_EXTENDED_SUPPORT_VERSIONS, EKS_STANDARD_SUPPORT_VERSIONS, GKE_VERSIONS
+
+from ._common import get, plain
+
+EKS = "aws:eks/cluster:Cluster"
+GKE = "gcp:container/cluster:Cluster"
+
+
+def _private_endpoint(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allow_public = bool(args.get_config().get("allow_public_endpoint", False))
+    if args.resource_type == EKS:
+        vpc = get(plain(args.props), "vpcConfig", default={}) or {}
+        if vpc.get("endpointPrivateAccess") is not True:
+            report_violation("the EKS API has no private endpoint (vpcConfig.endpointPrivateAccess)")
+        if vpc.get("endpointPublicAccess") is not False:
+            cidrs = vpc.get("publicAccessCidrs") or []
+            if not allow_public:
+                report_violation("the EKS API is public; keep it private (publicAccessCidrs: "
+                                 f"{cidrs or 'unrestricted'})")
+            elif not cidrs or any(is_open_to_the_internet(c) for c in cidrs):
+                report_violation("the public EKS API is open to the whole internet; list the allowed CIDRs")
+    elif args.resource_type == GKE:
+        private = get(plain(args.props), "privateClusterConfig", default={}) or {}
+        if private.get("enablePrivateNodes") is not True:
+            report_violation("GKE nodes have public IPs (privateClusterConfig.enablePrivateNodes)")
+        if private.get("enablePrivateEndpoint") is not True:
+            cidrs = [b.get("cidrBlock") for b in get(plain(args.props), "masterAuthorizedNetworksConfig", "cidrBlocks",
+                                                     default=[]) or []]
+            if not allow_public:
+                report_violation("the GKE control plane has a public endpoint")
+            elif not cidrs or any(is_open_to_the_internet(str(c)) for c in cidrs):
+                report_violation("the public GKE endpoint has no narrow master authorized networks")
+
+
+cluster_private_endpoint = ResourceValidationPolicy(
+    name="cluster-private-endpoint",
+    description="Kubernetes API endpoints are private; a public one needs `allow_public_endpoint` and an allow-list.",
+    validate=_private_endpoint,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "allow_public_endpoint": {"type": "boolean", "default": False,
+                                  "description": "Allow a public endpoint restricted to listed CIDRs."}}),
+)
+
+
+def _secrets_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == EKS:
+        configs = plain(args.props).get("encryptionConfig") or {}
+        if not get(configs, "provider", "keyArn") or "secrets" not in (configs.get("resources") or []):
+            report_violation("Kubernetes secrets are not envelope-encrypted with a KMS key (encryptionConfig)")
+    elif args.resource_type == GKE:
+        encryption = plain(args.props).get("databaseEncryption") or {}
+        if encryption.get("state") != "ENCRYPTED" or not encryption.get("keyName"):
+            report_violation("application-layer secrets encryption is off (databaseEncryption)")
+
+
+cluster_secrets_encryption = ResourceValidationPolicy(
+    name="cluster-secrets-encryption",
+    description="Kubernetes secrets are encrypted with a customer-managed key (KMS / Cloud KMS).",
+    validate=_secrets_encryption,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _control_plane_logging(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == EKS:
+        missing = [t for t in REQUIRED_EKS_LOGS if t not in (plain(args.props).get("enabledClusterLogTypes") or [])]
+        if missing:
+            report_violation(f"control-plane log types {missing} are not enabled")
+    elif args.resource_type == GKE:
+        components = get(plain(args.props), "loggingConfig", "enableComponents", default=[]) or []
+        missing = [c for c in ("SYSTEM_COMPONENTS", "APISERVER") if c not in components]
+        if missing:
+            report_violation(f"control-plane logging components {missing} are not enabled")
+
+
+cluster_control_plane_logging = ResourceValidationPolicy(
+    name="cluster-control-plane-logging",
+    description="Control-plane logs (API server, audit, authenticator) are collected.",
+    validate=_control_plane_logging,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _supported_version(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == EKS:
+        version = str(plain(args.props).get("version") or "")
+        extended = get(plain(args.props), "upgradePolicy", "supportType") == "EXTENDED"
+        allowed = EKS_STANDARD_SUPPORT_VERSIONS + (EKS_EXTENDED_SUPPORT_VERSIONS if extended else ())
+        if version not in allowed:
+            report_violation(f"EKS version {version or 'unset'} is not supported "
+                             f"(standard support: {', '.join(EKS_STANDARD_SUPPORT_VERSIONS)})")
+    elif args.resource_type == GKE:
+        version = plain(args.props).get("minMasterVersion")
+        channel = get(plain(args.props), "releaseChannel", "channel")
+        if version is None and channel in (None, "UNSPECIFIED"):
+            report_violation("no release channel and no pinned version")
+        elif version is not None and ".".join(str(version).split(".")[:2]) not in GKE_VERSIONS:
+            report_violation(f"GKE version {version} is not supported ({', '.join(GKE_VERSIONS)})")
+
+
+cluster_supported_version = ResourceValidationPolicy(
+    name="cluster-supported-version",
+    description="Clusters run a Kubernetes version in (standard) support.",
+    validate=_supported_version,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _gke_workload_identity(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == GKE:
+        if not get(plain(args.props), "workloadIdentityConfig", "workloadPool"):
+            report_violation("Workload Identity is off (workloadIdentityConfig.workloadPool)")
+    elif args.resource_type == "gcp:container/nodePool:NodePool":
+        if get(plain(args.props), "nodeConfig", "workloadMetadataConfig", "mode") != "GKE_METADATA":
+            report_violation("node pool does not serve GKE_METADATA: pods could read node credentials")
+
+
+gke_workload_identity = ResourceValidationPolicy(
+    name="gke-workload-identity",
+    description="GKE clusters use Workload Identity and node pools hide node credentials (GKE_METADATA).",
+    validate=_gke_workload_identity,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _no_legacy_abac(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == GKE and plain(args.props).get("enableLegacyAbac") is True:
+        report_violation("legacy ABAC is enabled; use RBAC only")
+
+
+gke_no_legacy_abac = ResourceValidationPolicy(
+    name="gke-no-legacy-abac",
+    description="GKE legacy ABAC authorization is disabled.",
+    validate=_no_legacy_abac,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+PROTECTED_TYPES = {
+    EKS: "deletionProtection",
+    GKE: "deletionProtection",
+    "aws:eks/nodeGroup:NodeGroup": None,
+    "gcp:container/nodePool:NodePool": None,
+    "aws:kms/key:Key": None,
+    "gcp:kms/cryptoKey:CryptoKey": None,
+}
+
+
+def _deletion_protection(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in PROTECTED_TYPES:
+        return
+    if not args.opts.protect:
+        report_violation(f"{args.resource_type} is not `protect`ed: a `pulumi destroy` or rename would delete it")
+    field = PROTECTED_TYPES[args.resource_type]
+    if field and plain(args.props).get(field) is not True:
+        report_violation(f"the cloud's deletion protection ({field}) is off")
+
+
+cluster_deletion_protection = ResourceValidationPolicy(
+    name="cluster-deletion-protection",
+    description="Clusters, node pools and their keys are protected from deletion (prod).",
+    validate=_deletion_protection,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+POLICIES = [
+    cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
+    cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
+]

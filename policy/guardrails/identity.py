@@ -1,0 +1,81 @@
+"""Identity: least privilege for roles, no basic GCP roles, workload identities pinned to one account."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from components.rules.iam import (
+    BASIC_GCP_ROLES,
+    document,
+    web_identity_subject_problems,
+    wildcard_allowed_actions,
+    workload_identity_member_problem,
+)
+
+from ._common import plain, report_all
+
+POLICY_DOCUMENT_FIELDS = {
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+}
+
+
+def _no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    documents = []
+    if args.resource_type in POLICY_DOCUMENT_FIELDS:
+        documents.append(document(plain(args.props).get(POLICY_DOCUMENT_FIELDS[args.resource_type])))
+    if args.resource_type == "aws:iam/role:Role":
+        documents += [document(p.get("policy")) for p in plain(args.props).get("inlinePolicies") or []]
+    for doc in documents:
+        wildcards = wildcard_allowed_actions(doc)
+        if wildcards:
+            report_violation(f"allows wildcard actions {sorted(set(wildcards))}; list the actions needed")
+
+
+iam_no_wildcard_actions = ResourceValidationPolicy(
+    name="iam-no-wildcard-actions",
+    description="IAM policies allow named actions only, never wildcards.",
+    validate=_no_wildcard_actions,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _no_basic_roles(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type.startswith("gcp:") and plain(args.props).get("role") in BASIC_GCP_ROLES:
+        report_violation(f"grants the basic role {plain(args.props)['role']}; use a predefined or custom role")
+
+
+gcp_no_basic_roles = ResourceValidationPolicy(
+    name="gcp-no-basic-roles",
+    description="No GCP basic roles (owner, editor, viewer): they grant far more than any workload needs.",
+    validate=_no_basic_roles,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _single_subject(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == "aws:iam/role:Role":
+        report_all(report_violation, web_identity_subject_problems(document(plain(args.props).get("assumeRolePolicy"))))
+    elif (args.resource_type.startswith("gcp:serviceaccount/iAM")
+          and plain(args.props).get("role") == "roles/iam.workloadIdentityUser"):
+        props = plain(args.props)
+        members = [props["member"]] if props.get("member") else list(props.get("members") or [])
+        if len(members) != 1:
+            report_violation(f"binds {len(members)} members; one Google service account per Kubernetes one")
+        for member in members:
+            problem = workload_identity_member_problem(str(member))
+            if problem:
+                report_violation(problem)
+
+
+workload_identity_single_subject = ResourceValidationPolicy(
+    name="workload-identity-single-subject",
+    description="A workload identity (IRSA role, Workload Identity binding) trusts exactly one service account.",
+    validate=_single_subject,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+POLICIES = [iam_no_wildcard_actions, gcp_no_basic_roles, workload_identity_single_subject]

@@ -1,0 +1,131 @@
+"""Workloads: locked-down pods, pinned images, probes, and availability of prod services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.rules.pods import (
+    image_pin_problems,
+    non_root_problems,
+    pod_spec,
+    privilege_problems,
+    probe_problems,
+    read_only_root_problems,
+    resource_problems,
+)
+
+from ._common import cluster_objects, get, kubernetes_kind, plain, report_all
+
+PodRule = Callable[[dict[str, Any], dict[str, Any]], list[str]]
+
+
+def pod_policy(name: str, description: str, rule: PodRule, level: EnforcementLevel = EnforcementLevel.MANDATORY,
+               kinds: tuple[str, ...] | None = None, config_schema: PolicyConfigSchema | None = None):
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        kind = kubernetes_kind(args.resource_type)
+        if kind is None or (kinds is not None and kind not in kinds):
+            return
+        pod = pod_spec({**plain(args.props), "kind": kind})
+        if pod is not None:
+            report_all(report_violation, rule(pod, args.get_config()))
+
+    return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level,
+                                    config_schema=config_schema)
+
+
+DIGEST_SCHEMA = PolicyConfigSchema(properties={
+    "require_digest": {"type": "boolean", "default": True,
+                       "description": "Require repo@sha256:... images (prod); tags are allowed when false."}})
+
+# name -> (description, rule); the same rules check rendered GitOps manifests (deployment-repo-manifests).
+POD_RULES: dict[str, tuple[str, PodRule]] = {
+    "k8s-run-as-non-root": ("Containers run as a non-root user.", lambda pod, cfg: non_root_problems(pod)),
+    "k8s-read-only-root-filesystem": ("Containers have a read-only root filesystem.",
+                                      lambda pod, cfg: read_only_root_problems(pod)),
+    "k8s-no-privilege-escalation": ("No privileged containers, privilege escalation, host namespaces or "
+                                    "added capabilities.", lambda pod, cfg: privilege_problems(pod)),
+    "k8s-resource-limits": ("Containers request CPU and memory and have a memory limit.",
+                            lambda pod, cfg: resource_problems(pod)),
+    "k8s-image-pinned": ("Images have a tag other than latest; in prod they are pinned by digest.",
+                         lambda pod, cfg: image_pin_problems(pod, bool(cfg.get("require_digest", True)))),
+}
+
+POLICIES = [
+    pod_policy(name, description, rule, config_schema=DIGEST_SCHEMA if name == "k8s-image-pinned" else None)
+    for name, (description, rule) in POD_RULES.items()
+]
+POLICIES.append(pod_policy(
+    "k8s-probes", "Services declare readiness and liveness probes.",
+    lambda pod, cfg: probe_problems(pod), level=EnforcementLevel.ADVISORY, kinds=("Deployment",)))
+
+
+def _rendered_manifests(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    require_digest = bool(args.get_config().get("require_digest", True))
+    for where, manifest, urn in cluster_objects(args):
+        if not where.endswith(".yaml"):
+            continue  # applied by Pulumi: the resource policies above checked it
+        pod = pod_spec(manifest)
+        if pod is None:
+            continue
+        for name, (_, rule) in POD_RULES.items():
+            for problem in rule(pod, {"require_digest": require_digest}):
+                report_violation(f"{where}: {name}: {problem}", urn)
+
+
+POLICIES.append(StackValidationPolicy(
+    name="deployment-repo-manifests",
+    description="Manifests rendered into the deployment repository (GitOps) pass the same pod rules.",
+    validate=_rendered_manifests,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=DIGEST_SCHEMA,
+))
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
+    match = selector.get("matchLabels") or {}
+    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+
+
+def _availability(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    objects = list(cluster_objects(args))
+    by_kind: dict[str, list[tuple[str, dict, str | None]]] = {}
+    for where, manifest, urn in objects:
+        by_kind.setdefault(str(manifest.get("kind")), []).append((where, manifest, urn))
+    for where, deployment, urn in by_kind.get("Deployment", []):
+        name = get(deployment, "metadata", "name")
+        namespace = get(deployment, "metadata", "namespace")
+        labels = get(deployment, "spec", "template", "metadata", "labels", default={}) or {}
+        same_namespace = [m for _, m, _ in objects if get(m, "metadata", "namespace") == namespace]
+        if not any(m.get("kind") == "PodDisruptionBudget" and _selects(get(m, "spec", "selector", default={}), labels)
+                   for m in same_namespace):
+            report_violation(f"{where}: Deployment {namespace}/{name} has no PodDisruptionBudget", urn)
+        minimum = deployment.get("spec", {}).get("replicas", 1)
+        for m in same_namespace:
+            if get(m, "spec", "scaleTargetRef", "name") == name:
+                if m.get("kind") == "ScaledObject":
+                    minimum = get(m, "spec", "minReplicaCount", default=0)
+                elif m.get("kind") == "HorizontalPodAutoscaler":
+                    minimum = get(m, "spec", "minReplicas", default=1)
+        if minimum < 2:
+            report_violation(f"{where}: Deployment {namespace}/{name} may run {minimum} replica(s); prod needs 2",
+                             urn)
+
+
+prod_service_availability = StackValidationPolicy(
+    name="prod-service-availability",
+    description="Prod services keep at least two replicas and a PodDisruptionBudget.",
+    validate=_availability,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+POLICIES.append(prod_service_availability)

@@ -1,0 +1,355 @@
+"""Drive the real policy pack over its gRPC Analyzer service, the way the Pulumi CLI does.
+
+The CLI starts a Python pack as `python -u -m pulumi.policy <engine address> .` in the pack directory, reads
+the port it prints, then calls Handshake, ConfigureStack, GetPluginInfo, GetAnalyzerInfo, Configure,
+Remediate + Analyze for each resource (checked inputs), and AnalyzeStack once (outputs). This module does
+the same with the resources the offline run recorded, filled in as the engine would: engine URNs, parents,
+dependencies, property dependencies, options and provider resources.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
+from ruamel.yaml import YAML
+
+from .errors import InputError
+from .graph import Graph, ResourceRecord
+from .runner import ORGANIZATION, StackRun
+
+LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
+          "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
+LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
+PORT_TIMEOUT_SECONDS = 60
+
+
+class PackError(Exception):
+    """The policy pack could not be started or failed while analyzing."""
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    urn: str
+    policy: str
+    level: str
+    message: str
+    type: str = ""
+    name: str = ""
+
+
+@dataclass
+class PolicyInfo:
+    name: str
+    description: str
+    level: str
+
+
+@dataclass
+class CheckResult:
+    project: str
+    stack: str
+    pack_name: str
+    pack_version: str
+    policies: list[PolicyInfo]
+    violations: list[Violation]
+    pack_log: list[str] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+
+# -- the engine side ------------------------------------------------------------------------------
+
+class _Engine(engine_pb2_grpc.EngineServicer):
+    """The engine endpoint a pack is given. Today's Python packs log to stderr instead, but a pack that
+    connects back (as the CLI allows) finds a live service that records its log lines."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.root = ""
+
+    def Log(self, request, context):  # noqa: N802 - gRPC method name
+        self.log.append(request.message)
+        return empty_pb2.Empty()
+
+    def GetRootResource(self, request, context):  # noqa: N802
+        from pulumi.runtime.proto import engine_pb2
+
+        return engine_pb2.GetRootResourceResponse(urn=self.root)
+
+    def SetRootResource(self, request, context):  # noqa: N802
+        from pulumi.runtime.proto import engine_pb2
+
+        self.root = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+
+# -- what the engine sends ------------------------------------------------------------------------
+
+def _engine_value(value: Any, graph: Graph) -> Any:
+    """A property the way the engine marshals it for analyzers: secrets kept, resource references and output
+    values downgraded, internal (`__`) keys dropped."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_resource_sig:
+            record = graph.by_urn.get(value.get("urn", ""))
+            return value.get("id") or (record.id if record and record.custom else value.get("urn", ""))
+        if sig == rpc._special_output_value_sig:
+            inner = _engine_value(value.get("value", rpc.UNKNOWN), graph)
+            return {rpc._special_sig_key: rpc._special_secret_sig, "value": inner} if value.get("secret") else inner
+        return {k: _engine_value(v, graph) for k, v in value.items() if not str(k).startswith("__")}
+    if isinstance(value, list):
+        return [_engine_value(v, graph) for v in value]
+    return value
+
+
+def _properties(struct: struct_pb2.Struct | None, graph: Graph) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    if struct is not None:
+        result.update(_engine_value(json_format.MessageToDict(struct), graph))
+    return result
+
+
+def _provider(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if not record.provider:
+        return None
+    urn = record.provider.rsplit("::", 1)[0]
+    provider = graph.by_urn.get(urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, urn=provider.urn, name=provider.name,
+        properties=_properties(provider.wire_inputs, graph) if provider.wire_inputs is not None else
+        json_format.ParseDict(provider.inputs, struct_pb2.Struct()))
+
+
+def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=record.protect,
+        ignoreChanges=record.ignoreChanges,
+        deleteBeforeReplace=record.deleteBeforeReplace,
+        deleteBeforeReplaceDefined=record.delete_before_replace_defined,
+        additionalSecretOutputs=record.additional_secret_outputs,
+        aliases=record.aliases,
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
+        parent=record.parent,
+    )
+
+
+def analyze_request(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzeRequest:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=record.type, urn=record.urn, name=record.name, options=_options(record),
+        properties=_properties(record.wire_inputs, graph))
+    provider = _provider(record, graph)
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
+
+
+def stack_resource(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzerResource:
+    resource = analyzer_pb2.AnalyzerResource(
+        type=record.type, urn=record.urn, name=record.name, options=_options(record),
+        properties=_properties(record.wire_outputs, graph), parent=record.parent,
+        dependencies=record.dependencies,
+        propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                              for key, urns in record.propertyDependencies.items() if urns},
+    )
+    provider = _provider(record, graph)
+    if provider is not None:
+        resource.provider.CopyFrom(provider)
+    return resource
+
+
+# -- policy configuration, reconciled as the CLI does ----------------------------------------------
+
+def load_policy_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a policy config file ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: must be a JSON object of policy name -> level or settings")
+    return data
+
+
+def reconcile_config(info: analyzer_pb2.AnalyzerInfo, file_config: dict[str, Any],
+                     source: str) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """Each policy's level and settings: its defaults, then the pack's initial config, then the file."""
+    names = {p.name for p in info.policies}
+    unknown = sorted(set(file_config) - names - {"all"})
+    if unknown:
+        raise InputError(f"{source}: unknown policies {unknown}")
+    config: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, dict[str, Any]] = {}
+    for policy in info.policies:
+        schema = json_format.MessageToDict(policy.configSchema.properties) if policy.configSchema else {}
+        schemas[policy.name] = {"type": "object", "properties": schema,
+                                "required": list(policy.configSchema.required)}
+        config[policy.name] = {"level": policy.enforcementLevel,
+                               "properties": {k: v["default"] for k, v in schema.items() if "default" in v}}
+    for name, initial in info.initialConfig.items():
+        if name in config:
+            config[name]["level"] = initial.enforcementLevel
+            config[name]["properties"].update(json_format.MessageToDict(initial.properties))
+    for name, value in file_config.items():
+        targets = list(config) if name == "all" else [name]
+        for target in targets:
+            if isinstance(value, str):
+                level, properties = value, {}
+            elif isinstance(value, dict):
+                properties = dict(value)
+                level = properties.pop("enforcementLevel", None)
+            else:
+                raise InputError(f"{source}: {name}: must be a level or an object of settings")
+            if level is not None:
+                if level not in LEVELS:
+                    raise InputError(f"{source}: {name}: unknown enforcement level {level!r} "
+                                     f"(one of {', '.join(LEVELS)})")
+                config[target]["level"] = LEVELS[level]
+            config[target]["properties"].update(properties)
+    result = {}
+    for name, entry in config.items():
+        errors = sorted(jsonschema.Draft7Validator(schemas[name]).iter_errors(entry["properties"]), key=str)
+        if errors:
+            raise InputError(f"{source}: {name}: {errors[0].message}")
+        result[name] = analyzer_pb2.PolicyConfig(
+            enforcementLevel=entry["level"],
+            properties=json_format.ParseDict(entry["properties"], struct_pb2.Struct()))
+    return result
+
+
+# -- running the pack ------------------------------------------------------------------------------
+
+def pack_version(pack_dir: Path) -> str:
+    data = YAML(typ="safe").load((pack_dir / "PulumiPolicy.yaml").read_text()) or {}
+    return str(data.get("version", ""))
+
+
+class PolicyPackProcess:
+    """`python -u -m pulumi.policy <engine> .` in the pack directory, and a channel to the port it prints."""
+
+    def __init__(self, pack_dir: Path, engine_address: str, env: dict[str, str]):
+        if not (pack_dir / "PulumiPolicy.yaml").is_file():
+            raise InputError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.policy", engine_address, "."],
+            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
+        try:
+            first = lines.get(timeout=PORT_TIMEOUT_SECONDS).decode().strip()
+        except queue.Empty:
+            self.close()
+            raise PackError(f"the policy pack printed no port within {PORT_TIMEOUT_SECONDS}s") from None
+        if not first.isdigit() or not 0 < int(first) < 65536:
+            stderr = self.close()
+            raise PackError(f"the policy pack did not start (it printed {first!r}):\n{stderr}")
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{first}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
+        grpc.channel_ready_future(self.channel).result(timeout=10)
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def close(self) -> str:
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        _, stderr = self.process.communicate()
+        return stderr.decode(errors="replace")
+
+
+def _optional(call, *args):
+    """Call an RPC the pack may not implement (the CLI tolerates UNIMPLEMENTED for these)."""
+    try:
+        return call(*args)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+            return None
+        raise
+
+
+def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_source: str) -> CheckResult:
+    graph = run.graph
+    engine = _Engine()
+    engine.root = graph.root.urn if graph.root else ""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
+    engine_port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    env = {
+        **os.environ,
+        "PULUMI_CONFIG": json.dumps(run.config.values),
+        "PULUMI_PROJECT": graph.project,
+        "PULUMI_STACK": graph.stack,
+        "PULUMI_DRY_RUN": "true",
+        "PULUMI_ORGANIZATION": ORGANIZATION,
+    }
+    pack = None
+    try:
+        pack = PolicyPackProcess(pack_dir, f"127.0.0.1:{engine_port}", env)
+        stub = pack.stub
+        _optional(stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
+            engine_address=f"127.0.0.1:{engine_port}", root_directory=str(pack_dir), program_directory=str(pack_dir)))
+        _optional(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=graph.stack, project=graph.project, organization=ORGANIZATION, dry_run=True,
+            config=run.config.values, config_secret_keys=run.config.secret_keys))
+        _optional(stub.GetPluginInfo, empty_pb2.Empty())
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig=reconcile_config(info, file_config, config_source)))
+        diagnostics: list[tuple[str, Any]] = []
+        for record in graph.resources:
+            request = analyze_request(record, graph)
+            _optional(stub.Remediate, request)
+            # The CLI attributes a resource policy's violation to the resource analyzed.
+            diagnostics += [(record.urn, d) for d in stub.Analyze(request).diagnostics]
+        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(
+            resources=[stack_resource(r, graph) for r in graph.resources]))
+        root = graph.root.urn if graph.root else ""
+        for diagnostic in response.diagnostics if response else []:
+            diagnostics.append((diagnostic.urn if diagnostic.urn in graph.by_urn else root, diagnostic))
+    except grpc.RpcError as exc:
+        raise PackError(f"the policy pack failed: {exc.code().name}: {exc.details()}") from None
+    finally:
+        stderr = pack.close() if pack is not None else ""
+        server.stop(0)
+
+    violations = []
+    for urn, diagnostic in diagnostics:
+        record = graph.by_urn.get(urn)
+        level = LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory")
+        level = "mandatory" if level == "remediate" else level
+        violations.append(Violation(urn=urn, policy=diagnostic.policyName, level=level,
+                                    message=diagnostic.message.strip(), type=record.type if record else "",
+                                    name=record.name if record else ""))
+    return CheckResult(
+        project=graph.project, stack=graph.stack, pack_name=info.name,
+        pack_version=pack_version(pack_dir) or info.version,
+        policies=[PolicyInfo(p.name, p.description, LEVEL_NAMES.get(p.enforcementLevel, "advisory"))
+                  for p in info.policies],
+        violations=sorted(set(violations)),
+        pack_log=engine.log + [line for line in stderr.splitlines() if line.strip()],
+    )
