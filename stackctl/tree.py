@@ -86,6 +86,14 @@ def render_preview(run: StackRun) -> str:
     return "\n".join(lines)
 
 
+MAX_OUTPUT_LINES = 20
+
+
 def _format_output(value: Any) -> str:
-    text = json.dumps(value, indent=2, sort_keys=True)
-    return text.replace("\n", "\n    ")
+    if isinstance(value, dict) and set(value) == {"path", "files"} and isinstance(value["files"], dict):
+        # GitOps manifests: hundreds of lines; `stackctl render` writes them.
+        return f'{{"path": {json.dumps(value["path"])}, "files": <{len(value["files"])} manifests: stackctl render>}}'
+    lines = json.dumps(value, indent=2, sort_keys=True).splitlines()
+    if len(lines) > MAX_OUTPUT_LINES:
+        lines = lines[:MAX_OUTPUT_LINES] + [f"… ({len(lines) - MAX_OUTPUT_LINES} more lines)"]
+    return "\n    ".join(lines)

@@ -88,3 +88,13 @@ def test_project_dir_option_and_unknown_stack():
     assert result.returncode == 2
     assert result.stderr.strip().startswith("stacks/Pulumi.nope.yaml: no such stack file (stacks: dev,")
     assert "Traceback" not in result.stderr
+
+
+def test_large_outputs_are_summarised_in_the_tree():
+    from stackctl.tree import render_preview
+
+    run = shipped_run("prod")
+    text = render_preview(run)
+    files = run.graph.stack_outputs["deployment_files"]["files"]
+    assert f'deployment_files: {{"path": "prod", "files": <{len(files)} manifests: stackctl render>}}' in text
+    assert len(text.splitlines()) < len(run.graph.resources) + 40
