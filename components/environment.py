@@ -168,6 +168,8 @@ class Environment(pulumi.ComponentResource):
         assert spec.cluster is not None
         cluster_spec = spec.cluster.model_dump(exclude={"protect"})
         if isinstance(self.network, AwsNetworkRefs):
+            if spec.cluster.private_access_cidrs is None and spec.network.existing_vpc is None:
+                cluster_spec["private_access_cidrs"] = [spec.network.cidr]
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
                 subnet_ids=self.network.private_subnet_ids,

@@ -111,7 +111,10 @@ def _kms_key(ctx: MockContext):
 def _eks_cluster(ctx: MockContext):
     name = ctx.physical_name()
     oidc_id = stable_hex(ctx.urn, 32).upper()
+    vpc_config = {**dict(ctx.inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{stable_hex(ctx.urn, 17)}",
+                  "vpcId": f"vpc-{stable_hex(ctx.urn + 'vpc', 17)}"}
     return name, {
+        "vpcConfig": vpc_config,
         "name": name,
         "arn": f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{name}",
         "endpoint": f"https://{stable_hex(ctx.urn, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
@@ -205,6 +208,12 @@ def _crypto_key(ctx: MockContext):
     return f"{ctx.inputs.get('keyRing')}/cryptoKeys/{ctx.physical_name()}", {"name": ctx.physical_name()}
 
 
+@resource("gcp:compute/firewall:Firewall")
+def _firewall(ctx: MockContext):
+    path = f"projects/{ctx.project}/global/firewalls/{ctx.physical_name()}"
+    return path, {"name": ctx.physical_name(), "selfLink": f"https://www.googleapis.com/compute/v1/{path}"}
+
+
 @resource("gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork", "gcp:compute/router:Router")
 def _compute(ctx: MockContext):
     kind = {"Network": "global/networks", "Subnetwork": f"regions/{ctx.region}/subnetworks",
@@ -280,6 +289,17 @@ def _region(args, ctx):
 def _gcp_project(args, ctx):
     project = args.get("projectId") or ctx.project
     return {"projectId": project, "number": GCP_PROJECT_NUMBER, "name": project, "id": f"projects/{project}"}
+
+
+@invoke("gcp:container/getEngineVersions:getEngineVersions")
+def _engine_versions(args, ctx):
+    prefix = str(args.get("versionPrefix") or "1.35.")
+    version = f"{prefix}4-gke.1000000"
+    return {"latestNodeVersion": version, "latestMasterVersion": version, "defaultClusterVersion": version,
+            "validNodeVersions": [version], "validMasterVersions": [version], "id": "offline",
+            "location": args.get("location") or ctx.region, "project": ctx.project, "versionPrefix": prefix,
+            "releaseChannelDefaultVersion": {}, "releaseChannelLatestVersion": {},
+            "releaseChannelUpgradeTargetVersion": {}}
 
 
 @invoke("gcp:organizations/getClientConfig:getClientConfig")

@@ -113,3 +113,12 @@ def test_node_pools_are_required():
 def test_existing_subnets_need_two_zones():
     assert problems({**AWS, "network": {"existing_vpc": {"vpc_id": "vpc-1", "private_subnet_ids": ["s-1"]}}}) == [
         "network.existing_vpc.private_subnet_ids: must have at least 2 entries (got 1)"]
+
+
+def test_retention_private_access_and_session_arns():
+    assert problems(with_cluster(AWS, log_retention_days=100))[0].startswith(
+        "cluster.log_retention_days: CloudWatch keeps logs for one of 1, 3, 5")
+    assert problems(with_cluster(AWS, private_access_cidrs=["0.0.0.0/0"])) == [
+        "cluster.private_access_cidrs[0]: 0.0.0.0/0 is everyone; list the networks that run Pulumi or kubectl"]
+    assert problems(with_cluster(AWS, admins={"ci": "arn:aws:sts::123456789012:assumed-role/CI/session"})) == [
+        "cluster.admins.ci: must be an IAM role or user ARN (got 'arn:aws:sts::123456789012:assumed-role/CI/session')"]

@@ -235,3 +235,50 @@ def test_gke_prod_has_deletion_protection_and_protected_resources(make_project):
     assert cluster.inputs["deletionProtection"] is True
     assert {r.type for r in graph.resources if r.protect} == {
         "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey"}
+
+
+def test_eks_private_api_admits_the_vpc_on_443_before_kubernetes_resources_run():
+    graph = shipped_run("dev").graph
+    [rule] = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    cluster = eks("dev", "aws:eks/cluster:Cluster", "dev-cluster")
+    assert rule.inputs == {"securityGroupId": cluster.outputs["vpcConfig"]["clusterSecurityGroupId"],
+                           "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.0.0/16",
+                           "description": "Kubernetes API of platform-dev from 10.0.0.0/16"}
+    assert rule.urn in eks("dev", "pulumi:providers:kubernetes", "dev-k8s").dependencies
+
+
+def test_gke_control_plane_reaches_keda_webhooks_on_private_nodes():
+    [firewall] = shipped_run("gcp-dev").graph.of_type("gcp:compute/firewall:Firewall")
+    nodes = gke("gcp:serviceaccount/account:Account", "gcp-dev-nodes")
+    assert firewall.inputs["sourceRanges"] == ["172.16.0.0/28"]
+    assert firewall.inputs["allows"] == [{"protocol": "tcp", "ports": ["6443", "9443"]}]
+    assert firewall.inputs["targetServiceAccounts"] == [nodes.outputs["email"]]
+
+
+def test_gke_nodes_wait_for_their_roles_and_the_cluster_ignores_reported_node_config():
+    cluster = gke("gcp:container/cluster:Cluster", "gcp-dev-cluster")
+    pool = gke("gcp:container/nodePool:NodePool", "gcp-dev-general")
+    grants = [r.urn for r in shipped_run("gcp-dev").graph.of_type("gcp:projects/iAMMember:IAMMember")
+              if r.name.startswith("gcp-dev-nodes-")]
+    assert len(grants) == 2
+    assert set(grants) <= set(cluster.dependencies) and set(grants) <= set(pool.dependencies)
+    assert cluster.ignoreChanges == ["nodeConfig"]
+    assert "nodeVersion" not in cluster.inputs and "version" not in pool.inputs
+
+
+def test_gke_pinned_version_pins_node_pools_and_stops_auto_upgrades(make_project):
+    config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
+    config["cluster"]["release_channel"] = "NONE"
+    graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
+    [cluster] = graph.of_type("gcp:container/cluster:Cluster")
+    [pool] = graph.of_type("gcp:container/nodePool:NodePool")
+    assert cluster.inputs["releaseChannel"] == {"channel": "UNSPECIFIED"}
+    assert pool.inputs["version"].startswith("1.35.")
+    assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": False}
+
+
+def test_workload_identity_bindings_wait_for_the_cluster_that_creates_the_pool():
+    graph = shipped_run("gcp-dev").graph
+    cluster = gke("gcp:container/cluster:Cluster", "gcp-dev-cluster")
+    bindings = graph.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+    assert bindings and all(cluster.urn in b.dependencies for b in bindings)

@@ -97,3 +97,24 @@ def test_pubsub_service_agent_gets_exactly_the_dead_letter_roles():
         "roles/pubsub.publisher", agent, "gcp-dev-orders-dlq")
     assert (subscriber.inputs["role"], subscriber.inputs["member"], subscriber.inputs["subscription"]) == (
         "roles/pubsub.subscriber", agent, "gcp-dev-orders")
+
+
+def test_cmek_topics_wait_for_the_pubsub_agent_key_grant(make_project):
+    import copy
+
+    from stackctl.runner import run_stack
+
+    from .conftest import load_stack_yaml
+
+    config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
+    key = "projects/acme-platform-dev/locations/europe-west1/keyRings/queues/cryptoKeys/orders"
+    config["queues"]["orders"]["kms_key"] = key
+    graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
+    [grant] = [r for r in graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+               if r.name == "gcp-dev-orders-kms-agent"]
+    assert grant.inputs["cryptoKeyId"] == key
+    assert grant.inputs["member"] == "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
+    topics = [t for t in graph.of_type("gcp:pubsub/topic:Topic") if t.name.startswith("gcp-dev-orders")]
+    assert len(topics) == 2
+    for topic in topics:
+        assert topic.inputs["kmsKeyName"] == key and grant.urn in topic.dependencies

@@ -146,6 +146,18 @@ class EksCluster(Cluster):
         self.oidc_provider_arn = oidc.arn
 
         admin_associations = self._access_entries(name, args, cluster)
+        # The private endpoint answers only what EKS's cluster security group admits: itself (control plane
+        # and nodes). Whoever runs Pulumi or kubectl from inside the VPC needs an explicit rule.
+        api_access = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
+                security_group_id=cluster.vpc_config.cluster_security_group_id,
+                ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4=cidr,
+                description=f"Kubernetes API of {args.cluster_name} from {cidr}",
+                opts=child,
+            )
+            for cidr in sorted(set(args.private_access_cidrs or []))
+        ]
 
         node_role = aws.iam.Role(
             f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"), opts=child)
@@ -189,7 +201,8 @@ class EksCluster(Cluster):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Kubernetes resources wait for access (the deployer's entry), nodes and cluster DNS.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_associations, *node_groups, *late_addons]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*admin_associations, *api_access, *node_groups, *late_addons]),
         )
         self.register_outputs({
             "cluster_name": self.cluster_name,

@@ -131,7 +131,6 @@ class GkeCluster(Cluster):
             release_channel=gcp.container.ClusterReleaseChannelArgs(
                 channel="UNSPECIFIED" if pinned else args.release_channel),
             min_master_version=args.kubernetes_version,
-            node_version=args.kubernetes_version if pinned else None,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=f"{args.project}.svc.id.goog"),
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=secrets_key.id),
@@ -145,19 +144,44 @@ class GkeCluster(Cluster):
                 # KEDA scales on Pub/Sub backlog through Google Cloud Managed Service for Prometheus.
                 managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
             ),
-            security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(
-                mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"),
+            # Kubernetes security posture (workload configuration audit). GKE retired the basic
+            # vulnerability-scanning tier, so vulnerability_mode is left to the API default.
+            security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(mode="BASIC"),
             deletion_protection=protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[key_grant]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=protect,
+                # Nodes (even the temporary default pool) must not boot before their account has its roles.
+                depends_on=[key_grant, *node_grants],
+                # The API reports the first node pool's config here; the pools own node configuration, and
+                # a diff on this field would replace the cluster.
+                ignore_changes=["nodeConfig"],
+            ),
         )
         self._cluster = cluster
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
 
+        # Pinned (no release channel): nodes get the newest patch of the minor version and do not auto-upgrade.
+        node_version = gcp.container.get_engine_versions_output(
+            location=args.region, version_prefix=f"{args.kubernetes_version}.",
+            opts=pulumi.InvokeOutputOptions(parent=self)).latest_node_version if pinned else None
+        pool_opts = pulumi.ResourceOptions.merge(guarded, pulumi.ResourceOptions(depends_on=node_grants))
         pools = [
-            self._node_pool(name, pool_name, pool, cluster, node_security, guarded)
+            self._node_pool(name, pool_name, pool, cluster, node_security, node_version, pool_opts)
             for pool_name, pool in sorted(args.node_pools.items())
         ]
+        # Private nodes only accept the control plane on 443 and 10250 by default; KEDA's metrics API server
+        # (6443) and admission webhooks (9443) must be reachable from it too, or nothing scales.
+        gcp.compute.Firewall(
+            f"{name}-control-plane-to-webhooks",
+            network=args.network,
+            direction="INGRESS",
+            source_ranges=[args.master_cidr],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=["6443", "9443"])],
+            target_service_accounts=[nodes_account.email],
+            description=f"GKE {args.cluster_name} control plane to aggregated APIs and admission webhooks",
+            opts=child,
+        )
 
         if args.dns_endpoint:
             server = cluster.control_plane_endpoints_config.apply(
@@ -184,7 +208,8 @@ class GkeCluster(Cluster):
         })
 
     def _node_pool(self, name: str, pool_name: str, pool: NodePoolSpec, cluster: gcp.container.Cluster,
-                   node_security: dict, opts: pulumi.ResourceOptions) -> gcp.container.NodePool:
+                   node_security: dict, version: Optional[pulumi.Output[str]],
+                   opts: pulumi.ResourceOptions) -> gcp.container.NodePool:
         desired = pool.desired_size if pool.desired_size is not None else pool.min_size
         return gcp.container.NodePool(
             f"{name}-{pool_name}",
@@ -195,7 +220,8 @@ class GkeCluster(Cluster):
             initial_node_count=max(1, math.ceil(desired / ZONES_PER_REGION)) if desired else 0,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=pool.min_size, total_max_node_count=pool.max_size, location_policy="BALANCED"),
-            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            version=version,
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=version is None),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(strategy="SURGE", max_surge=1,
                                                                        max_unavailable=0),
             node_config=gcp.container.NodePoolNodeConfigArgs(
@@ -230,7 +256,8 @@ class GkeCluster(Cluster):
             service_account_id=account.name,
             role="roles/iam.workloadIdentityUser",
             member=f"serviceAccount:{self._project}.svc.id.goog[{namespace}/{service_account}]",
-            opts=account_opts,
+            # The workload identity pool only exists once a cluster with Workload Identity does.
+            opts=pulumi.ResourceOptions.merge(account_opts, pulumi.ResourceOptions(depends_on=[self._cluster])),
         )
         return WorkloadIdentity(
             principal=WorkloadPrincipal.gcp_service_account(account.email),

@@ -60,8 +60,20 @@ class PubSubWorkQueue(WorkQueue):
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
+        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        service_agent = project.number.apply(
+            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+        )
+        topic_opts = child
+        if args.kms_key:
+            # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails.
+            key_grant = gcp.kms.CryptoKeyIAMMember(
+                f"{name}-kms-agent", crypto_key_id=args.kms_key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=service_agent, opts=child)
+            topic_opts = pulumi.ResourceOptions(parent=self, depends_on=[key_grant])
+
         dead_letter_topic = gcp.pubsub.Topic(
-            f"{name}-dlq-topic", name=f"{self.physical_name}-dlq", **kms, opts=child
+            f"{name}-dlq-topic", name=f"{self.physical_name}-dlq", **kms, opts=topic_opts
         )
         dead_letter_subscription = gcp.pubsub.Subscription(
             f"{name}-dlq-subscription",
@@ -72,7 +84,7 @@ class PubSubWorkQueue(WorkQueue):
             expiration_policy=never_expire,
             opts=child,
         )
-        topic = gcp.pubsub.Topic(f"{name}-topic", name=self.physical_name, **kms, opts=child)
+        topic = gcp.pubsub.Topic(f"{name}-topic", name=self.physical_name, **kms, opts=topic_opts)
         subscription = gcp.pubsub.Subscription(
             f"{name}-subscription",
             name=self.physical_name,
@@ -90,10 +102,6 @@ class PubSubWorkQueue(WorkQueue):
             opts=child,
         )
 
-        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        service_agent = project.number.apply(
-            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-        )
         gcp.pubsub.TopicIAMMember(
             f"{name}-dlq-agent-publisher",
             topic=dead_letter_topic.name,

@@ -24,7 +24,10 @@ _GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 _ARM_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
 # Spot capacity is not offered for Mac or High Memory (u-*) instances.
 _NO_SPOT_FAMILY = re.compile(r"^(mac\d|u-|u\d)")
-_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/.+$")
+# Access entries take IAM roles and users; an assumed-role session ARN is not a valid principal.
+_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                             2922, 3288, 3653)
 
 
 def is_arm_instance_type(instance_type: str) -> bool:
@@ -126,6 +129,18 @@ def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> 
         missing = [log for log in REQUIRED_EKS_LOGS if log not in cluster.control_plane_logs]
         if missing:
             problems.append(Problem(f"{path}.control_plane_logs", f"must include {', '.join(missing)}"))
+        if cluster.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+            allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+            problems.append(Problem(f"{path}.log_retention_days",
+                                    f"CloudWatch keeps logs for one of {allowed} days "
+                                    f"(got {cluster.log_retention_days})"))
+        for index, cidr in enumerate(cluster.private_access_cidrs or []):
+            problem = cidr_problem(f"{path}.private_access_cidrs[{index}]", cidr)
+            if problem:
+                problems.append(problem)
+            elif is_open_to_the_internet(cidr):
+                problems.append(Problem(f"{path}.private_access_cidrs[{index}]",
+                                        f"{cidr} is everyone; list the networks that run Pulumi or kubectl"))
         for name, arn in cluster.admins.items():
             if not _ARN.match(arn):
                 problems.append(Problem(f"{path}.admins.{name}", f"must be an IAM role or user ARN (got {arn!r})"))
@@ -146,7 +161,7 @@ def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> 
             problems.append(problem)
         elif ipaddress.ip_network(cluster.master_cidr).prefixlen != 28:
             problems.append(Problem(f"{path}.master_cidr", f"must be a /28 (got {cluster.master_cidr})"))
-        for field in ("admins", "addon_versions"):
+        for field in ("admins", "addon_versions", "private_access_cidrs"):
             if getattr(cluster, field):
                 problems.append(Problem(
                     f"{path}.{field}",

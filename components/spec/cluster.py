@@ -86,6 +86,14 @@ class ClusterSpec(StrictModel):
             "also the master authorized networks for the private endpoint. Default none."
         ),
     )
+    private_access_cidrs: Optional[list[str]] = Field(
+        None,
+        description=(
+            "AWS: networks (in or peered with the VPC, e.g. your CI runners' subnet) allowed to reach the private "
+            "API on port 443; EKS's own security group admits only the control plane and nodes. Default: the "
+            "VPC's range when this environment creates the VPC, none with `existing_vpc`."
+        ),
+    )
     dns_endpoint: bool = Field(
         True,
         description=(
@@ -107,7 +115,8 @@ class ClusterSpec(StrictModel):
         True,
         description=(
             "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry, so the same "
-            "run can install KEDA and Argo CD. Run `up` from one identity (your CI role). Default true."
+            "run can install KEDA and Argo CD. Run `up` from one identity (your CI role), and set this false if "
+            "that role is also listed in `admins` (one principal, one access entry). Default true."
         ),
     )
     control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
@@ -118,7 +127,10 @@ class ClusterSpec(StrictModel):
         ),
     )
     log_retention_days: int = Field(
-        90, ge=1, le=3653, description="AWS: retention of the control-plane log group, in days. Default 90."
+        90,
+        description="AWS: retention of the control-plane log group, in days; one of CloudWatch's values (1, 3, 5, "
+                    "7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, "
+                    "3653). Default 90.",
     )
     addon_versions: dict[str, str] = Field(
         default_factory=dict,
