@@ -9,11 +9,11 @@ import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field
 
 from . import argocd_manifests as argo
+from .helm import install_chart
 from .kubernetes import kubernetes_resource
 from .spec.argocd import ArgoCdSpec
 from .spec.base import StrictModel
 from .versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION
-from .workloads import manifests
 
 
 def chart_values(high_availability: bool) -> dict[str, Any]:
@@ -69,20 +69,10 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
     def __init__(self, name: str, args: ArgoCdBootstrapArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:ArgoCdBootstrap", name, None, opts)
         env, spec = args.environment, args.spec
-        child = pulumi.ResourceOptions(parent=self)
-        namespace = kubernetes_resource(f"{name}-namespace", manifests.namespace(argo.NAMESPACE, "baseline"), child)
-        self.release = k8s.helm.v3.Release(
-            name,
-            name="argocd",
-            chart="argo-cd",
-            version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ARGOCD_CHART_REPOSITORY),
-            namespace=argo.NAMESPACE,
-            values=chart_values(args.high_availability),
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
-        )
+        self.release = install_chart(
+            self, name, chart="argo-cd", release_name="argocd", version=args.chart_version,
+            repository=ARGOCD_CHART_REPOSITORY, namespace=argo.NAMESPACE,
+            values=chart_values(args.high_availability))
         after_argo = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         repository = kubernetes_resource(
             f"{name}-repository",

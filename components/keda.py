@@ -12,10 +12,10 @@ import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field
 
 from .cluster import Cluster, EksCluster
+from .helm import install_chart
 from .queues import WorkQueue
 from .spec.base import StrictModel
 from .versions import KEDA_CHART_REPOSITORY, KEDA_CHART_VERSION
-from .workloads import manifests
 
 NAMESPACE = "keda"
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"
@@ -50,8 +50,6 @@ class Keda(pulumi.ComponentResource):
     def __init__(self, name: str, args: KedaArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:Keda", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata=manifests.namespace(NAMESPACE, "baseline")["metadata"], opts=child)
         identity = args.cluster.bind_workload_identity(f"{name}-operator", NAMESPACE, OPERATOR_SERVICE_ACCOUNT, child)
         grants: list[pulumi.Resource] = []
         if isinstance(args.cluster, EksCluster):
@@ -80,17 +78,9 @@ class Keda(pulumi.ComponentResource):
                 "webhooks": {"replicaCount": 2},
                 "podDisruptionBudget": {"maxUnavailable": 1},
             })
-        self.release = k8s.helm.v3.Release(
-            name,
-            name="keda",
-            chart="keda",
-            version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=KEDA_CHART_REPOSITORY),
-            namespace=NAMESPACE,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *identity.resources, *grants]),
-        )
+        self.release = install_chart(
+            self, name, chart="keda", release_name="keda", version=args.chart_version,
+            repository=KEDA_CHART_REPOSITORY, namespace=NAMESPACE, values=values,
+            depends_on=[*identity.resources, *grants])
         self.register_outputs({"release_status": self.release.status})
 
