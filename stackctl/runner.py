@@ -10,7 +10,6 @@ import runpy
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pulumi.runtime
 from google.protobuf import empty_pb2
@@ -112,7 +111,3 @@ def _result(project: Project, stack: str, config: StackConfig, monitor: Recordin
     root = graph.root
     graph.stack_outputs = root.outputs if root else {}
     return StackRun(graph=graph, config=config, diagnostics=handler.diagnostics)
-
-
-def default_project() -> Project:
-    return Project.find(Path.cwd())

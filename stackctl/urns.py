@@ -13,14 +13,6 @@ def qualified_type(urn: str) -> str:
     return urn.split("::")[2]
 
 
-def urn_name(urn: str) -> str:
-    return urn.split("::", 3)[3]
-
-
-def urn_type(urn: str) -> str:
-    return qualified_type(urn).split("$")[-1]
-
-
 def engine_urn(stack: str, project: str, type_: str, name: str, parent: str = "") -> str:
     qualified = type_
     if parent:

@@ -67,16 +67,3 @@ def _masked(value: Any, secret: bool) -> Any:
     if secret:
         return SECRET
     return to_display(value)
-
-
-def contains_secret(value: Any) -> bool:
-    """Whether a wire value (as from MessageToDict) holds a secret anywhere."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return True
-        if value.get(rpc._special_sig_key) == rpc._special_output_value_sig and value.get("secret"):
-            return True
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
-    return False
