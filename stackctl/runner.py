@@ -19,6 +19,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from .graph import Graph
 from .mocks import OfflineMocks
+from .pending import drain_pending
 from .project import Project, StackConfig, read_stack_config
 from .recorder import RecordingMonitor
 
@@ -93,7 +94,7 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     os.chdir(project.root)
     sys.argv = [str(project.main)]
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
+        loop.run_until_complete(run_in_stack(lambda: _program(project)))
     except BaseException as exc:
         # What was registered before the failure, for callers that check "nothing was registered".
         exc.partial_run = _result(project, stack, config, monitor, handler)  # type: ignore[attr-defined]
@@ -103,6 +104,11 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
         sys.argv = previous_argv
         loop.close()
     return _result(project, stack, config, monitor, handler)
+
+
+async def _program(project: Project) -> None:
+    runpy.run_path(str(project.main), run_name="__main__")
+    await drain_pending()
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,
