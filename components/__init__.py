@@ -6,20 +6,70 @@ Import what you need from another Pulumi project:
     orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
 """
 
-from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
-from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
-from .environment import Environment
-from .errors import Problem, SpecError
-from .identity import WorkloadPrincipal
-from .keda import Keda, KedaArgs
-from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
-from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
-from .spec import EnvironmentSpec, QueueSpec, parse_environment
-from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
-from .spec.network import NetworkSpec
-from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
-from .stack_config import load_environment_spec
-from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first use (below)
+    from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
+    from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
+    from .environment import Environment
+    from .errors import Problem, SpecError
+    from .identity import WorkloadPrincipal
+    from .keda import Keda, KedaArgs
+    from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
+    from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
+    from .spec import EnvironmentSpec, QueueSpec, parse_environment
+    from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
+    from .spec.network import NetworkSpec
+    from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
+    from .stack_config import load_environment_spec
+    from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
+
+# Name -> module that defines it. Importing `components` (or one submodule such as `components.rules`) stays
+# cheap; `from components import X` imports X's module on first use, so a policy pack or `stackctl --help`
+# does not pay for every component and both clouds' SDKs.
+_EXPORTS = {
+    "ArgoCdBootstrap": ".argocd",
+    "ArgoCdBootstrapArgs": ".argocd",
+    "BatchJob": ".workloads",
+    "BatchJobArgs": ".workloads",
+    "JobSpec": ".spec.workload",
+    "Keda": ".keda",
+    "KedaArgs": ".keda",
+    "Service": ".workloads",
+    "ServiceArgs": ".workloads",
+    "ServiceSpec": ".spec.workload",
+    "WorkloadSpec": ".spec.workload",
+    "AwsNetwork": ".network",
+    "AwsNetworkArgs": ".network",
+    "Cluster": ".cluster",
+    "ClusterSpec": ".spec.cluster",
+    "EksCluster": ".cluster",
+    "EksClusterArgs": ".cluster",
+    "GcpNetwork": ".network",
+    "GcpNetworkArgs": ".network",
+    "GkeCluster": ".cluster",
+    "GkeClusterArgs": ".cluster",
+    "NetworkSpec": ".spec.network",
+    "NodePoolSpec": ".spec.cluster",
+    "TaintSpec": ".spec.cluster",
+    "WorkloadIdentity": ".cluster",
+    "Environment": ".environment",
+    "EnvironmentSpec": ".spec",
+    "Problem": ".errors",
+    "PubSubWorkQueue": ".queues",
+    "QueueSpec": ".spec",
+    "SpecError": ".errors",
+    "SqsWorkQueue": ".queues",
+    "WorkQueue": ".queues",
+    "WorkQueueArgs": ".queues",
+    "WorkloadPrincipal": ".identity",
+    "load_environment_spec": ".stack_config",
+    "parse_environment": ".spec",
+    "work_queue": ".queues",
+}
 
 __all__ = [
     "ArgoCdBootstrap",
@@ -61,3 +111,16 @@ __all__ = [
     "parse_environment",
     "work_queue",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
