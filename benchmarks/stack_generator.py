@@ -43,9 +43,10 @@ def _cloud_settings(cloud: str) -> dict[str, Any]:
     }
 
 
-def stack_config(cloud: str, services: int, jobs: int | None = None) -> dict[str, Any]:
-    """The `config:` mapping of a prod GitOps stack with `services` queue-driven services and `jobs` jobs
-    (default: one per four services)."""
+def stack_config(cloud: str, services: int, jobs: int | None = None, http_services: int = 0) -> dict[str, Any]:
+    """The `config:` mapping of a prod GitOps stack with `services` services and `jobs` jobs (default: one per
+    four services). The last `http_services` services serve HTTP instead of pulling from a queue (the policy
+    pack flags each with an advisory violation); the others are queue-driven."""
     if cloud not in CLOUDS:
         raise ValueError(f"cloud must be one of {CLOUDS}")
     jobs = services // 4 if jobs is None else jobs
@@ -57,6 +58,7 @@ def stack_config(cloud: str, services: int, jobs: int | None = None) -> dict[str
         "labels": {"team": "platform"},
         "queues": {f"queue-{i:04d}": {"visibility_timeout_seconds": 120} for i in range(services)},
     }
+    queue_driven = services - http_services
     config["services"] = {
         f"svc-{i:04d}": {
             "image": _image(cloud, f"svc-{i:04d}"),
@@ -67,12 +69,21 @@ def stack_config(cloud: str, services: int, jobs: int | None = None) -> dict[str
             "probes": {"liveness": {"command": ["python", "-m", "worker.healthcheck"]}},
             "scaling": {"max_replicas": 10, "messages_per_replica": 10},
         }
-        for i in range(services)
+        for i in range(queue_driven)
     }
+    for i in range(queue_driven, services):
+        config["queues"].pop(f"queue-{i:04d}")
+        config["services"][f"svc-{i:04d}"] = {
+            "image": _image(cloud, f"svc-{i:04d}"),
+            "ports": {"http": 8080},
+            "probes": {"readiness": {"http_path": "/healthz"}, "liveness": {"http_path": "/healthz"}},
+            "expose": True,
+            "scaling": {"min_replicas": 2, "max_replicas": 6, "cpu_target_percent": 60},
+        }
     config["jobs"] = {}
     for i in range(jobs):
         mode = _JOB_MODES[i % len(_JOB_MODES)]
-        job: dict[str, Any] = {"service": f"svc-{i % max(services, 1):04d}", "mode": mode,
+        job: dict[str, Any] = {"service": f"svc-{i % max(queue_driven, 1):04d}", "mode": mode,
                                "command": ["python", "-m", f"worker.job{i}"]}
         if mode == "schedule":
             job.update(schedule=f"{i % 60} 2 * * *", time_zone="Europe/Berlin", queue=None)
@@ -82,17 +93,19 @@ def stack_config(cloud: str, services: int, jobs: int | None = None) -> dict[str
     return config
 
 
-def write_stack(stacks_dir: Path, name: str, cloud: str, services: int, jobs: int | None = None) -> Path:
+def write_stack(stacks_dir: Path, name: str, cloud: str, services: int, jobs: int | None = None,
+                http_services: int = 0) -> Path:
     """Write `stacks_dir/Pulumi.<name>.yaml` and return its path."""
     path = stacks_dir / f"Pulumi.{name}.yaml"
     stacks_dir.mkdir(parents=True, exist_ok=True)
     yaml = YAML()
     with path.open("w") as handle:
-        yaml.dump({"config": stack_config(cloud, services, jobs)}, handle)
+        yaml.dump({"config": stack_config(cloud, services, jobs, http_services)}, handle)
     return path
 
 
-def write_project(root: Path, stacks: dict[str, tuple[str, int]], repo: Path | None = None) -> Path:
+def write_project(root: Path, stacks: dict[str, tuple[str, int]], repo: Path | None = None,
+                  http_services: int = 0) -> Path:
     """A copy of this project (program, Pulumi.yaml, policy pack) at `root` whose stacks/ holds generated stacks
     given as {stack name: (cloud, services)}."""
     import shutil
@@ -104,5 +117,5 @@ def write_project(root: Path, stacks: dict[str, tuple[str, int]], repo: Path | N
     if not (root / "policy").exists():
         shutil.copytree(repo / "policy", root / "policy", ignore=shutil.ignore_patterns("__pycache__"))
     for name, (cloud, services) in stacks.items():
-        write_stack(root / "stacks", name, cloud, services)
+        write_stack(root / "stacks", name, cloud, services, http_services=http_services)
     return root
