@@ -2,8 +2,9 @@
 
 Used as a project's `__main__.py` next to `graph.json` (the `stackctl preview --json` of a stack). Every
 recorded resource is registered again with the same type, name, parent, provider, dependencies, options
-and inputs through `pulumi.CustomResource` / `ComponentResource` / `ProviderResource`, so the run pays what
-the SDK and the offline harness cost for that graph and nothing the components add.
+and inputs through `pulumi.CustomResource` / `ComponentResource` / `ProviderResource`, and the recorded stack
+outputs (`stack_outputs`, when the file has them) are exported again, so the run pays what the SDK and the
+offline harness cost for that graph and nothing the components add.
 """
 
 from __future__ import annotations
@@ -63,4 +64,7 @@ def replay(graph: dict) -> int:
 
 
 if __name__ == "__main__":
-    replay(json.loads((Path(__file__).parent / "graph.json").read_text()))
+    recorded = json.loads((Path(__file__).parent / "graph.json").read_text())
+    replay(recorded)
+    for key, value in recorded.get("stack_outputs", {}).items():
+        pulumi.export(key, value)

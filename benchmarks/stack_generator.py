@@ -105,7 +105,7 @@ def write_stack(stacks_dir: Path, name: str, cloud: str, services: int, jobs: in
 
 
 def write_project(root: Path, stacks: dict[str, tuple[str, int]], repo: Path | None = None,
-                  http_services: int = 0) -> Path:
+                  http_services: int = 0, jobs: int | None = None) -> Path:
     """A copy of this project (program, Pulumi.yaml, policy pack) at `root` whose stacks/ holds generated stacks
     given as {stack name: (cloud, services)}."""
     import shutil
@@ -117,5 +117,5 @@ def write_project(root: Path, stacks: dict[str, tuple[str, int]], repo: Path | N
     if not (root / "policy").exists():
         shutil.copytree(repo / "policy", root / "policy", ignore=shutil.ignore_patterns("__pycache__"))
     for name, (cloud, services) in stacks.items():
-        write_stack(root / "stacks", name, cloud, services, http_services=http_services)
+        write_stack(root / "stacks", name, cloud, services, jobs, http_services=http_services)
     return root
