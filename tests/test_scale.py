@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -146,7 +147,7 @@ def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
     def recording_popen(args, **kwargs):
         env = kwargs["env"]
         path = env[CONFIG_FILE_VARIABLE]
-        seen.update(args=args, env=env, config=json.loads(open(path).read()), mode=__import__("os").stat(path).st_mode)
+        seen.update(args=args, env=env, config=json.loads(open(path).read()), mode=os.stat(path).st_mode)
         return real_popen(args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", recording_popen)
@@ -158,3 +159,28 @@ def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
     assert seen["config"] == run.config.values
     assert seen["mode"] & 0o777 == 0o600
     assert seen["args"][1:4] == ["-u", "-m", "stackctl.pack_host"]
+
+
+def test_the_pack_host_sets_the_config_in_process_and_parses_it_once(tmp_path):
+    """Inside the pack, `pulumi.runtime.get_config_env()` (what pulumi-policy reads on every Analyze) returns the
+    file's config, PULUMI_CONFIG holds it for any other reader, and the file variable is gone."""
+    config = {"platform:services": json.dumps({f"svc-{i}": {"image": "x" * 100} for i in range(2000)})}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    probe = (
+        "import json, os, pulumi.runtime\n"
+        "from stackctl import pack_host\n"
+        "pack_host._install_config()\n"
+        "first, second = pulumi.runtime.get_config_env(), pulumi.runtime.get_config_env()\n"
+        "print(json.dumps({'same': first == second, 'copy': first is not second,\n"
+        "                  'value': first, 'env': json.loads(os.environ['PULUMI_CONFIG']),\n"
+        "                  'variable_left': pack_host.CONFIG_FILE_VARIABLE in os.environ,\n"
+        "                  'config_module': pulumi.runtime.config.get_config_env() == first}))\n"
+    )
+    env = {**os.environ, CONFIG_FILE_VARIABLE: str(path)}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert len(config["platform:services"]) > MAX_ARG_STRLEN
+    assert seen == {"same": True, "copy": True, "value": config, "env": config, "variable_left": False,
+                    "config_module": True}
