@@ -17,6 +17,7 @@ from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
 
@@ -97,6 +98,13 @@ class EnvironmentSpec(StrictModel):
     jobs: dict[Name, JobSpec] = Field(
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
+    )
+    promotion: Optional[PromotionSpec] = Field(
+        None,
+        description=(
+            "Where `stackctl promote` takes this environment's images from and the gates they pass "
+            "(docs/deployment-loop.md). Default unset: images change only by hand."
+        ),
     )
 
     @property

@@ -1,0 +1,134 @@
+"""Which image each workload ran, since when, and why: read from the git history of the stack file.
+
+Every commit on the first-parent line that changed the stack file is read; a change of a workload's
+`image` opens a new entry. Commits made by `stackctl promote` / `rollback` carry trailers
+(`Stackctl-Action`, `Stackctl-Workload`, `Stackctl-From`, ...) that say where the image came from and which
+gates it passed; any other change is `manual`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+from . import gitrepo
+from .stackfile import WorkloadKey, images, load_config
+
+TRAILER_ACTION = "Stackctl-Action"
+TRAILER_STACK = "Stackctl-Stack"
+TRAILER_WORKLOAD = "Stackctl-Workload"
+TRAILER_IMAGE = "Stackctl-Image"
+TRAILER_FROM = "Stackctl-From"
+TRAILER_REVISION = "Stackctl-Source-Revision"
+TRAILER_SOURCE = "Stackctl-Source-Repository"
+TRAILER_GATES = "Stackctl-Gates"
+
+
+@dataclass
+class Entry:
+    """One stretch of time a workload's stack file named one image."""
+
+    workload: WorkloadKey
+    image: Optional[str]           # None: the workload was removed (or lost its own image)
+    since: datetime
+    commit: str
+    author: str
+    action: str                    # promote | rollback | manual
+    origin: Optional[str] = None   # Stackctl-From: the environment, registry tag or history it came from
+    revision: Optional[str] = None
+    gates: Optional[str] = None
+    until: Optional[datetime] = None
+
+    @property
+    def digest(self) -> Optional[str]:
+        return digest_of(self.image)
+
+    def as_json(self) -> dict:
+        return {
+            "workload": str(self.workload),
+            "image": self.image,
+            "digest": self.digest,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "commit": self.commit,
+            "author": self.author,
+            "action": self.action,
+            "from": self.origin,
+            "source_revision": self.revision,
+            "gates": self.gates,
+        }
+
+
+def digest_of(image: Optional[str]) -> Optional[str]:
+    if image and "@" in image:
+        return image.rsplit("@", 1)[1]
+    return None
+
+
+def timeline(repo: Path, path: str, project_name: str, rev: str = "HEAD") -> dict[WorkloadKey, list[Entry]]:
+    """Entries per workload, oldest first; the last entry of each is what `rev` runs."""
+    result: dict[WorkloadKey, list[Entry]] = {}
+    current: dict[WorkloadKey, Optional[str]] = {}
+    for commit in gitrepo.history(repo, path, rev):
+        text = gitrepo.show(repo, commit.sha, path)
+        try:
+            now = images(load_config(text, path, project_name)) if text is not None else {}
+        except Exception:  # noqa: BLE001 - an unparsable past version is skipped, not fatal
+            continue
+        for key in sorted(set(current) | set(now)):
+            image = now.get(key)
+            if current.get(key) == image:
+                continue
+            entries = result.setdefault(key, [])
+            if entries:
+                entries[-1].until = commit.committed_at
+            entries.append(_entry(key, image, commit))
+            current[key] = image
+    return result
+
+
+def _entry(key: WorkloadKey, image: Optional[str], commit: gitrepo.Commit) -> Entry:
+    action = commit.trailer(TRAILER_ACTION)
+    ours = action in ("promote", "rollback") and str(key) in commit.trailers.get(TRAILER_WORKLOAD.lower(), [])
+    return Entry(
+        workload=key,
+        image=image,
+        since=commit.committed_at,
+        commit=commit.sha,
+        author=commit.author,
+        action=action if ours else "manual",
+        origin=commit.trailer(TRAILER_FROM) if ours else None,
+        revision=commit.trailer(TRAILER_REVISION) if ours else None,
+        gates=commit.trailer(TRAILER_GATES) if ours else None,
+    )
+
+
+def render_text(label: str, entries: dict[WorkloadKey, list[Entry]]) -> str:
+    lines = [f"{label}: image history (newest first; * = current)"]
+    for key in sorted(entries):
+        lines.append("")
+        lines.append(str(key))
+        history = entries[key]
+        for index, entry in reversed(list(enumerate(history))):
+            marker = "*" if index == len(history) - 1 else " "
+            what = entry.image or "(removed)"
+            why = entry.action
+            if entry.origin:
+                why += f" from {entry.origin}"
+            if entry.revision:
+                why += f", source {entry.revision[:12]}"
+            lines.append(f"  {marker} {entry.since:%Y-%m-%d %H:%M} UTC  {entry.commit[:10]}  {why}  "
+                         f"by {entry.author}")
+            lines.append(f"      {what}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(stack: str, label: str, entries: dict[WorkloadKey, list[Entry]]) -> str:
+    return json.dumps({
+        "stack": stack,
+        "file": label,
+        "workloads": {str(key): [e.as_json() for e in reversed(entries[key])] for key in sorted(entries)},
+    }, indent=2) + "\n"
