@@ -20,11 +20,17 @@ class Commit:
     committed_at: datetime
     author: str
     subject: str
-    trailers: dict[str, list[str]] = field(default_factory=dict)
+    # The trailers of the commit, one dict (lower-case key -> values) per decision it records: a merge
+    # commit carries those of the commits it merged that touched the file, so a promotion merged by pull
+    # request keeps its record on the first-parent line.
+    decisions: list[dict[str, list[str]]] = field(default_factory=list)
 
-    def trailer(self, key: str) -> Optional[str]:
-        values = self.trailers.get(key.lower())
-        return values[0] if values else None
+    def decision(self, key: str, value: str) -> Optional[dict[str, list[str]]]:
+        """The recorded decision whose trailer `key` has `value`, if any."""
+        for trailers in self.decisions:
+            if value in trailers.get(key.lower(), []):
+                return trailers
+        return None
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
@@ -64,27 +70,38 @@ def resolve(repo: Path, rev: str) -> Optional[str]:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+_FORMAT = f"--format=%H{_FIELD}%P{_FIELD}%ct{_FIELD}%an{_FIELD}%s{_FIELD}%(trailers:unfold,separator=%x1f){_RECORD}"
+
+
+def _log(repo: Path, *args: str) -> list[tuple[str, list[str], datetime, str, str, dict[str, list[str]]]]:
+    records = []
+    for record in git(repo, "log", _FORMAT, *args).split(_RECORD):
+        record = record.strip("\n")
+        if not record:
+            continue
+        sha, parents, stamp, author, subject, *trailer_lines = record.split(_FIELD)
+        trailers: dict[str, list[str]] = {}
+        for line in trailer_lines:
+            key, sep, value = line.partition(":")
+            if sep:
+                trailers.setdefault(key.strip().lower(), []).append(value.strip())
+        records.append((sha, parents.split(), datetime.fromtimestamp(int(stamp), UTC), author, subject, trailers))
+    return records
+
+
 def history(repo: Path, path: str, rev: str = "HEAD") -> list[Commit]:
     """Commits on `rev`'s first-parent line that changed `path`, oldest first.
 
     First parent: on a branch that merges pull requests, a merge commit's time is when the change reached
     the branch, which is when it started to run; the commit inside the pull request may be days older.
     """
-    out = git(repo, "log", "--first-parent", "--reverse",
-              f"--format=%H{_FIELD}%ct{_FIELD}%an{_FIELD}%s{_FIELD}%(trailers:unfold,separator=%x1f){_RECORD}",
-              rev, "--", path)
     commits = []
-    for record in out.split(_RECORD):
-        record = record.strip("\n")
-        if not record:
-            continue
-        sha, stamp, author, subject, *trailer_lines = record.split(_FIELD)
-        trailers: dict[str, list[str]] = {}
-        for line in trailer_lines:
-            key, sep, value = line.partition(":")
-            if sep:
-                trailers.setdefault(key.strip().lower(), []).append(value.strip())
-        commits.append(Commit(sha, datetime.fromtimestamp(int(stamp), UTC), author, subject, trailers))
+    for sha, parents, when, author, subject, trailers in _log(repo, "--first-parent", "--reverse", rev, "--", path):
+        decisions = [trailers] if trailers else []
+        if len(parents) > 1:
+            merged = _log(repo, f"{parents[0]}..{parents[1]}", "--", path)
+            decisions += [t for *_, t in reversed(merged) if t]
+        commits.append(Commit(sha, when, author, subject, decisions))
     return commits
 
 

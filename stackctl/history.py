@@ -91,8 +91,9 @@ def timeline(repo: Path, path: str, project_name: str, rev: str = "HEAD") -> dic
 
 
 def _entry(key: WorkloadKey, image: Optional[str], commit: gitrepo.Commit) -> Entry:
-    action = commit.trailer(TRAILER_ACTION)
-    ours = action in ("promote", "rollback") and str(key) in commit.trailers.get(TRAILER_WORKLOAD.lower(), [])
+    decision = commit.decision(TRAILER_WORKLOAD, str(key))
+    action = _first(decision, TRAILER_ACTION)
+    ours = decision is not None and action in ("promote", "rollback") and _first(decision, TRAILER_IMAGE) == image
     return Entry(
         workload=key,
         image=image,
@@ -100,10 +101,15 @@ def _entry(key: WorkloadKey, image: Optional[str], commit: gitrepo.Commit) -> En
         commit=commit.sha,
         author=commit.author,
         action=action if ours else "manual",
-        origin=commit.trailer(TRAILER_FROM) if ours else None,
-        revision=commit.trailer(TRAILER_REVISION) if ours else None,
-        gates=commit.trailer(TRAILER_GATES) if ours else None,
+        origin=_first(decision, TRAILER_FROM) if ours else None,
+        revision=_first(decision, TRAILER_REVISION) if ours else None,
+        gates=_first(decision, TRAILER_GATES) if ours else None,
     )
+
+
+def _first(decision: Optional[dict[str, list[str]]], key: str) -> Optional[str]:
+    values = (decision or {}).get(key.lower())
+    return values[-1] if values else None
 
 
 def render_text(label: str, entries: dict[WorkloadKey, list[Entry]]) -> str:

@@ -36,6 +36,11 @@ def duration(delta: timedelta) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+class NotReady(Refused):
+    """No candidate yet (no matching build, soak time not reached): refused when the workload was named,
+    reported as waiting when promoting every workload, so one young build does not hold back the others."""
+
+
 class _Registries:
     """One client per registry host for the whole run."""
 
@@ -83,6 +88,9 @@ def promote(project: Project, stack: str, workloads: list[str], *, from_env: Opt
     for key in keys:
         try:
             change = _pick(target, policy, source, key, known[key], digest, clients, now, explicit=bool(workloads))
+        except NotReady as exc:
+            (refusals if workloads else notes).append(f"{key}: {'' if workloads else 'waiting: '}{exc}")
+            continue
         except (Refused, RegistryError) as exc:
             refusals.append(f"{key}: {exc}")
             continue
@@ -165,7 +173,7 @@ def _newest(image: ImageRef, pattern: str, clients: _Registries) -> Artifact:
     for artifact in clients(image).artifacts(image):  # newest push first
         if any(re.fullmatch(pattern, tag) for tag in artifact.tags):
             return artifact
-    raise Refused(f"{image.repository} has no image with a tag matching {pattern!r}")
+    raise NotReady(f"{image.repository} has no image with a tag matching {pattern!r}")
 
 
 def _tag_digest(image: ImageRef, clients: _Registries) -> str:
@@ -188,7 +196,7 @@ def _soak(target: Target, policy: PromotionSpec, source: _Source, key: WorkloadK
     entry = ran[-1]
     soaked = (entry.until or now) - entry.since
     if soaked < need:
-        raise Refused(f"{_short(digest)} has run in {source.stack} for {duration(soaked)} (since "
+        raise NotReady(f"{_short(digest)} has run in {source.stack} for {duration(soaked)} (since "
                       f"{entry.since:%Y-%m-%d %H:%M} UTC, commit {entry.commit[:10]}); {target.stack} needs "
                       f"{duration(need)} of soak time")
     return [f"soak {duration(soaked)} >= {duration(need)} in {source.stack}"]
