@@ -10,6 +10,7 @@ appear when the registry recorded them (reference: cloud.google.com/python/docs/
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime
 from typing import Any, Optional
 from urllib.parse import quote
@@ -20,14 +21,22 @@ from .base import REVISION_KEY, SOURCE_KEY, Artifact, ImageRef, RegistryError
 HOST = re.compile(r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev$")
 
 
+# google.devtools.artifactregistry.v1.VersionView.FULL: the view that includes annotations.
+VERSION_VIEW_FULL = 2
+
+
 def matches(image: ImageRef) -> bool:
     return HOST.match(image.host) is not None
 
 
 def _client() -> Any:
-    from google.cloud import artifactregistry_v1  # lazily: `stackctl --help` must not import gRPC clients
+    # Lazily: `stackctl --help` must not import gRPC clients. google-api-core warns at import about Python
+    # versions it will drop later; that is no concern of a promotion and must not clutter its output.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from google.cloud import artifactregistry_v1
 
-    return artifactregistry_v1.ArtifactRegistryClient()
+        return artifactregistry_v1.ArtifactRegistryClient()
 
 
 class ArtifactRegistry:
@@ -72,11 +81,8 @@ class ArtifactRegistry:
         return self._artifact(image, docker_image, annotations)
 
     def _annotations(self, image: ImageRef, digest: str) -> dict[str, str]:
-        from google.cloud import artifactregistry_v1
-
         version = self._call(image, lambda: self.client.get_version(
-            request={"name": self._version_name(digest), "view": artifactregistry_v1.VersionView.FULL}),
-            missing=True)
+            request={"name": self._version_name(digest), "view": VERSION_VIEW_FULL}), missing=True)
         return dict(version.annotations) if version is not None else {}
 
     @staticmethod
@@ -94,8 +100,10 @@ class ArtifactRegistry:
         )
 
     def _call(self, image: ImageRef, call, missing: bool = False):
-        from google.api_core import exceptions
-        from google.auth.exceptions import DefaultCredentialsError
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            from google.api_core import exceptions
+            from google.auth.exceptions import DefaultCredentialsError
 
         try:
             return call()
