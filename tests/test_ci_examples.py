@@ -68,3 +68,24 @@ def test_workflows_use_existing_stackctl_commands_and_options(path):
         for arg in args:
             if arg.startswith("-"):
                 assert arg in options, f"{path.name}: stackctl {verb} has no option {arg}"
+
+
+def _doc_calls(path) -> list[list[str]]:
+    calls, in_shell = [], False
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            in_shell = line.strip() == "```sh"
+            continue
+        match = re.match(r"\s*(?:\.venv/bin/)?stackctl\s+(.*)", line) if in_shell else None
+        if match:
+            calls.append(shlex.split(match.group(1).split("#")[0]))
+    return calls
+
+
+def test_deployment_loop_doc_uses_existing_commands_and_options():
+    commands = typer.main.get_command(app).commands
+    calls = _doc_calls(REPO / "docs" / "deployment-loop.md")
+    assert {call[0] for call in calls} == {"promote", "history", "rollback"}
+    for verb, *args in calls:
+        options = {name for param in commands[verb].params for name in getattr(param, "opts", [])}
+        assert all(arg in options for arg in args if arg.startswith("-")), (verb, args)
