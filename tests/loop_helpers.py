@@ -22,6 +22,7 @@ POLICIES = {
     "dev": "  # dev runs the newest build of main\n  promotion:\n    tag_pattern: \"^main-[0-9a-f]{7,40}$\"\n",
     "staging": "  promotion:\n    from_environment: dev   # what dev runs\n",
     "prod": "  promotion:\n    from_environment: staging   # soak: 2h by default in prod\n",
+    "gcp-dev": "  promotion: {}   # defaults: the newest main-<sha> build\n",
 }
 
 
@@ -77,7 +78,7 @@ def make_deployment(tmp_path: Path, stacks: tuple[str, ...] = ("dev", "staging",
     (infra / "stacks").mkdir()
     for stack in stacks:
         text = (REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text()
-        text = text.replace("ghcr.io/acme/", f"{REGISTRY}/acme/")
+        text = text.replace("ghcr.io/acme/", f"{REGISTRY}/acme/")  # gcp-dev already names Artifact Registry
         (infra / "stacks" / f"Pulumi.{stack}.yaml").write_text(text.rstrip("\n") + "\n" + POLICIES[stack])
     git(infra, "add", "-A")
     git(infra, "commit", "--quiet", "-m", "Initial desired state", date=created or hours_ago(48))
@@ -110,3 +111,35 @@ def push_image(client, repository: str, tag: str, revision: str | None,
     result = client.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag,
                               imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")
     return result["image"]["imageId"]["imageDigest"]
+
+
+class StubArtifactRegistryClient:
+    """The ArtifactRegistryClient methods stackctl calls, answering with the library's real messages."""
+
+    def __init__(self, images, versions) -> None:
+        self.images, self.versions, self.requests = images, versions, []
+
+    def list_docker_images(self, request):
+        from google.api_core import exceptions
+
+        self.requests.append(("list_docker_images", request))
+        if not any(image.name.startswith(request["parent"] + "/") for image in self.images):
+            raise exceptions.NotFound("repository not found")
+        return iter(self.images)
+
+    def get_docker_image(self, request):
+        from google.api_core import exceptions
+
+        self.requests.append(("get_docker_image", request))
+        for image in self.images:
+            if image.name == request["name"]:
+                return image
+        raise exceptions.NotFound("image not found")
+
+    def get_version(self, request):
+        from google.api_core import exceptions
+
+        self.requests.append(("get_version", request))
+        if request["name"] not in self.versions:
+            raise exceptions.NotFound("version not found")
+        return self.versions[request["name"]]

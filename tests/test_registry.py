@@ -15,7 +15,7 @@ from moto import mock_aws
 from stackctl.registry import RegistryError, parse_image, registry_for
 from stackctl.registry.artifact_registry import ArtifactRegistry
 from stackctl.registry.ecr import EcrRegistry
-from tests.loop_helpers import REGISTRY, push_image
+from tests.loop_helpers import REGISTRY, StubArtifactRegistryClient, push_image
 
 
 @pytest.fixture
@@ -52,31 +52,6 @@ def test_ecr_missing_repository_is_a_clear_error(ecr):
     image = parse_image(f"{REGISTRY}/acme/nope:1")
     with pytest.raises(RegistryError, match=r"acme/nope: no such ECR repository in account 123456789012"):
         registry_for(image).artifacts(image)
-
-
-class StubArtifactRegistryClient:
-    """The methods ArtifactRegistry calls, answering with real artifactregistry_v1 messages."""
-
-    def __init__(self, images: list[artifactregistry_v1.DockerImage],
-                 versions: dict[str, artifactregistry_v1.Version]) -> None:
-        self.images, self.versions, self.requests = images, versions, []
-
-    def list_docker_images(self, request):
-        self.requests.append(("list_docker_images", request))
-        return iter(self.images)
-
-    def get_docker_image(self, request):
-        self.requests.append(("get_docker_image", request))
-        for image in self.images:
-            if image.name == request["name"]:
-                return image
-        raise google_exceptions.NotFound("image not found")
-
-    def get_version(self, request):
-        self.requests.append(("get_version", request))
-        if request["name"] not in self.versions:
-            raise google_exceptions.NotFound("version not found")
-        return self.versions[request["name"]]
 
 
 def test_artifact_registry_reads_tags_upload_time_and_version_annotations():
