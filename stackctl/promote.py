@@ -191,8 +191,8 @@ def _soak(target: Target, policy: PromotionSpec, source: _Source, key: WorkloadK
         return []
     ran = [e for e in source.entries.get(key, []) if e.digest == digest]
     if not ran:
-        raise Refused(f"{_short(digest)} never ran in {source.stack} ({source.label} has no commit that pins it; "
-                      f"soak time {duration(need)} applies)")
+        raise NotReady(f"{_short(digest)} never ran pinned in {source.stack} ({source.label} has no commit that "
+                       f"names this digest; soak time {duration(need)} applies: promote {source.stack} first)")
     entry = ran[-1]
     soaked = (entry.until or now) - entry.since
     if soaked < need:

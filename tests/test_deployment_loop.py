@@ -156,6 +156,16 @@ def test_prod_refuses_before_soak_time_and_unknown_artifacts(tmp_path, ecr):
     assert "prod needs 2h00m of soak time" in err and "nothing was changed" in err
     assert "Traceback" not in err and out == ""
 
+    # Promoting every workload: none is ready, so nothing changes and the reasons are listed (exit 0).
+    push_image(ecr, "acme/thumbnailer", "0.9.0", REV_A)
+    push_image(ecr, "acme/orders-api", "1.4.2", REV_A)
+    code, out, err = stackctl("promote", "prod", "--policy-pack", PACK, "-C", infra)
+    assert code == 0, err
+    assert "services.orders: waiting: " in out and "nothing to change" in out
+    assert "services.thumbnailer: waiting: " in out and "never ran pinned in staging" in out
+    code, _, err = stackctl("promote", "prod", "thumbnailer", "--policy-pack", PACK, "-C", infra)
+    assert code == 2 and "promote staging first" in err
+
     # A digest the registry does not hold (deleted, or never pushed) is refused too.
     ecr.batch_delete_image(repositoryName="acme/orders-worker", imageIds=[{"imageDigest": digest}])
     code, out, err = stackctl("promote", "dev", "orders", "--digest", digest, "--policy-pack", PACK, "-C", infra)
