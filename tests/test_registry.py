@@ -119,3 +119,13 @@ def test_parse_image_rejects(reference):
 def test_unsupported_registry_is_named():
     with pytest.raises(RegistryError, match=r"registry ghcr.io is not supported \(Amazon ECR"):
         registry_for(parse_image("ghcr.io/acme/orders:1"))
+
+
+def test_cli_import_leaves_cloud_clients_unloaded():
+    import subprocess
+    import sys
+
+    probe = ("import sys, stackctl.cli; heavy = [m for m in ('boto3', 'botocore', 'google.cloud.artifactregistry_v1') "
+             "if m in sys.modules]; print(heavy)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
