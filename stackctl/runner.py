@@ -10,6 +10,7 @@ import runpy
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi.runtime
 from google.protobuf import empty_pb2
@@ -89,7 +90,9 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     previous_cwd, previous_argv = os.getcwd(), sys.argv
-    # The CLI runs programs from the project directory with the program as argv[0].
+    previous_modules = set(sys.modules)
+    # As the language host does: run `main` (the project directory, whose __main__.py runs with the directory
+    # first on the import path, so the program can import its own modules) from the project directory.
     os.chdir(project.root)
     sys.argv = [str(project.main)]
     try:
@@ -101,8 +104,22 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     finally:
         os.chdir(previous_cwd)
         sys.argv = previous_argv
+        _forget_program_modules(project, previous_modules)
         loop.close()
     return _result(project, stack, config, monitor, handler)
+
+
+def _forget_program_modules(project: Project, before: set[str]) -> None:
+    """Unload the program's own modules imported by this run, so the next run (maybe another project with a
+    module of the same name) imports its own; modules loaded before the run (this library) stay."""
+    directory = project.program_directory
+    packages_before = {name.split(".")[0] for name in before}
+    for name in set(sys.modules) - before:
+        if name.split(".")[0] in packages_before:
+            continue
+        module_file = getattr(sys.modules.get(name), "__file__", None)
+        if module_file and Path(module_file).resolve().is_relative_to(directory):
+            del sys.modules[name]
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,

@@ -217,7 +217,7 @@ def test_render_from_real_outputs_and_refusals(tmp_path):
     assert push.stderr.startswith("stacks/Pulumi.dev.yaml: delivery is push")
     outputs.write_text(json.dumps({"queues": {}}))
     missing = stackctl("render", "prod", "--outputs", str(outputs), "--out", str(tmp_path / "x"))
-    assert missing.returncode == 2 and "has no deployment_files output" in missing.stderr
+    assert missing.returncode == 2 and "outputs.json: deployment_files: required output is missing" in missing.stderr
 
 
 @pytest.mark.parametrize("change, message", [
