@@ -93,6 +93,18 @@ class StackConfig:
     values: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
 
+    @staticmethod
+    def from_mapping(project: str, settings: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> StackConfig:
+        """Config from `{key: value}` as a stack file's `config:` would give it (keys without a namespace belong
+        to `project`; structured values are passed as JSON, like the CLI does)."""
+        result = StackConfig()
+        for key, value in settings.items():
+            full_key = key if ":" in key else f"{project}:{key}"
+            result.values[full_key] = value if isinstance(value, str) else _as_config_string(value)
+            if key in secret_keys or full_key in secret_keys:
+                result.secret_keys.append(full_key)
+        return result
+
 
 def read_stack_config(project: Project, stack: str) -> StackConfig:
     path = project.stack_file(stack)

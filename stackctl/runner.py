@@ -9,6 +9,7 @@ import os
 import runpy
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,9 +50,11 @@ class _CollectingHandler(logging.Handler):
             self.diagnostics.append(Diagnostic(record.levelname.lower(), record.getMessage()))
 
 
-def run_stack(project: Project, stack: str, config: StackConfig | None = None) -> StackRun:
+def run_stack(project: Project, stack: str, config: StackConfig | None = None,
+              program: Callable[[], object] | None = None) -> StackRun:
     """Run `project`'s program for `stack` offline and return what it registered.
 
+    `program`: run this function as the program instead of the project's `main` (tests of components).
     Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
     `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
     """
@@ -59,10 +62,10 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None) -
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
-        return pool.submit(contextvars.Context().run, _run, project, stack, config).result()
+        return pool.submit(contextvars.Context().run, _run, project, stack, config, program).result()
 
 
-def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
+def _run(project: Project, stack: str, config: StackConfig, program: Callable[[], object] | None) -> StackRun:
     handler = _CollectingHandler()
     logger = logging.getLogger(f"stackctl.program.{stack}")
     logger.propagate = False
@@ -96,7 +99,8 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     os.chdir(project.root)
     sys.argv = [str(project.main)]
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
+        main = program or (lambda: runpy.run_path(str(project.main), run_name="__main__"))
+        loop.run_until_complete(run_in_stack(main))
     except BaseException as exc:
         # What was registered before the failure, for callers that check "nothing was registered".
         exc.partial_run = _result(project, stack, config, monitor, handler)  # type: ignore[attr-defined]
@@ -104,7 +108,8 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     finally:
         os.chdir(previous_cwd)
         sys.argv = previous_argv
-        _forget_program_modules(project, previous_modules)
+        if program is None:
+            _forget_program_modules(project, previous_modules)
         loop.close()
     return _result(project, stack, config, monitor, handler)
 

@@ -47,8 +47,8 @@ def aws_tag_value_problem(value: str) -> str | None:
 def environment_name_problems(environment: str, project: str, spec: EnvironmentSpec) -> list[Problem]:
     """The stack name and project name as they end up in names (reported without a field path)."""
     problems: list[Problem] = []
-    if not ENVIRONMENT_NAME.match(environment) or len(environment) > 30:
-        problems.append(Problem("", f"stack name {environment!r} must be at most 30 lowercase letters, digits or "
+    if not ENVIRONMENT_NAME.match(environment) or len(environment) > 63:
+        problems.append(Problem("", f"stack name {environment!r} must be at most 63 lowercase letters, digits or "
                                     "'-', starting with a letter: it names cloud resources and Kubernetes objects"))
         return problems
     cluster = cluster_name(project, environment)

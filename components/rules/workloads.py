@@ -56,7 +56,17 @@ def image_tag(image: str) -> Optional[str]:
     return last.split(":", 1)[1] if ":" in last else None
 
 
+# distribution/reference: [domain[:port]/]path-component(/path-component)*[:tag][@sha256:digest]
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[0-9a-f]{{64}})?$")
+
+
 def image_problems(path: str, image: str, tier: str) -> list[Problem]:
+    if len(image) > 255 or not _IMAGE_REFERENCE.match(image):
+        return [Problem(path, f"{shown(image)} is not an image reference such as registry.example.com/team/app:1.2 "
+                              "or ...@sha256:<digest> (no scheme, no credentials, lowercase repository)")]
     if _DIGEST.search(image):
         return []
     tag = image_tag(image)
