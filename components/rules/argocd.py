@@ -35,8 +35,9 @@ def argocd_problems(spec: EnvironmentSpec) -> list[Problem]:
     if spec.argocd.path is not None and (spec.argocd.path.strip("/") == "" or ".." in spec.argocd.path.split("/")):
         problems.append(Problem("argocd.path", f"must be a directory inside the repository (got {spec.argocd.path!r})"))
     if looks_like_credential(spec.argocd.repository):
-        problems.append(Problem("argocd.repository", "holds a credential (value hidden); keep the URL plain and set "
-                                                     "the token with `pulumi config set --secret argocd_repo_password`"))
+        problems.append(Problem("argocd.repository",
+                                "holds a credential (value hidden); keep the URL plain and set the token with "
+                                "`pulumi config set --secret argocd_repo_password`"))
     if spec.argocd.username is not None and not spec.argocd.repository.startswith("https://"):
         problems.append(Problem("argocd.username", "only applies to an https:// repository"))
     return problems
