@@ -233,6 +233,9 @@ def history(
     stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
     workload: Optional[str] = typer.Argument(None, help="Only this workload (`orders` or `services.orders`)."),
     json_output: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+    deployments: Optional[Path] = typer.Option(
+        None, "--deployments",
+        help="GitOps: checkout of the deployment repository; shows when each image's render reached it."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Which image each workload of STACK ran, since when, from which promotion or manual change."""
@@ -250,6 +253,8 @@ def history(
         if workload is not None:
             key = find({k: "" for k in entries}, workload, f"{label} (history)")
             entries = {key: entries[key]}
+        if deployments is not None:
+            image_history.attach_deployments(entries, gitrepo.toplevel(deployments))
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     sys.stdout.write(image_history.render_json(stack, label, entries) if json_output

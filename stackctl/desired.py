@@ -25,6 +25,7 @@ from .history import (
     TRAILER_FROM,
     TRAILER_GATES,
     TRAILER_IMAGE,
+    TRAILER_INFRA_COMMIT,
     TRAILER_REVISION,
     TRAILER_SOURCE,
     TRAILER_STACK,
@@ -216,7 +217,7 @@ def _message(target: Target, action: str, change: Change) -> str:
 def _render_message(target: Target, action: str, changes: list[Change], infra_commit: str) -> str:
     names = ", ".join(str(c.workload) for c in changes)
     trailers = [(TRAILER_ACTION, action), (TRAILER_STACK, target.stack),
-                ("Stackctl-Infra-Commit", infra_commit)]
+                (TRAILER_INFRA_COMMIT, infra_commit)]
     trailers += [(TRAILER_IMAGE, f"{c.workload}={c.image}") for c in changes]
     return (f"{action} {target.stack}: {names}\n\nRendered by `stackctl {action}` from {target.label}.\n\n"
             + gitrepo.format_trailers(trailers) + "\n")

@@ -24,6 +24,7 @@ class Commit:
     # commit carries those of the commits it merged that touched the file, so a promotion merged by pull
     # request keeps its record on the first-parent line.
     decisions: list[dict[str, list[str]]] = field(default_factory=list)
+    merged: tuple[str, ...] = ()   # a merge commit: the commits it brought in (that touched the path)
 
     def decision(self, key: str, value: str) -> Optional[dict[str, list[str]]]:
         """The recorded decision whose trailer `key` has `value`, if any."""
@@ -89,19 +90,22 @@ def _log(repo: Path, *args: str) -> list[tuple[str, list[str], datetime, str, st
     return records
 
 
-def history(repo: Path, path: str, rev: str = "HEAD") -> list[Commit]:
-    """Commits on `rev`'s first-parent line that changed `path`, oldest first.
+def history(repo: Path, path: Optional[str] = None, rev: str = "HEAD") -> list[Commit]:
+    """Commits on `rev`'s first-parent line (that changed `path`, if given), oldest first.
 
     First parent: on a branch that merges pull requests, a merge commit's time is when the change reached
     the branch, which is when it started to run; the commit inside the pull request may be days older.
     """
+    limit = ["--", path] if path else []
     commits = []
-    for sha, parents, when, author, subject, trailers in _log(repo, "--first-parent", "--reverse", rev, "--", path):
+    for sha, parents, when, author, subject, trailers in _log(repo, "--first-parent", "--reverse", rev, *limit):
         decisions = [trailers] if trailers else []
+        merged: list[str] = []
         if len(parents) > 1:
-            merged = _log(repo, f"{parents[0]}..{parents[1]}", "--", path)
-            decisions += [t for *_, t in reversed(merged) if t]
-        commits.append(Commit(sha, when, author, subject, decisions))
+            brought = list(reversed(_log(repo, f"{parents[0]}..{parents[1]}", *limit)))
+            decisions += [t for *_, t in brought if t]
+            merged = [record[0] for record in brought]
+        commits.append(Commit(sha, when, author, subject, decisions, tuple(merged)))
     return commits
 
 

@@ -25,6 +25,7 @@ TRAILER_FROM = "Stackctl-From"
 TRAILER_REVISION = "Stackctl-Source-Revision"
 TRAILER_SOURCE = "Stackctl-Source-Repository"
 TRAILER_GATES = "Stackctl-Gates"
+TRAILER_INFRA_COMMIT = "Stackctl-Infra-Commit"
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Entry:
     revision: Optional[str] = None
     gates: Optional[str] = None
     until: Optional[datetime] = None
+    merged: tuple[str, ...] = ()   # commits a merge brought in: a render may name any of them
+    # GitOps: the deployment repository commit (first-parent) that carried this desired state, and when.
+    deployed_commit: Optional[str] = None
+    deployed_at: Optional[datetime] = None
 
     @property
     def digest(self) -> Optional[str]:
@@ -59,6 +64,8 @@ class Entry:
             "from": self.origin,
             "source_revision": self.revision,
             "gates": self.gates,
+            "deployed": ({"commit": self.deployed_commit, "since": self.deployed_at.isoformat()}
+                         if self.deployed_commit and self.deployed_at else None),
         }
 
 
@@ -104,7 +111,27 @@ def _entry(key: WorkloadKey, image: Optional[str], commit: gitrepo.Commit) -> En
         origin=_first(decision, TRAILER_FROM) if ours else None,
         revision=_first(decision, TRAILER_REVISION) if ours else None,
         gates=_first(decision, TRAILER_GATES) if ours else None,
+        merged=commit.merged,
     )
+
+
+def attach_deployments(entries: dict[WorkloadKey, list[Entry]], deployments: Path) -> None:
+    """Mark each entry with the first deployment-repository commit rendered from its desired state.
+
+    Renders name the infrastructure commit they came from in the trailer `Stackctl-Infra-Commit` (the
+    platform workflow, `promote --render-to`); that commit is the entry's own or one its merge brought in.
+    """
+    rendered: dict[str, gitrepo.Commit] = {}
+    for commit in gitrepo.history(deployments):
+        for decision in commit.decisions:
+            for infra in decision.get(TRAILER_INFRA_COMMIT.lower(), []):
+                rendered.setdefault(infra, commit)
+    for history in entries.values():
+        for entry in history:
+            for sha in (entry.commit, *entry.merged):
+                if sha in rendered:
+                    entry.deployed_commit, entry.deployed_at = rendered[sha].sha, rendered[sha].committed_at
+                    break
 
 
 def _first(decision: Optional[dict[str, list[str]]], key: str) -> Optional[str]:
@@ -129,6 +156,9 @@ def render_text(label: str, entries: dict[WorkloadKey, list[Entry]]) -> str:
             lines.append(f"  {marker} {entry.since:%Y-%m-%d %H:%M} UTC  {entry.commit[:10]}  {why}  "
                          f"by {entry.author}")
             lines.append(f"      {what}")
+            if entry.deployed_commit and entry.deployed_at:
+                lines.append(f"      in the deployment repository since {entry.deployed_at:%Y-%m-%d %H:%M} UTC "
+                             f"({entry.deployed_commit[:10]})")
     return "\n".join(lines) + "\n"
 
 

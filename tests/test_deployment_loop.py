@@ -132,6 +132,21 @@ def test_promote_dev_staging_prod_with_soak_history_and_render(tmp_path, ecr):
     assert entries[0]["digest"] == digest_b and entries[0]["from"] == "staging"
     assert entries[0]["source_revision"] == REV_B and entries[0]["until"] is None
     assert entries[1]["until"] == entries[0]["since"]
+    # GitOps: when the render of that desired state reached the deployment repository's main.
+    git(deployment.manifests, "switch", "--quiet", "main")
+    merged_at = hours_ago(0.25)
+    git(deployment.manifests, "merge", "--quiet", "--no-ff", "-m", "Merge promote/prod-1", "promote/prod-1",
+        date=merged_at)
+    code, out, err = stackctl("history", "prod", "orders", "--json", "--deployments", str(deployment.manifests),
+                              "-C", infra)
+    assert code == 0, err
+    deployed = json.loads(out)["workloads"]["services.orders"][0]["deployed"]
+    assert deployed["commit"] == git(deployment.manifests, "rev-parse", "HEAD").strip()
+    assert deployed["since"] == merged_at.replace(microsecond=0).isoformat()
+    assert json.loads(out)["workloads"]["services.orders"][1]["deployed"] is None
+    code, out, err = stackctl("history", "prod", "--deployments", str(deployment.manifests), "-C", infra)
+    assert f"in the deployment repository since {merged_at:%Y-%m-%d %H:%M} UTC" in out
+
     code, out, err = stackctl("history", "staging", "-C", infra)
     assert code == 0, err
     assert "services.orders" in out and "promote from staging" not in out and "promote from dev" in out
