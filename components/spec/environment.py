@@ -14,6 +14,7 @@ from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming
 from ..rules.network import network_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
+from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
@@ -98,6 +99,14 @@ class EnvironmentSpec(StrictModel):
     jobs: dict[Name, JobSpec] = Field(
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
+    )
+    allow_destroy: AllowDestroyList = Field(
+        default_factory=list,
+        description=(
+            "Stateful or protected resources this change may delete or replace, each by its URN or its "
+            "resource name as `stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` "
+            "needs. Remove the entries once the change is applied. Default none."
+        ),
     )
 
     @property
