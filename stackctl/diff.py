@@ -270,6 +270,13 @@ def _cascade_unknowns(graph: Graph, matches: dict[str, PriorResource], steps: di
             step, old = steps[record.urn], matches.get(record.urn)
             if old is None or step.op == "replace":
                 continue
+            provider_urn = record.provider.rsplit("::", 1)[0] if record.provider else ""
+            if provider_urn in replaced:
+                # A replaced provider (another cluster, for Kubernetes) means new resources under it.
+                step.op, step.replace_reasons = "replace", ["provider"]
+                step.notes.append(f"its provider {provider_urn.rsplit('::', 1)[-1]} is replaced")
+                changed = True
+                continue
             for key, deps in record.propertyDependencies.items():
                 if key in new_inputs[record.urn] and replaced.intersection(deps) and \
                         not any(c.path == key or c.path.startswith(key + ".") or c.path.startswith(key + "[")

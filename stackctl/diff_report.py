@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diff import DiffResult, Step
+from .diff import DiffResult, Step, compare
 from .guard import GuardResult, is_stateful
 from .prune import PrunedObject
 
@@ -30,6 +30,15 @@ def _value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
+def _json_document(value: Any) -> Any:
+    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return None
+
+
 def _step_lines(step: Step) -> list[str]:
     symbol = SYMBOLS[step.op]
     flags = [note for note in step.notes if note.startswith("would fail")]
@@ -47,6 +56,13 @@ def _step_lines(step: Step) -> list[str]:
             lines.append(f"    {mark} {change.path}: {_value(change.new)}{forces}")
         elif kind == "delete":
             lines.append(f"    {mark} {change.path}: {_value(change.old)}{forces}")
+        elif _json_document(change.old) is not None and _json_document(change.new) is not None:
+            # JSON held in a string (policies, redrive settings): show what changed inside it.
+            lines.append(f"    {mark} {change.path}: (json){forces}")
+            for inner in compare(_json_document(change.old), _json_document(change.new)):
+                lines.append(f"        {KIND_SYMBOLS[inner.kind]} {inner.path}: "
+                             + (_value(inner.new) if inner.kind == "add" else _value(inner.old))
+                             + (f" => {_value(inner.new)}" if inner.kind == "update" else ""))
         else:
             lines.append(f"    {mark} {change.path}: {_value(change.old)} => {_value(change.new)}{forces}")
     if step.replace_reasons:
