@@ -125,6 +125,8 @@ def _ignored(path: str, ignore: list[str]) -> bool:
 def _provider_filled(prior: PriorResource, new_inputs: dict[str, Any]) -> set[str]:
     """Top-level inputs that the provider, not the program, set: absent from the program, they are no change."""
     filled = {key for key in prior.defaults if key not in new_inputs}
+    if prior.type.startswith("pulumi:providers:") and "version" not in new_inputs:
+        filled.add("version")  # the plugin version the engine recorded, not a program input
     # pulumi-kubernetes autonaming: it records the generated name with this annotation.
     annotations = (prior.inputs.get("metadata") or {}).get("annotations") or {}
     if "pulumi.com/autonamed" in annotations and "name" not in (new_inputs.get("metadata") or {}):

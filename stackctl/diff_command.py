@@ -48,4 +48,5 @@ def diff_stack(project: Project, stack: str, run: StackRun, *, base: Optional[st
             result.warnings.append(f"program {diagnostic.severity}: {diagnostic.message}")
     report = DiffReport(result=result, prune=prune.prune_set(prior.outputs, run.graph.stack_outputs))
     report.guard = guard.evaluate(result, allow_destroy(project, run))
+    report.guard_enforced = deny_destroy
     return DiffOutcome(report=report, blocked=deny_destroy and bool(report.guard.blocked))

@@ -22,6 +22,7 @@ class DiffReport:
     result: DiffResult
     prune: list[PrunedObject] = field(default_factory=list)
     guard: GuardResult | None = None
+    guard_enforced: bool = False
 
 
 def _value(value: Any) -> str:
@@ -94,17 +95,18 @@ def text_report(report: DiffReport) -> str:
             confirm = "  [Prune=confirm: waits for confirmation in Argo CD]" if obj.confirm else ""
             lines.append(f"    - {obj.kind} {where}{obj.name}  ({obj.path}){confirm}")
     if report.guard is not None:
-        lines += ["", *_guard_lines(report.guard)]
+        lines += ["", *_guard_lines(report.guard, report.guard_enforced)]
     if result.warnings:
         lines += ["", "Warnings:"] + [f"    {w}" for w in result.warnings]
     lines.append("")
     return "\n".join(lines)
 
 
-def _guard_lines(guard: GuardResult) -> list[str]:
+def _guard_lines(guard: GuardResult, enforced: bool) -> list[str]:
     lines = []
     if guard.blocked:
-        lines.append("Destroy guard: BLOCKED. These stateful or protected resources would be deleted or replaced:")
+        verdict = "BLOCKED" if enforced else "would block (--deny-destroy exits 3)"
+        lines.append(f"Destroy guard: {verdict}. These stateful or protected resources would be deleted or replaced:")
         lines += [f"    {s.op}: {s.urn}" for s in guard.blocked]
         lines.append("  If intended, acknowledge each in the stack file and remove the entries once applied:")
         lines.append("    allow_destroy:")
@@ -151,6 +153,7 @@ def json_report(report: DiffReport) -> str:
     }
     if report.guard is not None:
         data["guard"] = {
+            "enforced": report.guard_enforced,
             "blocked": [s.urn for s in report.guard.blocked],
             "acknowledged": [s.urn for s in report.guard.acknowledged],
             "unusedAcknowledgements": report.guard.unused,

@@ -121,9 +121,8 @@ def read_export(path: Path) -> PriorState:
             raise InputError(f"{label}: deployment.pending_operations[{index}]: must be an object with a resource")
         urn = operation["resource"].get("urn", "?")
         kind = operation.get("type", "?")
-        warnings.append(f"{urn}: pending operation '{kind}' from an interrupted update; the real state is "
-                        "unknown until it is resolved (`pulumi refresh`, or `pulumi cancel` then "
-                        "`pulumi stack export`/`import`)")
+        warnings.append(f"{urn}: pending operation '{kind}' from an interrupted update: the cloud may differ "
+                        "from this state until it is resolved (`pulumi refresh` clears it)")
     outputs = None
     root = next((r for r in resources if r.type == "pulumi:pulumi:Stack"), None)
     if root is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 # A full engine URN, or a resource's logical name (the last URN segment).
-_URN = re.compile(r"^urn:pulumi:[^:]+::[^:]+::[^:]+(?:::.+)$")
+_URN = re.compile(r"^urn:pulumi:[^:]+::[^:]+::.+::.+$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}$")
 
 
