@@ -87,7 +87,9 @@ class Environment(pulumi.ComponentResource):
                 high_availability=spec.tier == "prod"), opts)
         keda = [self.keda.release] if self.keda else []
         workload_namespaces = resolve.namespaces(spec)
-        self.namespace_manifests = {ns: manifests.namespace(ns) for ns in workload_namespaces}
+        # Prod namespaces under Argo CD: pruning one deletes everything in it, so a person confirms.
+        self.namespace_manifests = {ns: manifests.namespace(ns, confirm_deletion=gitops and spec.tier == "prod")
+                                    for ns in workload_namespaces}
 
         self.argocd = None
         path = ""

@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 from stackctl import replacements
 from stackctl.diff import compute
 from stackctl.guard import STATEFUL_TYPES
+from stackctl.runner import run_stack
 from stackctl.state import PriorResource, PriorState, read_export
 
 from .conftest import SHIPPED_STACKS, shipped_run, stackctl
@@ -286,3 +287,36 @@ def test_kubernetes_rules_follow_pulumi_kubernetes():
     assert replacements.forcing_paths(rules, old, dict(old, spec=dict(old["spec"], template={"x": 2})), set()) == []
     changed = dict(old, spec=dict(old["spec"], selector={"matchLabels": {"app": "b"}}))
     assert replacements.forcing_paths(rules, old, changed, set()) == ["spec.selector", "spec.selector.matchLabels"]
+
+
+# -- GitOps prune set ---------------------------------------------------------------------------------
+
+def test_objects_leaving_the_deployment_repository_are_the_prune_set(make_project):
+    from stackctl.prune import prune_set
+
+    from .conftest import load_stack_yaml
+
+    config = load_stack_yaml("prod")["config"]
+    config["services"].pop("thumbnailer")
+    config["jobs"] = {k: j for k, j in config.get("jobs", {}).items() if j.get("service") != "thumbnailer"}
+    head = run_stack(make_project({"prod": config}), "prod")
+    old = shipped_run("prod").graph.stack_outputs
+    pruned = prune_set(old, head.graph.stack_outputs)
+    assert pruned and all(p.path.startswith("prod/") for p in pruned)
+    kinds = {(p.kind, p.namespace, p.name): p for p in pruned}
+    namespace = kinds[("Namespace", "", "thumbnailer")]
+    assert namespace.confirm and namespace.path == "prod/namespaces/namespace-thumbnailer.yaml"
+    assert ("Deployment", "thumbnailer", "thumbnailer") in kinds
+    assert not kinds[("Deployment", "thumbnailer", "thumbnailer")].confirm
+    assert not any(p.name == "orders" for p in pruned)
+
+
+def test_prod_namespaces_need_confirmation_to_be_pruned_or_deleted():
+    files = shipped_run("prod").graph.stack_outputs["deployment_files"]["files"]
+    namespaces = [m for m in files.values() if m["kind"] == "Namespace"]
+    assert namespaces
+    for manifest in namespaces:
+        annotations = manifest["metadata"]["annotations"]
+        assert annotations == {"argocd.argoproj.io/sync-options": "Prune=confirm,Delete=confirm"}
+    staging = shipped_run("staging").graph.stack_outputs["deployment_files"]["files"]
+    assert not any("annotations" in m["metadata"] for m in staging.values() if m["kind"] == "Namespace")
