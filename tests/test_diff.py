@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from stackctl.guard import STATEFUL_TYPES
 from stackctl.runner import run_stack
 from stackctl.state import PriorResource, PriorState, read_export
 
-from .conftest import SHIPPED_STACKS, shipped_run, stackctl
+from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "dev-stack-export.json"
@@ -320,3 +321,19 @@ def test_prod_namespaces_need_confirmation_to_be_pruned_or_deleted():
         assert annotations == {"argocd.argoproj.io/sync-options": "Prune=confirm,Delete=confirm"}
     staging = shipped_run("staging").graph.stack_outputs["deployment_files"]["files"]
     assert not any("annotations" in m["metadata"] for m in staging.values() if m["kind"] == "Namespace")
+
+
+def test_the_base_revision_imports_its_own_components(repo):
+    """A library change between revisions shows up: each side runs its own `components` package."""
+    project = repo()
+    shutil.copytree(REPO / "components", project.root / "components",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    _git(project.root, "add", "-A")
+    _git(project.root, "commit", "-qm", "vendor the library")
+    sqs = project.root / "components" / "queues" / "sqs.py"
+    sqs.write_text(sqs.read_text().replace("\nRECEIVE_WAIT_SECONDS = 20", "\nRECEIVE_WAIT_SECONDS = 10"))
+    code, data = _diff_json(project, "--base", "HEAD")
+    assert code == 0
+    changed = {s["urn"].rsplit("::", 1)[1]: s["detailedDiff"] for s in data["steps"] if s["op"] != "same"}
+    assert changed == {name: {"receiveWaitTimeSeconds": {"kind": "update", "inputDiff": True}}
+                       for name in ("dev-orders-queue", "dev-thumbnails-queue")}
