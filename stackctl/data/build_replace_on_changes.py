@@ -1,6 +1,6 @@
-"""Maintainer tool: rebuild the GCP and Kubernetes parts of replace_on_changes.json from provider sources.
+"""Maintainer tool: rebuild the GCP part of replace_on_changes.json from terraform-provider-google.
 
-    python stackctl/data/build_replace_on_changes.py GOOGLE_CHECKOUT GOOGLE_REF KUBERNETES_CHECKOUT KUBERNETES_REF
+    python stackctl/data/build_replace_on_changes.py GOOGLE_CHECKOUT GOOGLE_REF
 
 GOOGLE_CHECKOUT: a clone of hashicorp/terraform-provider-google; every schema key marked `ForceNew: true`
 in the listed files becomes a replace-on-change path (snake_case -> the bridge's camelCase). The AWS part
