@@ -62,7 +62,11 @@ def revision_state(project: Project, stack: str, rev: str) -> PriorState:
         if archive.returncode != 0:
             raise InputError(f"--base {rev}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
+            # The "data" filter refuses absolute paths and links out of the directory (Python >= 3.11.4).
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(tmp, filter="data")
+            else:  # pragma: no cover - older 3.11 patch releases
+                tar.extractall(tmp)  # noqa: S202 - our own repository's tree
         base_root = Path(tmp) / prefix
         if not (base_root / "Pulumi.yaml").is_file():
             return PriorState(source=source, resources=[], outputs={},
