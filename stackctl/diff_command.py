@@ -46,7 +46,8 @@ def diff_stack(project: Project, stack: str, run: StackRun, *, base: Optional[st
     for diagnostic in run.diagnostics:
         if diagnostic.severity in ("warning", "error"):
             result.warnings.append(f"program {diagnostic.severity}: {diagnostic.message}")
-    report = DiffReport(result=result, prune=prune.prune_set(prior.outputs, run.graph.stack_outputs))
+    report = DiffReport(result=result, prune=prune.prune_set(prior.outputs, run.graph.stack_outputs),
+                        gitops_files=prune.file_changes(prior.outputs, run.graph.stack_outputs))
     report.guard = guard.evaluate(result, allow_destroy(project, run))
     report.guard_enforced = deny_destroy
     return DiffOutcome(report=report, blocked=deny_destroy and bool(report.guard.blocked))

@@ -23,6 +23,7 @@ class DiffReport:
     prune: list[PrunedObject] = field(default_factory=list)
     guard: GuardResult | None = None
     guard_enforced: bool = False
+    gitops_files: dict[str, list[str]] = field(default_factory=lambda: {"added": [], "changed": []})
 
 
 def _value(value: Any) -> str:
@@ -88,6 +89,10 @@ def text_report(report: DiffReport) -> str:
         if summary[op]:
             lines.append(f"    {SYMBOLS[op]:<2} {summary[op]} {SUMMARY_WORDS[op]}")
     lines.append(f"       {summary['same']} unchanged")
+    if report.gitops_files["added"] or report.gitops_files["changed"]:
+        lines += ["", "GitOps deployment repository (`stackctl render` writes, Argo CD applies):"]
+        lines += [f"    + {path}" for path in report.gitops_files["added"]]
+        lines += [f"    ~ {path}" for path in report.gitops_files["changed"]]
     if report.prune:
         lines += ["", "GitOps prune set (objects leaving the deployment repository; Argo CD prunes them):"]
         for obj in report.prune:
@@ -147,6 +152,7 @@ def json_report(report: DiffReport) -> str:
         "base": result.source,
         "steps": [_step_json(s) for s in result.steps],
         "changeSummary": result.summary(),
+        "gitops": {"added": report.gitops_files["added"], "changed": report.gitops_files["changed"]},
         "prune": [p.to_json() for p in report.prune],
         "guard": None,
         "warnings": result.warnings,

@@ -53,3 +53,12 @@ def prune_set(old_outputs: dict[str, Any] | None, new_outputs: dict[str, Any] | 
             namespace=str(metadata.get("namespace", "")), confirm="Prune=confirm" in _sync_options(manifest),
         ))
     return pruned
+
+
+def file_changes(old_outputs: dict[str, Any] | None, new_outputs: dict[str, Any] | None) -> dict[str, list[str]]:
+    """Rendered files added to or changed in the deployment repository (Argo CD applies them)."""
+    old, new = _files(old_outputs), _files(new_outputs)
+    return {
+        "added": sorted(set(new) - set(old)),
+        "changed": sorted(path for path in set(old) & set(new) if old[path] != new[path]),
+    }

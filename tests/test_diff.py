@@ -337,3 +337,24 @@ def test_the_base_revision_imports_its_own_components(repo):
     changed = {s["urn"].rsplit("::", 1)[1]: s["detailedDiff"] for s in data["steps"] if s["op"] != "same"}
     assert changed == {name: {"receiveWaitTimeSeconds": {"kind": "update", "inputDiff": True}}
                        for name in ("dev-orders-queue", "dev-thumbnails-queue")}
+
+
+def test_changed_and_added_deployment_files_are_listed(make_project):
+    from stackctl.prune import file_changes
+
+    from .conftest import load_stack_yaml
+
+    config = load_stack_yaml("prod")["config"]
+    image = config["services"]["orders"]["image"]
+    config["services"]["orders"]["image"] = image.rsplit("@", 1)[0] + "@sha256:" + "ab" * 32
+    head = run_stack(make_project({"prod": config}), "prod").graph.stack_outputs
+    old = shipped_run("prod").graph.stack_outputs
+    changes = file_changes(old, head)
+    assert changes["added"] == []
+    # The service and the jobs that reuse its image.
+    assert changes["changed"] == ["prod/monthly-report/scaledjob-monthly-report.yaml",
+                                  "prod/orders-backfill/cronjob-orders-backfill.yaml",
+                                  "prod/orders-nightly-report/cronjob-orders-nightly-report.yaml",
+                                  "prod/orders/deployment-orders.yaml"]
+    assert file_changes(head, old) == changes
+    assert file_changes(old, old) == {"added": [], "changed": []}
