@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..errors import Problem
 from ..rules.argocd import argocd_problems
+from ..rules.bootstrap import bootstrap_problems
 from ..rules.clusters import cluster_problems
 from ..rules.network import network_problems
 from ..rules.queues import queue_problems
@@ -98,6 +99,15 @@ class EnvironmentSpec(StrictModel):
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
     )
+    gcp_enable_apis: bool = Field(
+        True,
+        description=(
+            "GCP: enable the service APIs this environment uses (never disabled on destroy) and create the "
+            "service agents its grants name, each before its first user. Set false where the organisation "
+            "enables APIs centrally: then the APIs listed in docs/bootstrap.md and the GKE and Pub/Sub service "
+            "agents must exist before `pulumi up`. Default true."
+        ),
+    )
 
     @property
     def protect_cluster(self) -> bool:
@@ -131,6 +141,7 @@ class EnvironmentSpec(StrictModel):
             problems.extend(network_problems(self.cloud, self.tier, self.region, "network", self.network))
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
+        problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
         return problems
