@@ -5,6 +5,7 @@ Secure posture, each with the reason:
 - secrets envelope-encrypted with a dedicated KMS key, rotated yearly (etcd backups hold secrets);
 - control-plane logs (api, audit, authenticator at least) kept `log_retention_days` (forensics);
 - access entries (authentication mode API) instead of the aws-auth ConfigMap (auditable, no lockout);
+- nodes in their own security group: the API's 443 admits them and declared runner networks, not the VPC;
 - IMDSv2 with hop limit 1 on nodes, so pods cannot take the node's role: they use IRSA;
 - node volumes encrypted; node groups ignore `desiredSize` after creation (the autoscaler owns it);
 - upgrade policy STANDARD: extended support (paid) only when asked for.
