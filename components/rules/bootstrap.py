@@ -108,7 +108,11 @@ def bootstrap_problems(spec: EnvironmentSpec) -> list[Problem]:
         return problems
     if cluster.public_endpoint or (not aws and cluster.dns_endpoint):
         return problems
-    if existing is not None and (cluster.private_access_cidrs if aws else cluster.authorized_networks):
+    if existing is not None and aws and cluster.private_access_cidrs is not None:
+        return problems  # declared who reaches the private API ([] = managed outside this stack)
+    if existing is not None and aws:
+        return problems  # reported as cluster.private_access_cidrs (required with an existing VPC)
+    if existing is not None and cluster.authorized_networks:
         return problems
     where = ("is private to a network this same run creates" if existing is None
              else "is private and no runner network is allowed to reach it")
