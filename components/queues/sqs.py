@@ -35,7 +35,9 @@ def kms_decrypt_scope(kms_key: str, queue_arn: str) -> dict:
 
     IAM authorizes KMS calls against the key's ARN, never an alias ARN, so a grant naming an alias (name or
     ARN) must match keys through the `kms:ResourceAliases` condition, whose values are alias names
-    (`alias/...`; AWS KMS developer guide, "kms:ResourceAliases"). Aliases are per account and region:
+    (`alias/...`; https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html: "when an
+    alias is the value of a resource element, the policy applies to the alias resource, not to any KMS key
+    that might be associated with it"). Aliases are per account and region:
     the alias's own (alias ARN) or the queue's (alias name, which SQS resolves in its own account).
     """
     if kms_key.startswith("arn:") and ":alias/" not in kms_key:
