@@ -215,3 +215,14 @@ def test_organisations_that_manage_apis_centrally_can_opt_out(make_project):
         "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com")
     assert problems({**AWS, "gcp_enable_apis": False, "services": {}}) == [
         "gcp_enable_apis: only applies when cloud is 'gcp'"]
+
+
+def test_cmek_topics_wait_for_the_pubsub_agent_identity_and_the_kms_api(make_project):
+    config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
+    config["queues"]["orders"]["kms_key"] = "projects/acme-platform-dev/locations/europe-west1/keyRings/q/cryptoKeys/o"
+    graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
+    [grant] = [r for r in graph.resources if r.name == "gcp-dev-orders-kms-agent"]
+    assert agent("pubsub") in grant.propertyDependencies["member"]
+    assert api("cloudkms") in grant.dependencies and api("pubsub") in grant.dependencies
+    [topic] = [r for r in graph.resources if r.name == "gcp-dev-orders-topic"]
+    assert grant.urn in topic.dependencies and api("pubsub") in topic.dependencies
