@@ -41,7 +41,8 @@ def test_private_api_in_a_network_created_by_the_same_run_is_refused_with_the_op
     assert message.startswith("cluster.deployer_access: required: this stack deploys Kubernetes objects")
     assert "private to a network this same run creates" in message
     assert "(a) a public endpoint open only to the runner" in message
-    assert "(b) a network that exists before this stack" in message and "network.existing_vpc" in message
+    assert "(b) a private endpoint with the runner inside the cluster's network" in message
+    assert "network.existing_vpc" in message and "two-phase first run" in message
     assert "dns_endpoint" not in message  # not an option on aws
     [gcp] = problems(cluster(GCP, dns_endpoint=False))
     assert "(c) the IAM-authorized DNS endpoint" in gcp and "network.existing_network" in gcp
@@ -74,8 +75,12 @@ def test_each_path_states_what_it_needs():
         "cluster.authorized_networks: required with public_endpoint: list the CIDRs allowed to reach the API",
         "cluster.deployer_access.runner_cidrs: required with via public_endpoint: your runner's egress (NAT) CIDRs"]
     [private] = problems(cluster(AWS, deployer_access={"via": "private_network", "runner_cidrs": ["10.1.0.0/24"]}))
-    assert private.startswith("cluster.deployer_access.via: private_network needs a network that exists before "
-                              "this stack")
+    assert private.startswith("cluster.deployer_access.via: private_network needs the runner inside the cluster's "
+                              "network")
+    # The runner inside this stack's own VPC (two-phase first run): accepted, the API stays private.
+    own_vpc = parse_environment(cluster(AWS, deployer_access={"via": "private_network",
+                                                              "runner_cidrs": ["10.0.0.0/19"]}), SOURCE)
+    assert own_vpc.cluster.public_endpoint is False
     assert problems(cluster({**AWS, "network": EXISTING_VPC}, deployer_access={"via": "private_network"})) == [
         "cluster.deployer_access.runner_cidrs: required with via private_network on aws: the runner's subnet, "
         "which gets port 443 on the cluster security group"]

@@ -9,6 +9,7 @@ and name the ways out (docs/bootstrap.md).
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
@@ -27,7 +28,8 @@ def options(cloud: str) -> str:
     paths = [
         "(a) a public endpoint open only to the runner: `public_endpoint: true` and `deployer_access: "
         "{via: public_endpoint, runner_cidrs: [<runner egress CIDR>]}` (flagged by the policy pack outside dev)",
-        f"(b) a network that exists before this stack, with the runner inside it: `{network}` and "
+        f"(b) a private endpoint with the runner inside the cluster's network: `{network}` (a network that exists "
+        "before this stack), or this stack's own network with a two-phase first run, and "
         "`deployer_access: {via: private_network, runner_cidrs: [<runner subnet>]}`",
     ]
     if cloud == "gcp":
@@ -45,6 +47,15 @@ def runner_cidrs(cluster: ClusterSpec, *vias: str) -> list[str]:
     """The declared runner networks when the runner reaches the API by one of `vias`."""
     access = cluster.deployer_access
     return list(access.runner_cidrs) if access is not None and access.via in vias else []
+
+
+def runners_inside(network_cidr: str, cidrs: list[str]) -> bool:
+    """Whether every runner network lies inside `network_cidr` (the runner runs in this stack's own network)."""
+    try:
+        network = ipaddress.ip_network(network_cidr, strict=False)
+        return bool(cidrs) and all(ipaddress.ip_network(c, strict=False).subnet_of(network) for c in cidrs)
+    except (ValueError, TypeError):
+        return False
 
 
 def merged(*lists: list[str]) -> list[str]:
@@ -83,12 +94,13 @@ def bootstrap_problems(spec: EnvironmentSpec) -> list[Problem]:
                 problems.append(Problem(f"{PATH}.runner_cidrs",
                                         "required with via public_endpoint: your runner's egress (NAT) CIDRs"))
         elif access.via == "private_network":
-            if existing is None:
+            if existing is None and not runners_inside(spec.network.cidr, access.runner_cidrs):
                 problems.append(Problem(
                     f"{PATH}.via",
-                    "private_network needs a network that exists before this stack, but this stack creates its "
-                    "network in the same run, so no runner can be inside it on the first `pulumi up`; choose "
-                    + options(spec.cloud)))
+                    "private_network needs the runner inside the cluster's network: either a network that exists "
+                    "before this stack, or runner_cidrs inside this stack's own network.cidr "
+                    f"({spec.network.cidr}) with a two-phase first run (network first, then a runner in it); "
+                    "choose " + options(spec.cloud)))
             if aws and not access.runner_cidrs:
                 problems.append(Problem(f"{PATH}.runner_cidrs",
                                         "required with via private_network on aws: the runner's subnet, which "
