@@ -10,6 +10,7 @@ from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
 from .environment import Environment
 from .errors import Problem, SpecError
+from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
 from .identity import WorkloadPrincipal
 from .keda import Keda, KedaArgs
 from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
@@ -60,4 +61,6 @@ __all__ = [
     "load_environment_spec",
     "parse_environment",
     "work_queue",
+    "GcpProjectServices",
+    "GcpProjectServicesArgs",
 ]

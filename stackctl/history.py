@@ -119,7 +119,7 @@ def attach_deployments(entries: dict[WorkloadKey, list[Entry]], deployments: Pat
     """Mark each entry with the first deployment-repository commit rendered from its desired state.
 
     Renders name the infrastructure commit they came from in the trailer `Stackctl-Infra-Commit` (the
-    platform workflow, `promote --render-to`); that commit is the entry's own or one its merge brought in.
+    render workflow, `promote --render-to`); that commit is the entry's own or one its merge brought in.
     """
     rendered: dict[str, gitrepo.Commit] = {}
     for commit in gitrepo.history(deployments):

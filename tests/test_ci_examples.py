@@ -29,7 +29,7 @@ def lint(*paths) -> subprocess.CompletedProcess:
 
 def test_the_three_pipelines_are_shipped():
     names = {p.name for p in WORKFLOWS}
-    assert {"application-repository.yml", "platform.yml", "promote-prod.yml"} <= names
+    assert {"application-repository.yml", "render.yml", "promote-prod.yml"} <= names
 
 
 def test_workflows_are_valid():
