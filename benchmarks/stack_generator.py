@@ -32,6 +32,8 @@ def _cloud_settings(cloud: str) -> dict[str, Any]:
             "cloud": "aws", "region": "us-west-2", "aws_account_id": "123456789012",
             "network": {"cidr": "10.40.0.0/16"},
             "cluster": {"kubernetes_version": "1.35", "log_retention_days": 365,
+                        # As the shipped prod stack: private API, CI runners inside this VPC (docs/bootstrap.md).
+                        "deployer_access": {"via": "private_network", "runner_cidrs": ["10.40.0.0/19"]},
                         "admins": {"platform-team": "arn:aws:iam::123456789012:role/PlatformAdmin"},
                         "node_pools": {"general": {"machine_types": ["m7i.xlarge", "m6i.xlarge"],
                                                    "min_size": 3, "max_size": 50}}},

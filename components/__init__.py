@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first 
     from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
     from .environment import Environment
     from .errors import Problem, SpecError
+    from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
     from .identity import WorkloadPrincipal
     from .keda import Keda, KedaArgs
     from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
@@ -69,6 +70,8 @@ _EXPORTS = {
     "load_environment_spec": ".stack_config",
     "parse_environment": ".spec",
     "work_queue": ".queues",
+    "GcpProjectServices": ".gcp_services",
+    "GcpProjectServicesArgs": ".gcp_services",
 }
 
 __all__ = [
@@ -110,6 +113,8 @@ __all__ = [
     "load_environment_spec",
     "parse_environment",
     "work_queue",
+    "GcpProjectServices",
+    "GcpProjectServicesArgs",
 ]
 
 

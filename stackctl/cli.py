@@ -23,10 +23,13 @@ from .tree import render_preview
 EXIT_INVALID_INPUT = 2
 EXIT_PROGRAM_FAILED = 1
 EXIT_POLICY_VIOLATION = 1
+EXIT_DESTROY_DENIED = 3
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # Plain help: the rich formatter of this typer version labels every flag `<bool>`, as if it took a value.
+    rich_markup_mode=None,
     help="Run the stack program offline: no cloud credentials, no Pulumi CLI.",
 )
 
@@ -41,7 +44,11 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 
 
 def _project(project_dir: Optional[Path]) -> Project:
-    return Project.load(project_dir.resolve()) if project_dir else Project.find(Path.cwd())
+    if project_dir is None:
+        return Project.find(Path.cwd())
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise InputError(f"-C {project_dir}: no Pulumi.yaml there (not a Pulumi project directory)")
+    return Project.load(project_dir.resolve())
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -62,7 +69,7 @@ def _run(project: Project, stack: str):
 
 @app.command()
 def preview(
-    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    stack: str = typer.Argument(..., metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml."),
     json_output: bool = typer.Option(False, "--json", help="Print the resource graph as JSON (docs/stackctl.md)."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
@@ -77,7 +84,8 @@ def preview(
 
 @app.command()
 def render(
-    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
+    stack: str = typer.Argument(..., metavar="STACK",
+                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkout of the deployment repository to write into."),
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
@@ -87,28 +95,33 @@ def render(
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
     try:
         project = _project(project_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out}: is a file; name the deployment repository's directory")
         if outputs is not None:
-            deployment = _deployment_from_outputs(outputs)
+            deployment, where = _deployment_from_outputs(outputs), f"{outputs}: deployment_files"
         else:
             run = _run(project, stack)
-            deployment = run.graph.stack_outputs.get("deployment_files")
+            deployment, where = run.graph.stack_outputs.get("deployment_files"), "deployment_files"
             if deployment is None:
                 raise InputError(f"{project.stack_label(stack)}: delivery is push, so Pulumi applies the objects "
                                  "itself; set `delivery: gitops` (and `argocd`) to render them")
-        written = write_deployment(deployment, out, project.stack_label(stack))
+        written = write_deployment(deployment, out, project.stack_label(stack), where)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     for path in written:
         typer.echo(str(path))
 
 
-def _deployment_from_outputs(path: Path) -> dict:
+def _deployment_from_outputs(path: Path) -> object:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not the JSON of `pulumi stack output --json` ({exc})") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else exc
+        raise InputError(f"{path}: not the JSON of `pulumi stack output --json` ({reason})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: must be a JSON object of stack outputs (`pulumi stack output --json`)")
     if "deployment_files" not in data:
-        raise InputError(f"{path}: has no deployment_files output (is the stack's delivery gitops?)")
+        raise InputError(f"{path}: deployment_files: required output is missing (is the stack's delivery gitops?)")
     return data["deployment_files"]
 
 
@@ -120,7 +133,7 @@ class Format(StrEnum):
 
 @app.command()
 def check(
-    stack: Optional[str] = typer.Argument(None, help="Stack name (or --all)."),
+    stack: Optional[str] = typer.Argument(None, metavar="[STACK]", help="Stack name (or --all)."),
     all_stacks: bool = typer.Option(False, "--all", help="Check every stack in stacks/."),
     output_format: Format = typer.Option(Format.text, "--format", help="text, json or sarif (SARIF 2.1.0)."),
     pack: Optional[Path] = typer.Option(None, "--policy-pack", help="Policy pack directory. Default: policy/."),
@@ -137,7 +150,12 @@ def check(
         if all_stacks == (stack is not None):
             raise InputError("name one stack or pass --all")
         stacks = project.stacks() if all_stacks else [stack]
+        if not stacks:
+            raise InputError(f"--all: no stack files (Pulumi.<stack>.yaml) in {project.stack_config_dir}; "
+                             "nothing to check")
         pack_dir = (pack or project.root / "policy").resolve()
+        if not (pack_dir / "PulumiPolicy.yaml").is_file():
+            raise InputError(f"--policy-pack {pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     results = []
@@ -165,6 +183,141 @@ def _tier_config(project: Project, pack_dir: Path, run) -> Optional[Path]:
     tier = run.config.values.get(f"{project.name}:tier")
     path = pack_dir / "config" / f"{tier}.json"
     return path if path.is_file() else None
+
+
+@app.command()
+def diff(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    base: Optional[str] = typer.Option(
+        None, "--base", help="Git revision whose program and stack file are the prior state (e.g. origin/main)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="A `pulumi stack export` file as the prior state."),
+    deny_destroy: bool = typer.Option(
+        False, "--deny-destroy",
+        help="Exit 3 if a stateful or protected resource would be deleted or replaced without allow_destroy."),
+    json_output: bool = typer.Option(False, "--json", help="Steps, summary, prune set and guard as JSON."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Show what `pulumi up` would create, update, replace and delete, against a revision or a state export."""
+    from . import diff_command, diff_report
+    from .revision import RevisionError
+
+    try:
+        project = _project(project_dir)
+        if (base is None) == (state is None):
+            raise InputError("give exactly one of --base REV or --state FILE")
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    run = _run(project, stack)
+    try:
+        outcome = diff_command.diff_stack(project, stack, run, base=base, state=state, deny_destroy=deny_destroy)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except RevisionError as exc:
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    render_report = diff_report.json_report if json_output else diff_report.text_report
+    sys.stdout.write(render_report(outcome.report))
+    if outcome.blocked:
+        raise typer.Exit(EXIT_DESTROY_DENIED)
+
+
+# -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
+
+DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
+Branch = typer.Option(None, "--branch", help="Name of the new branch to commit on. Default: <verb>/<STACK>-<UTC time>.")
+RenderTo = typer.Option(
+    None, "--render-to",
+    help="GitOps stacks: checkout of the deployment repository to render into, on a branch of the same name.")
+JsonOutput = typer.Option(False, "--json", help="Print the outcome as JSON.")
+PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for the check gate. Default: policy/.")
+
+
+def _land(verb, json_output: bool) -> None:
+    from . import analyzer  # loaded only by the verbs that may run the policy pack
+    from .desired import render_text
+
+    try:
+        outcome = verb()
+    except (InputError, SpecError) as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except analyzer.PackError as exc:
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    sys.stdout.write(json.dumps(outcome.as_json(), indent=2) + "\n" if json_output else render_text(outcome))
+
+
+@app.command()
+def promote(
+    stack: str = typer.Argument(..., help="Target stack: stacks/Pulumi.<STACK>.yaml."),
+    workloads: Optional[list[str]] = typer.Argument(
+        None, help="Workloads to promote (`orders` or `services.orders`). Default: every workload with an image."),
+    from_env: Optional[str] = typer.Option(
+        None, "--from", help="Take digests from this stack instead of promotion.from_environment."),
+    digest: Optional[str] = typer.Option(None, "--digest", help="Promote this sha256 digest (one WORKLOAD)."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    render_to: Optional[Path] = RenderTo,
+    json_output: bool = JsonOutput,
+    pack: Optional[Path] = PolicyPack,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
+    from .promote import promote as run_promote
+
+    _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
+                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack), json_output)
+
+
+@app.command()
+def history(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: Optional[str] = typer.Argument(None, help="Only this workload (`orders` or `services.orders`)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+    deployments: Optional[Path] = typer.Option(
+        None, "--deployments",
+        help="GitOps: checkout of the deployment repository; shows when each image's render reached it."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Which image each workload of STACK ran, since when, from which promotion or manual change."""
+    from . import gitrepo
+    from . import history as image_history
+    from .stackfile import find
+
+    try:
+        project = _project(project_dir)
+        label = project.stack_label(stack)
+        if not project.stack_file(stack).is_file():
+            raise InputError(f"{label}: no such stack file (stacks: {', '.join(project.stacks()) or 'none'})")
+        repo = gitrepo.toplevel(project.root)
+        entries = image_history.timeline(repo, gitrepo.relative(repo, project.stack_file(stack)), project.name)
+        if workload is not None:
+            key = find({k: "" for k in entries}, workload, f"{label} (history)")
+            entries = {key: entries[key]}
+        if deployments is not None:
+            image_history.attach_deployments(entries, gitrepo.toplevel(deployments))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    sys.stdout.write(image_history.render_json(stack, label, entries) if json_output
+                     else image_history.render_text(label, entries))
+
+
+@app.command()
+def rollback(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The workload to roll back (`orders` or `services.orders`)."),
+    to: Optional[str] = typer.Option(
+        None, "--to", help="A digest that ran before (sha256:...) or a git revision of the stack file."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Go back N earlier images. Default 1."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    render_to: Optional[Path] = RenderTo,
+    json_output: bool = JsonOutput,
+    pack: Optional[Path] = PolicyPack,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Restore an earlier image of WORKLOAD in a new commit (no rebuild); same gates as promote but soak."""
+    from .rollback import rollback as run_rollback
+
+    _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
+                               branch=branch, render_to=render_to, pack_dir=pack), json_output)
 
 
 def main() -> None:

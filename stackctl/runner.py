@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import os
 import runpy
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi.runtime
 import pulumi.runtime.resource
@@ -78,9 +81,11 @@ if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False)
     pulumi.runtime.resource._get_stack_trace = _stack_trace_unless_offline(pulumi.runtime.resource._get_stack_trace)
 
 
-def run_stack(project: Project, stack: str, config: StackConfig | None = None) -> StackRun:
+def run_stack(project: Project, stack: str, config: StackConfig | None = None,
+              program: Callable[[], object] | None = None) -> StackRun:
     """Run `project`'s program for `stack` offline and return what it registered.
 
+    `program`: run this function as the program instead of the project's `main` (tests of components).
     Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
     `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
     """
@@ -88,10 +93,10 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None) -
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
-        return pool.submit(contextvars.Context().run, _run, project, stack, config).result()
+        return pool.submit(contextvars.Context().run, _run, project, stack, config, program).result()
 
 
-def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
+def _run(project: Project, stack: str, config: StackConfig, program: Callable[[], object] | None) -> StackRun:
     handler = _CollectingHandler()
     logger = logging.getLogger(f"stackctl.program.{stack}")
     logger.propagate = False
@@ -119,11 +124,14 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     previous_cwd, previous_argv = os.getcwd(), sys.argv
-    # The CLI runs programs from the project directory with the program as argv[0].
+    previous_modules = set(sys.modules)
+    # As the language host does: run `main` (the project directory, whose __main__.py runs with the directory
+    # first on the import path, so the program can import its own modules) from the project directory.
     os.chdir(project.root)
     sys.argv = [str(project.main)]
     try:
-        loop.run_until_complete(run_in_stack(lambda: _program(project)))
+        main = program or (lambda: runpy.run_path(str(project.main), run_name="__main__"))
+        loop.run_until_complete(run_in_stack(lambda: _program(main)))
     except BaseException as exc:
         # What was registered before the failure, for callers that check "nothing was registered".
         exc.partial_run = _result(project, stack, config, monitor, handler)  # type: ignore[attr-defined]
@@ -131,13 +139,35 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     finally:
         os.chdir(previous_cwd)
         sys.argv = previous_argv
+        if program is None:
+            _forget_program_modules(project, previous_modules)
         loop.close()
     return _result(project, stack, config, monitor, handler)
 
 
-async def _program(project: Project) -> None:
-    runpy.run_path(str(project.main), run_name="__main__")
+async def _program(main: Callable[[], object]) -> None:
+    result = main()
+    if inspect.isawaitable(result):
+        await result
     await drain_pending()
+
+
+def _forget_program_modules(project: Project, before: set[str]) -> None:
+    """Unload the program's own modules imported by this run, so the next run (maybe another project with a
+    module of the same name) imports its own. Only modules found through the program directory itself count:
+    libraries (even a virtualenv inside the project) and modules loaded before the run stay."""
+    directory = project.program_directory
+    for name in set(sys.modules) - before:
+        module_file = getattr(sys.modules.get(name), "__file__", None)
+        if not module_file:
+            continue
+        path = Path(module_file).resolve()
+        if not path.is_relative_to(directory):
+            continue
+        top = path.relative_to(directory).parts[0]
+        if top.removesuffix(".py") == name.split(".")[0] and name.split(".")[0] not in {
+                m.split(".")[0] for m in before}:
+            del sys.modules[name]
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,

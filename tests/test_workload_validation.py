@@ -11,7 +11,9 @@ DIGEST = "ghcr.io/acme/orders@sha256:" + "a" * 64
 BASE = {
     "cloud": "aws", "region": "us-east-1", "tier": "dev",
     "queues": {"orders": {"visibility_timeout_seconds": 120}},
-    "cluster": {"node_pools": {"general": {"machine_types": ["m7i.large"]}}, "kubernetes_version": "1.35"},
+    "cluster": {"node_pools": {"general": {"machine_types": ["m7i.large"]}}, "kubernetes_version": "1.35",
+                "public_endpoint": True,
+                "deployer_access": {"via": "public_endpoint", "runner_cidrs": ["203.0.113.0/28"]}},
     "network": {"availability_zones": ["us-east-1a", "us-east-1b"]},
 }
 
@@ -67,7 +69,8 @@ def test_job_modes_need_their_settings():
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "schedule"}})) == [
         "jobs.a.schedule: required for mode 'schedule'"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "schedule", "schedule": "every day"}})) == [
-        "jobs.a.schedule: must be a 5-field cron expression (got 'every day')"]
+        "jobs.a.schedule: must be a 5-field cron expression: minute hour day-of-month month day-of-week "
+        "(got 'every day')"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "on_demand", "schedule": "0 2 * * *"}})) == [
         "jobs.a.schedule: only applies to mode 'schedule' (mode is 'on_demand')"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "per_message"}})) == [

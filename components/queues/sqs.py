@@ -8,8 +8,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
-from ..rules.queues import dead_letter_retention
+from ..rules.queues import dead_letter_retention, queue_problems
 from .base import WorkQueue, WorkQueueArgs
 
 # Actions a consumer needs to pull, acknowledge (delete) and extend (change visibility) messages.
@@ -27,6 +28,29 @@ RECEIVE_WAIT_SECONDS = 20
 def region_of(queue_url: str) -> str:
     """`https://sqs.<region>.amazonaws.com/<account>/<name>` -> region."""
     return queue_url.split("//", 1)[1].split(".")[1]
+
+
+def kms_decrypt_scope(kms_key: str, queue_arn: str) -> dict:
+    """`Resource` (and `Condition`) of a grant on the key behind `kms_key`.
+
+    IAM authorizes KMS calls against the key's ARN, never an alias ARN, so a grant naming an alias (name or
+    ARN) must match keys through the `kms:ResourceAliases` condition, whose values are alias names
+    (`alias/...`; https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html: "when an
+    alias is the value of a resource element, the policy applies to the alias resource, not to any KMS key
+    that might be associated with it"). Aliases are per account and region:
+    the alias's own (alias ARN) or the queue's (alias name, which SQS resolves in its own account).
+    """
+    if kms_key.startswith("arn:") and ":alias/" not in kms_key:
+        return {"Resource": kms_key}
+    if kms_key.startswith("arn:"):
+        prefix, alias = kms_key.split(":alias/", 1)      # arn:<partition>:kms:<region>:<account>
+        key_arns = f"{prefix}:key/*"
+    else:
+        _, partition, _, region, account, *_ = queue_arn.split(":")
+        alias = kms_key.removeprefix("alias/")
+        key_arns = f"arn:{partition}:kms:{region}:{account}:key/*"
+    return {"Resource": key_arns,
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}}}
 
 
 def _tls_only_policy(queue_arn: str) -> str:
@@ -52,6 +76,8 @@ class SqsWorkQueue(WorkQueue):
     dead_letter_queue_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the limits a stack file's queues get, for direct users too.
+        raise_problems(f"SqsWorkQueue {name!r}", queue_problems("aws", "args", args))
         super().__init__("platform:index:SqsWorkQueue", name, None, opts)
         self.args = args
         suffix = ".fifo" if args.fifo else ""
@@ -154,14 +180,9 @@ class SqsWorkQueue(WorkQueue):
             statements: list[dict] = [
                 {"Sid": "ConsumeWorkQueue", "Effect": "Allow", "Action": CONSUME_ACTIONS, "Resource": queue_arn}
             ]
-            if kms_key and kms_key.startswith("arn:"):
+            if kms_key:
                 statements.append({"Sid": "DecryptMessages", "Effect": "Allow", "Action": "kms:Decrypt",
-                                   "Resource": kms_key})
-            elif kms_key:
-                statements.append({
-                    "Sid": "DecryptMessages", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                    "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_key}},
-                })
+                                   **kms_decrypt_scope(kms_key, queue_arn)})
             return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
         return self.queue_arn.apply(document)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import Problem
 from ..rules.argocd import argocd_problems
+from ..rules.bootstrap import bootstrap_problems
 from ..rules.clusters import cluster_problems
+from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
 from ..rules.network import network_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
+from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
 
@@ -98,6 +102,38 @@ class EnvironmentSpec(StrictModel):
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
     )
+    allow_destroy: AllowDestroyList = Field(
+        default_factory=list,
+        description=(
+            "Stateful or protected resources this change may delete or replace, each by its URN or its "
+            "resource name as `stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` "
+            "needs. Remove the entries once the change is applied. Default none."
+        ),
+    )
+
+    gcp_enable_apis: bool = Field(
+        True,
+        description=(
+            "GCP: enable the service APIs this environment uses (never disabled on destroy) and create the "
+            "service agents its grants name, each before its first user. Set false where the organisation "
+            "enables APIs centrally: then the APIs listed in docs/bootstrap.md and the GKE and Pub/Sub service "
+            "agents must exist before `pulumi up`. Default true."
+        ),
+    )
+
+    promotion: Optional[PromotionSpec] = Field(
+        None,
+        description=(
+            "Where `stackctl promote` takes this environment's images from and the gates they pass "
+            "(docs/deployment-loop.md). Default unset: images change only by hand."
+        ),
+    )
+
+    @field_validator("gcp_enable_apis", mode="before")
+    @classmethod
+    def _config_bool(cls, value: object) -> object:
+        # Pulumi hands top-level config values to the program as strings (`platform:gcp_enable_apis: "false"`).
+        return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
     @property
     def protect_cluster(self) -> bool:
@@ -106,8 +142,11 @@ class EnvironmentSpec(StrictModel):
             return self.cluster.protect
         return self.tier == "prod"
 
-    def problems(self) -> list[Problem]:
-        """Cross-field and per-cloud rules that the field types alone cannot express."""
+    def problems(self, environment: Optional[str] = None, project: Optional[str] = None) -> list[Problem]:
+        """Cross-field and per-cloud rules that the field types alone cannot express.
+
+        With the stack (`environment`) and project names, also the names they produce after prefixing.
+        """
         problems: list[Problem] = []
         if self.cloud == "aws" and not _AWS_REGION.match(self.region):
             problems.append(Problem("region", f"must be an AWS region such as 'us-east-1' (got {self.region!r})"))
@@ -120,17 +159,31 @@ class EnvironmentSpec(StrictModel):
                 problems.append(Problem("gcp_project", "only applies when cloud is 'gcp'"))
             elif not _GCP_PROJECT.match(self.gcp_project):
                 problems.append(Problem("gcp_project", f"must be a GCP project id (got {self.gcp_project!r})"))
-        for key in self.labels:
+        for key, value in self.labels.items():
             if not _LABEL_KEY.match(key):
                 problems.append(Problem(
                     f"labels.{key}", "label keys must be lowercase letters, digits, '_' or '-', starting with a letter"
                 ))
+            value_problem = gcp_label_value_problem(value) if self.cloud == "gcp" else aws_tag_value_problem(value)
+            if value_problem:
+                problems.append(Problem(f"labels.{key}", f"{value_problem} (got {value!r})"))
         for name, queue in self.queues.items():
             problems.extend(queue_problems(self.cloud, f"queues.{name}", queue))
         if self.region and (self.cloud == "gcp" or _AWS_REGION.match(self.region)):
             problems.extend(network_problems(self.cloud, self.tier, self.region, "network", self.network))
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
+            if (self.cloud == "aws" and self.network.existing_vpc is not None and not self.cluster.public_endpoint
+                    and self.cluster.private_access_cidrs is None
+                    and not (self.cluster.deployer_access and self.cluster.deployer_access.via == "private_network")):
+                problems.append(Problem("cluster.private_access_cidrs",
+                                        "required with network.existing_vpc: list the networks that run Pulumi or "
+                                        "kubectl (the private API admits nobody else), or [] when you manage "
+                                        "access yourself; or declare the runner's subnet in deployer_access "
+                                        "(docs/bootstrap.md)"))
+        problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
+        if environment is not None and project is not None:
+            problems.extend(naming_problems(environment, project, self))
         return problems
