@@ -9,8 +9,10 @@ from pydantic import Field
 
 from ..errors import Problem
 from ..rules.argocd import argocd_problems
+from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
 from ..rules.network import network_problems
+from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
 from .argocd import ArgoCdSpec
@@ -133,4 +135,7 @@ class EnvironmentSpec(StrictModel):
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
+        placement = placement_problems(self)
+        # Capacity is only meaningful once every workload has a valid pool.
+        problems.extend(placement or capacity_problems(self))
         return problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ..scheduling import GPU_RESOURCE
 from ..spec.workload import ProbeSpec, WorkloadSpec
 
 MANAGED_BY = "platform"
@@ -93,9 +94,13 @@ def _volume_name(path: str) -> str:
 
 def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> dict[str, Any]:
     resources = workload.resources
+    requests = {"cpu": resources.cpu, "memory": resources.memory}
     limits = {"memory": resources.memory_limit or resources.memory}
     if resources.cpu_limit is not None:
         limits["cpu"] = resources.cpu_limit
+    if resources.gpu:
+        # Extended resources cannot be overcommitted: request and limit must be equal.
+        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpu)
     env = [{"name": key, "value": value} for key, value in sorted({**workload.env, **extra_env}.items())]
     env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
             for key, ref in sorted(workload.secret_env.items())]
@@ -103,7 +108,7 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
         "name": name,
         "image": workload.image,
         "imagePullPolicy": "IfNotPresent",
-        "resources": {"requests": {"cpu": resources.cpu, "memory": resources.memory}, "limits": limits},
+        "resources": {"requests": requests, "limits": limits},
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": workload.run_as_user,
@@ -130,7 +135,9 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
 
 
 def pod_template(name: str, component: str, workload: WorkloadSpec, service_account_name: str,
-                 extra_env: dict[str, Any], restart_policy: str, spread: bool) -> dict[str, Any]:
+                 extra_env: dict[str, Any], restart_policy: str, spread: bool,
+                 placement: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """`placement`: the node selector and tolerations of the workload's pool (`components.scheduling`)."""
     spec: dict[str, Any] = {
         "serviceAccountName": service_account_name,
         "automountServiceAccountToken": False,
@@ -147,6 +154,7 @@ def pod_template(name: str, component: str, workload: WorkloadSpec, service_acco
         "volumes": [{"name": _volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}}
                     for path in workload.writable_paths],
     }
+    spec.update(placement or {})
     if spread:
         spec["topologySpreadConstraints"] = [
             {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",

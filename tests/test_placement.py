@@ -1,0 +1,138 @@
+"""Placement: workloads name their node pool and get exactly that pool's node selector and tolerations."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import SpecError, parse_environment
+from components.scheduling import placement
+from components.spec.resolve import job_workload
+from tests.conftest import shipped_run
+from tests.workload_helpers import manifest
+
+DIGEST = "ghcr.io/acme/orders@sha256:" + "a" * 64
+BATCH = {"machine_types": ["c7i.2xlarge"], "spot": True, "min_size": 0, "max_size": 5,
+         "labels": {"workload": "batch"}, "taints": [{"key": "workload", "value": "batch"}]}
+GPU = {"machine_types": ["g6.xlarge"], "gpu": {"count": 1}, "min_size": 0, "max_size": 2}
+BASE = {
+    "cloud": "aws", "region": "us-east-1", "tier": "dev",
+    "queues": {"orders": {"visibility_timeout_seconds": 120}},
+    "network": {"availability_zones": ["us-east-1a", "us-east-1b"]},
+    "cluster": {"kubernetes_version": "1.35", "node_pools": {
+        "general": {"machine_types": ["m7i.large"], "max_size": 4}, "batch": BATCH}},
+}
+BATCH_PLACEMENT = {
+    "nodeSelector": {"platform.io/node-pool": "batch"},
+    "tolerations": [{"key": "workload", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}],
+}
+
+
+def env(pools: dict | None = None, cloud: str = "aws", **changes) -> dict:
+    raw = {**BASE, **changes}
+    if pools is not None:
+        raw["cluster"] = {**BASE["cluster"], "node_pools": pools}
+    if cloud == "gcp":
+        raw.update(cloud="gcp", region="europe-west1", gcp_project="acme-platform-dev")
+        raw.pop("network")
+    return raw
+
+
+def service(**fields) -> dict:
+    return {"image": "ghcr.io/acme/orders:1.0.0", "queue": "orders", **fields}
+
+
+def problems(raw: dict) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_environment(raw, "stacks/Pulumi.test.yaml")
+    return [p.render("") for p in caught.value.problems]
+
+
+# --- derivation ----------------------------------------------------------------------------------
+
+def test_a_workload_on_the_batch_pool_selects_and_tolerates_exactly_that_pool():
+    graph = shipped_run("prod").graph
+    thumbnailer = manifest(graph, "Deployment", "thumbnailer")["spec"]["template"]["spec"]
+    assert {k: thumbnailer[k] for k in ("nodeSelector", "tolerations")} == BATCH_PLACEMENT
+    report = manifest(graph, "ScaledJob", "monthly-report")["spec"]["jobTargetRef"]["template"]["spec"]
+    assert {k: report[k] for k in ("nodeSelector", "tolerations")} == BATCH_PLACEMENT
+    # The pool's nodes carry what the pods select and tolerate: one source, never typed twice.
+    [group] = [r for r in graph.resources if r.name == "prod-batch" and r.type == "aws:eks/nodeGroup:NodeGroup"]
+    assert group.inputs["labels"]["platform.io/node-pool"] == "batch"
+    assert group.inputs["taints"] == [{"key": "workload", "value": "batch", "effect": "NO_SCHEDULE"}]
+
+
+def test_a_workload_without_a_pool_gets_no_selector_or_toleration():
+    orders = manifest(shipped_run("prod").graph, "Deployment", "orders")["spec"]["template"]["spec"]
+    assert "nodeSelector" not in orders and "tolerations" not in orders
+
+
+def test_a_job_inherits_its_services_pool_unless_it_sets_its_own():
+    spec = parse_environment(env(
+        services={"orders": service(node_pool="batch")},
+        jobs={"inherits": {"service": "orders", "mode": "on_demand", "queue": None},
+              "own": {"service": "orders", "mode": "on_demand", "queue": None, "node_pool": "general"},
+              "anywhere": {"service": "orders", "mode": "on_demand", "queue": None, "node_pool": None}},
+    ), "test")
+    placed = {name: placement(spec.cluster, job_workload(job, spec.services)) for name, job in spec.jobs.items()}
+    assert placed["inherits"] == BATCH_PLACEMENT
+    assert placed["own"] == {"nodeSelector": {"platform.io/node-pool": "general"}}
+    assert placed["anywhere"] == {}
+
+
+def test_taints_without_a_value_are_tolerated_by_key():
+    pools = {"general": {"machine_types": ["m7i.large"]},
+             "quiet": {"machine_types": ["m7i.large"], "taints": [{"key": "dedicated", "effect": "NoExecute"}]}}
+    spec = parse_environment(env(pools, services={"orders": service(node_pool="quiet")}), "test")
+    assert placement(spec.cluster, spec.services["orders"])["tolerations"] == [
+        {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
+
+
+# --- load-time errors ----------------------------------------------------------------------------
+
+def test_unknown_pool_is_an_error_naming_the_pools():
+    assert problems(env(services={"orders": service(node_pool="bacth")})) == [
+        "services.orders.node_pool: no node pool named 'bacth' in cluster.node_pools (pools: batch, general)"]
+    assert problems(env(services={"orders": service()}, jobs={"one": {
+        "service": "orders", "mode": "per_message", "node_pool": "gpu"}})) == [
+        "jobs.one.node_pool: no node pool named 'gpu' in cluster.node_pools (pools: batch, general)"]
+
+
+def test_tainted_pools_are_only_reached_by_naming_them():
+    assert problems(env({"batch": BATCH}, services={"orders": service()})) == [
+        "services.orders.node_pool: every node pool is tainted (batch); name the one to run on"]
+    parse_environment(env({"batch": BATCH}, services={"orders": service(node_pool="batch")}), "test")
+
+
+def test_gpu_requests_need_a_gpu_pool_and_gpu_pools_need_gpu_requests():
+    pools = {**BASE["cluster"]["node_pools"], "gpu": GPU}
+    assert problems(env(pools, services={"orders": service(resources={"gpu": 1})})) == [
+        "services.orders.node_pool: resources.gpu (1) needs node_pool naming a GPU pool (GPU pools: gpu)"]
+    assert problems(env(pools, services={"orders": service(node_pool="batch", resources={"gpu": 1})})) == [
+        "services.orders.node_pool: resources.gpu (1) needs node_pool naming a GPU pool (GPU pools: gpu)"]
+    assert problems(env(pools, services={"orders": service(node_pool="gpu")})) == [
+        "services.orders.resources.gpu: node pool 'gpu' is a GPU pool; request GPUs (resources.gpu) or run on "
+        "another pool"]
+
+
+@pytest.mark.parametrize(("pool", "message"), [
+    ({"machine_types": ["m7i.large"], "gpu": {"count": 1}},
+     "cluster.node_pools.gpu.machine_types: m7i.large has no GPU; a GPU pool needs g5, g6, p5, ..."),
+    ({"machine_types": ["g6.xlarge"], "gpu": {"count": 4}},
+     "cluster.node_pools.gpu.gpu.count: (4) does not match g6.xlarge, which has 1 GPU(s)"),
+    ({"machine_types": ["g6.xlarge"], "gpu": {"type": "nvidia-l4"}},
+     "cluster.node_pools.gpu.gpu.type: only applies on gcp; on aws the instance type decides"),
+    ({"machine_types": ["g6.xlarge"]},
+     "cluster.node_pools.gpu.gpu: ['g6.xlarge'] have GPUs: declare `gpu:` so nodes get the NVIDIA AMI and device "
+     "plugin (or choose CPU instance types)"),
+    ({"machine_types": ["g6.xlarge"], "gpu": {}, "labels": {"platform.io/node-pool": "x"}},
+     "cluster.node_pools.gpu.labels.platform.io/node-pool: is set by the platform; remove it"),
+])
+def test_gpu_pool_rules_on_aws(pool: dict, message: str):
+    assert message in problems(env({"general": {"machine_types": ["m7i.large"]}, "gpu": pool}))
+
+
+def test_gcp_gpu_pool_needs_an_accelerator_type():
+    pools = {"general": {"machine_types": ["e2-standard-4"]},
+             "gpu": {"machine_types": ["n1-standard-4"], "gpu": {"count": 1}, "min_size": 0}}
+    assert problems(env(pools, cloud="gcp")) == [
+        "cluster.node_pools.gpu.gpu.type: required on gcp: the accelerator type, e.g. nvidia-l4"]
