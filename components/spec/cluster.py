@@ -22,8 +22,7 @@ class TaintSpec(StrictModel):
 
 
 class GpuSpec(StrictModel):
-    """NVIDIA GPUs on every node of a pool. The pool is tainted `nvidia.com/gpu=present:NoSchedule`, so only
-    workloads that ask for GPUs (`resources.gpu`) and name the pool (`node_pool`) run there."""
+    """NVIDIA GPUs on every node of a pool; its nodes are tainted `nvidia.com/gpu=present:NoSchedule`."""
 
     type: Optional[str] = Field(
         None,
