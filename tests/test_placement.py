@@ -136,3 +136,26 @@ def test_gcp_gpu_pool_needs_an_accelerator_type():
              "gpu": {"machine_types": ["n1-standard-4"], "gpu": {"count": 1}, "min_size": 0}}
     assert problems(env(pools, cloud="gcp")) == [
         "cluster.node_pools.gpu.gpu.type: required on gcp: the accelerator type, e.g. nvidia-l4"]
+
+
+def test_running_jobs_are_not_evicted_to_remove_a_node_but_service_pods_are():
+    graph = shipped_run("prod").graph
+    job_pod = manifest(graph, "ScaledJob", "classify-image")["spec"]["jobTargetRef"]["template"]
+    assert job_pod["metadata"]["annotations"] == {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
+    cron_pod = manifest(graph, "CronJob", "orders-nightly-report")["spec"]["jobTemplate"]
+    assert cron_pod["spec"]["template"]["metadata"]["annotations"] == job_pod["metadata"]["annotations"]
+    service_pod = manifest(graph, "Deployment", "orders")["spec"]["template"]
+    assert "annotations" not in service_pod["metadata"]
+
+
+def test_an_unknown_pool_stops_the_cli_before_anything_is_registered(make_project):
+    from tests.conftest import load_stack_yaml, stackctl
+
+    config = load_stack_yaml("staging")["config"]
+    config["services"]["thumbnailer"]["node_pool"] = "gpu"
+    result = stackctl("preview", "staging", cwd=make_project({"staging": config}).root)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        "stacks/Pulumi.staging.yaml: services.thumbnailer.node_pool: no node pool named 'gpu' in "
+        "cluster.node_pools (pools: batch, general)")
+    assert "Traceback" not in result.stderr

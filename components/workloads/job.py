@@ -32,7 +32,7 @@ class BatchJob(pulumi.ComponentResource):
         template = manifests.pod_template(
             workload_name, "job", workload, workload_name,
             queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False,
-            placement=args.placement)
+            placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
         job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
         objects = [service_account(args, "job", identity)]
         if job.mode == "per_message":

@@ -17,6 +17,10 @@ SHUTDOWN_GRACE_SECONDS = 30
 NEVER = "0 0 31 2 *"  # February 31st: a schedule that never fires (on-demand CronJobs are also suspended)
 
 Manifest = dict[str, Any]
+# A node autoscaler (Cluster Autoscaler, GKE's) never removes a node under a pod with this annotation, so a
+# running Job is not killed halfway to save a node; finished pods no longer count (kubernetes/autoscaler
+# FAQ, "What types of pods can prevent CA from removing a node?").
+RUN_TO_COMPLETION = {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
 
 
 def labels(name: str, component: str) -> dict[str, str]:
@@ -136,7 +140,8 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
 
 def pod_template(name: str, component: str, workload: WorkloadSpec, service_account_name: str,
                  extra_env: dict[str, Any], restart_policy: str, spread: bool,
-                 placement: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+                 placement: Optional[dict[str, Any]] = None,
+                 annotations: Optional[dict[str, str]] = None) -> dict[str, Any]:
     """`placement`: the node selector and tolerations of the workload's pool (`components.scheduling`)."""
     spec: dict[str, Any] = {
         "serviceAccountName": service_account_name,
@@ -161,7 +166,10 @@ def pod_template(name: str, component: str, workload: WorkloadSpec, service_acco
              "labelSelector": {"matchLabels": selector(name)}}
             for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
         ]
-    return {"metadata": {"labels": labels(name, component)}, "spec": spec}
+    pod_metadata: dict[str, Any] = {"labels": labels(name, component)}
+    if annotations:
+        pod_metadata["annotations"] = dict(annotations)
+    return {"metadata": pod_metadata, "spec": spec}
 
 
 def deployment(name: str, ns: str, template: dict[str, Any]) -> Manifest:
