@@ -35,3 +35,9 @@ class SpecError(pulumi.RunError):
         self.source = source
         self.problems = sorted(set(problems))
         super().__init__("\n".join(p.render(source) for p in self.problems))
+
+
+def raise_problems(source: str, problems: list[Problem]) -> None:
+    """Raise one `SpecError` for `problems` (nothing when there are none)."""
+    if problems:
+        raise SpecError(source, problems)

@@ -70,7 +70,8 @@ def load_environment_spec(namespace: Optional[str] = None) -> EnvironmentSpec:
     """
     namespace = namespace or pulumi.get_project()
     raw, secret_keys = read_environment_config(namespace)
-    return parse_environment(raw, stack_file_label(pulumi.get_stack()), secret_keys)
+    return parse_environment(raw, stack_file_label(pulumi.get_stack()), secret_keys,
+                             environment=pulumi.get_stack(), project=pulumi.get_project())
 
 
 def secret_setting(key: str, namespace: Optional[str] = None) -> Optional[pulumi.Output[str]]:

@@ -28,6 +28,8 @@ EXIT_POLICY_VIOLATION = 1
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # Plain help: the rich formatter of this typer version labels every flag `<bool>`, as if it took a value.
+    rich_markup_mode=None,
     help="Run the stack program offline: no cloud credentials, no Pulumi CLI.",
 )
 
@@ -42,7 +44,11 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 
 
 def _project(project_dir: Optional[Path]) -> Project:
-    return Project.load(project_dir.resolve()) if project_dir else Project.find(Path.cwd())
+    if project_dir is None:
+        return Project.find(Path.cwd())
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise InputError(f"-C {project_dir}: no Pulumi.yaml there (not a Pulumi project directory)")
+    return Project.load(project_dir.resolve())
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -63,7 +69,7 @@ def _run(project: Project, stack: str):
 
 @app.command()
 def preview(
-    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    stack: str = typer.Argument(..., metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml."),
     json_output: bool = typer.Option(False, "--json", help="Print the resource graph as JSON (docs/stackctl.md)."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
@@ -78,7 +84,8 @@ def preview(
 
 @app.command()
 def render(
-    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
+    stack: str = typer.Argument(..., metavar="STACK",
+                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkout of the deployment repository to write into."),
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
@@ -88,28 +95,33 @@ def render(
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
     try:
         project = _project(project_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out}: is a file; name the deployment repository's directory")
         if outputs is not None:
-            deployment = _deployment_from_outputs(outputs)
+            deployment, where = _deployment_from_outputs(outputs), f"{outputs}: deployment_files"
         else:
             run = _run(project, stack)
-            deployment = run.graph.stack_outputs.get("deployment_files")
+            deployment, where = run.graph.stack_outputs.get("deployment_files"), "deployment_files"
             if deployment is None:
                 raise InputError(f"{project.stack_label(stack)}: delivery is push, so Pulumi applies the objects "
                                  "itself; set `delivery: gitops` (and `argocd`) to render them")
-        written = write_deployment(deployment, out, project.stack_label(stack))
+        written = write_deployment(deployment, out, project.stack_label(stack), where)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     for path in written:
         typer.echo(str(path))
 
 
-def _deployment_from_outputs(path: Path) -> dict:
+def _deployment_from_outputs(path: Path) -> object:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not the JSON of `pulumi stack output --json` ({exc})") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else exc
+        raise InputError(f"{path}: not the JSON of `pulumi stack output --json` ({reason})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: must be a JSON object of stack outputs (`pulumi stack output --json`)")
     if "deployment_files" not in data:
-        raise InputError(f"{path}: has no deployment_files output (is the stack's delivery gitops?)")
+        raise InputError(f"{path}: deployment_files: required output is missing (is the stack's delivery gitops?)")
     return data["deployment_files"]
 
 
@@ -121,7 +133,7 @@ class Format(StrEnum):
 
 @app.command()
 def check(
-    stack: Optional[str] = typer.Argument(None, help="Stack name (or --all)."),
+    stack: Optional[str] = typer.Argument(None, metavar="[STACK]", help="Stack name (or --all)."),
     all_stacks: bool = typer.Option(False, "--all", help="Check every stack in stacks/."),
     output_format: Format = typer.Option(Format.text, "--format", help="text, json or sarif (SARIF 2.1.0)."),
     pack: Optional[Path] = typer.Option(None, "--policy-pack", help="Policy pack directory. Default: policy/."),
@@ -136,7 +148,12 @@ def check(
         if all_stacks == (stack is not None):
             raise InputError("name one stack or pass --all")
         stacks = project.stacks() if all_stacks else [stack]
+        if not stacks:
+            raise InputError(f"--all: no stack files (Pulumi.<stack>.yaml) in {project.stack_config_dir}; "
+                             "nothing to check")
         pack_dir = (pack or project.root / "policy").resolve()
+        if not (pack_dir / "PulumiPolicy.yaml").is_file():
+            raise InputError(f"--policy-pack {pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     results = []

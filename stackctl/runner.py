@@ -8,8 +8,10 @@ import logging
 import os
 import runpy
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi.runtime
 from google.protobuf import empty_pb2
@@ -48,9 +50,11 @@ class _CollectingHandler(logging.Handler):
             self.diagnostics.append(Diagnostic(record.levelname.lower(), record.getMessage()))
 
 
-def run_stack(project: Project, stack: str, config: StackConfig | None = None) -> StackRun:
+def run_stack(project: Project, stack: str, config: StackConfig | None = None,
+              program: Callable[[], object] | None = None) -> StackRun:
     """Run `project`'s program for `stack` offline and return what it registered.
 
+    `program`: run this function as the program instead of the project's `main` (tests of components).
     Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
     `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
     """
@@ -58,10 +62,10 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None) -
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
-        return pool.submit(contextvars.Context().run, _run, project, stack, config).result()
+        return pool.submit(contextvars.Context().run, _run, project, stack, config, program).result()
 
 
-def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
+def _run(project: Project, stack: str, config: StackConfig, program: Callable[[], object] | None) -> StackRun:
     handler = _CollectingHandler()
     logger = logging.getLogger(f"stackctl.program.{stack}")
     logger.propagate = False
@@ -89,11 +93,14 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     previous_cwd, previous_argv = os.getcwd(), sys.argv
-    # The CLI runs programs from the project directory with the program as argv[0].
+    previous_modules = set(sys.modules)
+    # As the language host does: run `main` (the project directory, whose __main__.py runs with the directory
+    # first on the import path, so the program can import its own modules) from the project directory.
     os.chdir(project.root)
     sys.argv = [str(project.main)]
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(project.main), run_name="__main__")))
+        main = program or (lambda: runpy.run_path(str(project.main), run_name="__main__"))
+        loop.run_until_complete(run_in_stack(main))
     except BaseException as exc:
         # What was registered before the failure, for callers that check "nothing was registered".
         exc.partial_run = _result(project, stack, config, monitor, handler)  # type: ignore[attr-defined]
@@ -101,8 +108,23 @@ def _run(project: Project, stack: str, config: StackConfig) -> StackRun:
     finally:
         os.chdir(previous_cwd)
         sys.argv = previous_argv
+        if program is None:
+            _forget_program_modules(project, previous_modules)
         loop.close()
     return _result(project, stack, config, monitor, handler)
+
+
+def _forget_program_modules(project: Project, before: set[str]) -> None:
+    """Unload the program's own modules imported by this run, so the next run (maybe another project with a
+    module of the same name) imports its own; modules loaded before the run (this library) stay."""
+    directory = project.program_directory
+    packages_before = {name.split(".")[0] for name in before}
+    for name in set(sys.modules) - before:
+        if name.split(".")[0] in packages_before:
+            continue
+        module_file = getattr(sys.modules.get(name), "__file__", None)
+        if module_file and Path(module_file).resolve().is_relative_to(directory):
+            del sys.modules[name]
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,

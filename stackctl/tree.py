@@ -40,9 +40,13 @@ def _info(record: ResourceRecord) -> str:
         if value is not None:
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
             parts.append(f"{key.split('.')[-1]}={text}")
-    flags = [flag for flag, on in (("protect", record.protect), ("retain", record.retainOnDelete)) if on]
-    info = " ".join(parts + [f"[{', '.join(flags)}]"] if flags else parts)
-    return info if len(info) <= MAX_INFO else info[: MAX_INFO - 1] + "…"
+    # Only the descriptive inputs are shortened; flags are what reviewers look for and always show in full.
+    info = " ".join(parts)
+    if len(info) > MAX_INFO:
+        info = info[: MAX_INFO - 1] + "…"
+    flags = [flag for flag, on in (("protect", record.protect), ("retain", record.retainOnDelete),
+                                   ("delete-before-replace", record.deleteBeforeReplace)) if on]
+    return f"{info} [{', '.join(flags)}]".strip() if flags else info
 
 
 def _rows(graph: Graph) -> list[tuple[str, str, str]]:

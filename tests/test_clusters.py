@@ -168,6 +168,7 @@ def test_subnets_are_tagged_for_eks_load_balancers_and_ranges_follow_zone_letter
 def test_existing_vpc_creates_no_network(make_project):
     config = copy.deepcopy(load_stack_yaml("dev")["config"])
     config["network"] = {"existing_vpc": {"vpc_id": "vpc-0abc", "private_subnet_ids": ["subnet-1", "subnet-2"]}}
+    config["cluster"]["private_access_cidrs"] = ["10.99.0.0/16"]   # the runners' network, peered with the VPC
     graph = run_stack(make_project({"dev": config}), "dev").graph
     assert not [r for r in graph.resources if r.type.startswith("aws:ec2/") and r.type != "aws:ec2/launchTemplate:"
                 "LaunchTemplate"]

@@ -67,7 +67,8 @@ def test_job_modes_need_their_settings():
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "schedule"}})) == [
         "jobs.a.schedule: required for mode 'schedule'"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "schedule", "schedule": "every day"}})) == [
-        "jobs.a.schedule: must be a 5-field cron expression (got 'every day')"]
+        "jobs.a.schedule: must be a 5-field cron expression: minute hour day-of-month month day-of-week "
+        "(got 'every day')"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "on_demand", "schedule": "0 2 * * *"}})) == [
         "jobs.a.schedule: only applies to mode 'schedule' (mode is 'on_demand')"]
     assert problems(env(jobs={"a": {"image": "r/a:1", "mode": "per_message"}})) == [

@@ -18,16 +18,17 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
+from ..errors import Problem, raise_problems
 from ..identity import WorkloadPrincipal
-from ..rules.clusters import is_arm_instance_type
+from ..rules.clusters import cluster_problems, is_arm_instance_type
 from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from ..versions import EKS_ADDON_VERSIONS
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
 from .eks_autoscaling import ami_type, tag_for_scale_from_zero
-from .names import bounded
+from .names import bounded, irsa_role_name
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
@@ -54,6 +55,18 @@ class EksClusterArgs(ClusterSpec):
     region: str = Field(description="AWS region, used in the kubeconfig. Required.")
     subnet_ids: Any = Field(description="Private subnet ids (Input[list[str]]) for the control plane ENIs and nodes. "
                                         "Required.")
+
+    @model_validator(mode="after")
+    def _cloud_limits(self) -> EksClusterArgs:
+        # The same limits as a stack file's `cluster` section, so direct users fail before anything is sent.
+        problems = cluster_problems("aws", "dev", "args", self)
+        if not self.public_endpoint and self.private_access_cidrs is None:
+            problems.append(Problem("args.private_access_cidrs", "the API endpoint is private and no network may "
+                                    "reach it: list the networks that run Pulumi or kubectl (or [] when you manage "
+                                    "access to the cluster security group yourself), or set public_endpoint with "
+                                    "authorized_networks"))
+        raise_problems("EksClusterArgs", problems)
+        return self
 
 
 def _resolved_addon_versions(args: EksClusterArgs) -> dict[str, str]:
@@ -332,7 +345,7 @@ class EksCluster(Cluster):
                                opts: Optional[pulumi.ResourceOptions] = None) -> WorkloadIdentity:
         # A deterministic role name makes the ARN (and so the ServiceAccount annotation) known before
         # deployment, which GitOps renders need.
-        role_name = bounded(f"{self._cluster_name_value}-{namespace}-{service_account}", 64)
+        role_name = irsa_role_name(self._cluster_name_value, namespace, service_account)
         role = self.irsa_role(name, namespace, service_account, role_name=role_name, opts=opts)
         return WorkloadIdentity(
             principal=WorkloadPrincipal.aws_role(role.name),

@@ -20,14 +20,16 @@ from typing import Any, Optional
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
+from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
+from ..rules.clusters import cluster_problems
 from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
 from .gke_gpus import guest_accelerators
-from .names import bounded
+from .names import bounded, gcp_account_id
 
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
@@ -49,6 +51,12 @@ class GkeClusterArgs(ClusterSpec):
     subnetwork: Any = Field(description="Subnetwork id or self link (Input[str]). Required.")
     pods_range_name: str = Field(description="Subnetwork secondary range for pods. Required.")
     services_range_name: str = Field(description="Subnetwork secondary range for services. Required.")
+
+    @model_validator(mode="after")
+    def _cloud_limits(self) -> GkeClusterArgs:
+        # The same limits as a stack file's `cluster` section, so direct users fail before anything is sent.
+        raise_problems("GkeClusterArgs", cluster_problems("gcp", "dev", "args", self))
+        return self
 
 
 class GkeCluster(Cluster):
@@ -253,7 +261,7 @@ class GkeCluster(Cluster):
         """A Google service account that only `namespace/service_account` can impersonate (Workload Identity)."""
         account_opts = opts or pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
-            name, account_id=bounded(name, 30), display_name=f"{namespace}/{service_account} workload",
+            name, account_id=gcp_account_id(name), display_name=f"{namespace}/{service_account} workload",
             opts=account_opts)
         binding = gcp.serviceaccount.IAMMember(
             f"{name}-workload-identity",

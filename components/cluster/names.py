@@ -1,11 +1,5 @@
-"""Cloud name limits, applied without losing uniqueness."""
+"""Cloud name limits (kept importable from here; the functions live in `components.naming`)."""
 
-import hashlib
+from ..naming import bounded, gcp_account_id, irsa_role_name
 
-
-def bounded(name: str, limit: int) -> str:
-    """`name` if it fits, else a prefix plus a short hash of the whole name (stable, still unique)."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{name[: limit - 7].rstrip('-')}-{digest}"
+__all__ = ["bounded", "gcp_account_id", "irsa_role_name"]

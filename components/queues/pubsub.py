@@ -7,8 +7,9 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
+from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
-from ..rules.queues import dead_letter_retention
+from ..rules.queues import dead_letter_retention, queue_problems
 from .base import WorkQueue, WorkQueueArgs
 
 # Redelivery backoff for nacked or expired messages: quick first retry, capped at the Pub/Sub maximum.
@@ -52,6 +53,8 @@ class PubSubWorkQueue(WorkQueue):
     dead_letter_subscription_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the limits a stack file's queues get, for direct users too.
+        raise_problems(f"PubSubWorkQueue {name!r}", queue_problems("gcp", "args", args))
         super().__init__("platform:index:PubSubWorkQueue", name, None, opts)
         self.args = args
         self.physical_name = args.physical_name or name

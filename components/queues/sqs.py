@@ -8,8 +8,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
-from ..rules.queues import dead_letter_retention
+from ..rules.queues import dead_letter_retention, queue_problems
 from .base import WorkQueue, WorkQueueArgs
 
 # Actions a consumer needs to pull, acknowledge (delete) and extend (change visibility) messages.
@@ -52,6 +53,8 @@ class SqsWorkQueue(WorkQueue):
     dead_letter_queue_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the limits a stack file's queues get, for direct users too.
+        raise_problems(f"SqsWorkQueue {name!r}", queue_problems("aws", "args", args))
         super().__init__("platform:index:SqsWorkQueue", name, None, opts)
         self.args = args
         suffix = ".fifo" if args.fifo else ""

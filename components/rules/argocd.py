@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
+from .credentials import looks_like_credential, shown
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
@@ -30,9 +31,13 @@ def argocd_problems(spec: EnvironmentSpec) -> list[Problem]:
     if not _REPOSITORY.match(spec.argocd.repository):
         problems.append(Problem("argocd.repository",
                                 f"must be an https://, ssh:// or git@host:path Git URL without wildcards "
-                                f"(got {spec.argocd.repository!r})"))
+                                f"(got {shown(spec.argocd.repository)})"))
     if spec.argocd.path is not None and (spec.argocd.path.strip("/") == "" or ".." in spec.argocd.path.split("/")):
         problems.append(Problem("argocd.path", f"must be a directory inside the repository (got {spec.argocd.path!r})"))
+    if looks_like_credential(spec.argocd.repository):
+        problems.append(Problem("argocd.repository",
+                                "holds a credential (value hidden); keep the URL plain and set the token with "
+                                "`pulumi config set --secret argocd_repo_password`"))
     if spec.argocd.username is not None and not spec.argocd.repository.startswith("https://"):
         problems.append(Problem("argocd.username", "only applies to an https:// repository"))
     return problems

@@ -13,6 +13,7 @@ from ..versions import (
     EKS_STANDARD_SUPPORT_VERSIONS,
     GKE_VERSIONS,
 )
+from .kubernetes import label_value_problem, qualified_name_problem
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.cluster import ClusterSpec, NodePoolSpec
@@ -49,8 +50,44 @@ def is_open_to_the_internet(cidr: str) -> bool:
         return False
 
 
-def node_pool_problems(cloud: str, path: str, pool: NodePoolSpec) -> list[Problem]:
+# Fields that only mean something on one cloud: set on the other, they would be silently ignored.
+AWS_ONLY_CLUSTER_FIELDS = ("extended_support", "private_access_cidrs", "admins", "deployer_admin",
+                           "control_plane_logs", "log_retention_days", "addon_versions")
+GCP_ONLY_CLUSTER_FIELDS = ("release_channel", "dns_endpoint", "master_cidr")
+
+
+def explicitly_set(model, field: str) -> bool:
+    """Whether `field` was given a value other than its default (model_dump round trips count as unset)."""
+    if field not in model.model_fields_set:
+        return False
+    return getattr(model, field) != type(model).model_fields[field].get_default(call_default_factory=True)
+
+
+def node_labels_problems(path: str, pool: NodePoolSpec) -> list[Problem]:
     problems: list[Problem] = []
+    for key, value in pool.labels.items():
+        problem = qualified_name_problem(key)
+        if problem:
+            problems.append(Problem(f"{path}.labels.{key}", f"not a Kubernetes label key: {problem}"))
+        problem = label_value_problem(value)
+        if problem:
+            problems.append(Problem(f"{path}.labels.{key}", f"label value {value!r} {problem}"))
+    for index, taint in enumerate(pool.taints):
+        problem = qualified_name_problem(taint.key)
+        if problem:
+            problems.append(Problem(f"{path}.taints[{index}].key", f"not a Kubernetes taint key: {problem} "
+                                                                   f"(got {taint.key!r})"))
+        problem = label_value_problem(taint.value)
+        if problem:
+            problems.append(Problem(f"{path}.taints[{index}].value", f"taint value {taint.value!r} {problem}"))
+    keys = [(t.key, t.effect) for t in pool.taints]
+    if len(set(keys)) != len(keys):
+        problems.append(Problem(f"{path}.taints", "lists the same key and effect twice"))
+    return problems
+
+
+def node_pool_problems(cloud: str, path: str, pool: NodePoolSpec) -> list[Problem]:
+    problems: list[Problem] = node_labels_problems(path, pool)
     if pool.max_size < pool.min_size:
         problems.append(Problem(f"{path}.max_size", f"({pool.max_size}) must be >= min_size ({pool.min_size})"))
     if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
@@ -123,6 +160,9 @@ def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> 
             "required with public_endpoint: list the CIDRs allowed to reach the API",
         ))
     if cloud == "aws":
+        for field in GCP_ONLY_CLUSTER_FIELDS:
+            if explicitly_set(cluster, field):
+                problems.append(Problem(f"{path}.{field}", "only applies on gcp"))
         if cluster.authorized_networks and not cluster.public_endpoint:
             problems.append(Problem(
                 f"{path}.authorized_networks", "only applies with public_endpoint: true on aws"))
@@ -161,8 +201,8 @@ def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> 
             problems.append(problem)
         elif ipaddress.ip_network(cluster.master_cidr).prefixlen != 28:
             problems.append(Problem(f"{path}.master_cidr", f"must be a /28 (got {cluster.master_cidr})"))
-        for field in ("admins", "addon_versions", "private_access_cidrs"):
-            if getattr(cluster, field):
+        for field in AWS_ONLY_CLUSTER_FIELDS:
+            if explicitly_set(cluster, field):
                 problems.append(Problem(
                     f"{path}.{field}",
                     "only applies on aws" + (" (on GKE grant roles/container.admin through IAM)"

@@ -6,7 +6,7 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
-from .clusters import cidr_problem
+from .clusters import cidr_problem, explicitly_set
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.network import NetworkSpec
@@ -49,6 +49,9 @@ def network_problems(cloud: str, tier: str, region: str, path: str, network: Net
                                                    f"only dev may use it (tier is {tier})"))
         if network.existing_network is not None:
             problems.append(Problem(f"{path}.existing_network", "only applies on gcp (use existing_vpc)"))
+        for field in ("pods_cidr", "services_cidr"):
+            if explicitly_set(network, field):
+                problems.append(Problem(f"{path}.{field}", "only applies on gcp (EKS pods use VPC addresses)"))
     else:
         for a, b in (("cidr", "pods_cidr"), ("cidr", "services_cidr"), ("pods_cidr", "services_cidr")):
             if a in valid and b in valid and valid[a].overlaps(valid[b]):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import Problem
+from .credentials import looks_like_credential, shown
+from .cron import cron_problem
+from .kubernetes import dns_subdomain_problem, secret_key_problem
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
@@ -15,14 +19,17 @@ if TYPE_CHECKING:  # the spec models import these rules
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd"})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_CRON_FIELD = r"(\*|[0-9A-Za-z,\-*/?LW#]+)"
-_CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
 _MEMORY_UNITS = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
                  "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zones this Python knows (scanning the tz database once, not once per job)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def cpu_cores(quantity: str) -> Optional[Decimal]:
@@ -49,14 +56,24 @@ def image_tag(image: str) -> Optional[str]:
     return last.split(":", 1)[1] if ":" in last else None
 
 
+# distribution/reference: [domain[:port]/]path-component(/path-component)*[:tag][@sha256:digest]
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[0-9a-f]{{64}})?$")
+
+
 def image_problems(path: str, image: str, tier: str) -> list[Problem]:
+    if len(image) > 255 or not _IMAGE_REFERENCE.match(image):
+        return [Problem(path, f"{shown(image)} is not an image reference such as registry.example.com/team/app:1.2 "
+                              "or ...@sha256:<digest> (no scheme, no credentials, lowercase repository)")]
     if _DIGEST.search(image):
         return []
     tag = image_tag(image)
     if tag is None:
-        return [Problem(path, f"{image!r} has neither tag nor digest (it would float to latest); pin a digest")]
+        return [Problem(path, f"{shown(image)} has neither tag nor digest (it would float to latest); pin a digest")]
     if tag == "latest":
-        return [Problem(path, f"{image!r} uses the floating tag 'latest'; pin a digest (or a release tag outside "
+        return [Problem(path, f"{shown(image)} uses the floating tag 'latest'; pin a digest (or a release tag outside "
                               "prod)")]
     if tier == "prod":
         return [Problem(path, f"prod images must be pinned by digest (repo@sha256:...), got tag {tag!r}")]
@@ -89,48 +106,75 @@ def resources_problems(path: str, resources: ResourcesSpec) -> list[Problem]:
     return problems
 
 
-def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec) -> list[Problem]:
-    """Problems of one effective workload (a service, or a job after inheritance)."""
+def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec,
+                      own: Optional[frozenset[str]] = None) -> list[Problem]:
+    """Problems of one effective workload (a service, or a job after inheritance).
+
+    `own`: the workload fields the author wrote at `path` (a job reusing a service); a problem only in what it
+    inherits is the service's, reported once at the service's path, so it is skipped here. None: all its own.
+    """
     problems: list[Problem] = []
+
+    def report(fields: tuple[str, ...], where: str, message: str) -> None:
+        if own is not None:
+            written = [f for f in fields if f in own]
+            if not written:
+                return
+            if where.split(".")[0] not in own:
+                where = written[0]
+        problems.append(Problem(f"{path}.{where}", message))
+
     if workload.image is None:
-        problems.append(Problem(f"{path}.image", "required (or reuse a service's with `service:`)"))
+        report(("image",), "image", "required (or reuse a service's with `service:`)")
     else:
-        problems.extend(image_problems(f"{path}.image", workload.image, spec.tier))
-    problems.extend(resources_problems(f"{path}.resources", workload.resources))
-    for name in list(workload.env) + list(workload.secret_env):
-        if not _ENV_NAME.match(name):
-            problems.append(Problem(f"{path}.env.{name}", "environment variable names are letters, digits and _"))
+        for problem in image_problems(f"{path}.image", workload.image, spec.tier):
+            report(("image",), "image", problem.message)
+    for problem in resources_problems("", workload.resources):
+        report(("resources",), f"resources{problem.path}", problem.message)
+    for section in ("env", "secret_env"):
+        for name in getattr(workload, section):
+            if not _ENV_NAME.match(name):
+                report((section,), f"{section}.{name}",
+                       "environment variable names are letters, digits and _, not starting with a digit")
+    for name in sorted(set(workload.env) & set(workload.secret_env)):
+        report(("env", "secret_env"), f"secret_env.{name}", "is also set in env; set it in one of them")
+    for name, value in workload.env.items():
+        if looks_like_credential(value):
+            report(("env",), f"env.{name}", "looks like a credential (value hidden); keep it in a Kubernetes Secret "
+                                            "and reference it with secret_env")
     for name, ref in workload.secret_env.items():
-        if not _DNS_SUBDOMAIN.match(ref.secret):
-            problems.append(Problem(f"{path}.secret_env.{name}.secret", f"not a Kubernetes name: {ref.secret!r}"))
+        problem = dns_subdomain_problem(ref.secret)
+        if problem:
+            report(("secret_env",), f"secret_env.{name}.secret", f"Secret name {shown(ref.secret)} {problem}")
+        problem = secret_key_problem(ref.key)
+        if problem:
+            report(("secret_env",), f"secret_env.{name}.key", f"Secret key {shown(ref.key)} {problem}")
     for name, port in workload.ports.items():
         if not 1 <= port <= 65535:
-            problems.append(Problem(f"{path}.ports.{name}", f"must be between 1 and 65535 (got {port})"))
+            report(("ports",), f"ports.{name}", f"must be between 1 and 65535 (got {port})")
     for kind in ("readiness", "liveness"):
         probe = getattr(workload.probes, kind)
         if probe is None:
             continue
         mechanisms = [m for m in (probe.http_path, probe.command) if m is not None]
         if len(mechanisms) > 1:
-            problems.append(Problem(f"{path}.probes.{kind}", "set either http_path or command, not both"))
+            report(("probes",), f"probes.{kind}", "set either http_path or command, not both")
         if probe.command is None and not workload.ports:
-            problems.append(Problem(f"{path}.probes.{kind}", "an HTTP or TCP probe needs a declared port"))
+            report(("probes", "ports"), f"probes.{kind}", "an HTTP or TCP probe needs a declared port")
         if probe.port is not None and probe.port not in workload.ports:
-            problems.append(Problem(f"{path}.probes.{kind}.port", f"no declared port named {probe.port!r}"))
+            report(("probes", "ports"), f"probes.{kind}.port", f"no declared port named {probe.port!r}")
     for index, writable in enumerate(workload.writable_paths):
         if not writable.startswith("/"):
-            problems.append(Problem(f"{path}.writable_paths[{index}]", f"must be an absolute path (got {writable!r})"))
+            report(("writable_paths",), f"writable_paths[{index}]", f"must be an absolute path (got {writable!r})")
     if workload.queue is not None:
         queue = spec.queues.get(workload.queue)
         if queue is None:
             known = ", ".join(sorted(spec.queues)) or "none"
-            problems.append(Problem(f"{path}.queue", f"no queue named {workload.queue!r} in queues (queues: {known})"))
+            report(("queue",), "queue", f"no queue named {workload.queue!r} in queues (queues: {known})")
         elif queue.visibility_timeout_seconds < workload.max_message_seconds:
-            problems.append(Problem(
-                f"{path}.max_message_seconds",
-                f"({workload.max_message_seconds}) must be <= queues.{workload.queue}.visibility_timeout_seconds "
-                f"({queue.visibility_timeout_seconds}), or messages are redelivered while still being processed",
-            ))
+            report(("max_message_seconds", "queue"), "max_message_seconds",
+                   f"({workload.max_message_seconds}) must be <= queues.{workload.queue}.visibility_timeout_seconds "
+                   f"({queue.visibility_timeout_seconds}), or messages are redelivered while still being processed")
     return problems
 
 
@@ -171,20 +215,23 @@ def jobs_problems(spec: EnvironmentSpec) -> list[Problem]:
             problems.append(Problem(f"{path}.service", f"no service named {job.service!r} (services: {known})"))
             continue
         workload = job_workload(job, spec.services)
-        problems.extend(workload_problems(path, workload, spec))
-        if job_namespace(name, job, spec.services) in SYSTEM_NAMESPACES:
+        own = frozenset(job.model_fields_set) if job.service is not None else None
+        problems.extend(workload_problems(path, workload, spec, own))
+        if (job.namespace is not None or job.service is None) and \
+                job_namespace(name, job, spec.services) in SYSTEM_NAMESPACES:
             problems.append(Problem(f"{path}.namespace", "reserved for the platform"))
         if job.mode == "schedule":
             if job.schedule is None:
                 problems.append(Problem(f"{path}.schedule", "required for mode 'schedule'"))
-            elif not _CRON.match(job.schedule.strip()):
-                problems.append(Problem(f"{path}.schedule",
-                                        f"must be a 5-field cron expression (got {job.schedule!r})"))
+            else:
+                problem = cron_problem(job.schedule)
+                if problem:
+                    problems.append(Problem(f"{path}.schedule", f"{problem} (got {job.schedule!r})"))
         elif job.schedule is not None:
             problems.append(Problem(f"{path}.schedule", f"only applies to mode 'schedule' (mode is {job.mode!r})"))
         if job.mode == "per_message" and workload.queue is None:
             problems.append(Problem(f"{path}.queue", "required for mode 'per_message' (one Job per message of it)"))
-        if job.time_zone not in zoneinfo.available_timezones():
+        if job.time_zone not in time_zones():
             problems.append(Problem(f"{path}.time_zone", f"unknown IANA time zone {job.time_zone!r}"))
     return problems
 

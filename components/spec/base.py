@@ -13,6 +13,7 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 
 class StrictModel(BaseModel):
-    """Base for spec models: unknown keys are errors, values are immutable once validated."""
+    """Base for spec models: unknown keys are errors, values are immutable once validated, and types are strict
+    (`true` is not a number, `5` is not a string): a stack file means exactly what it says."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)

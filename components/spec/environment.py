@@ -11,6 +11,7 @@ from ..errors import Problem
 from ..rules.argocd import argocd_problems
 from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
+from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
 from ..rules.network import network_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
@@ -108,8 +109,11 @@ class EnvironmentSpec(StrictModel):
             return self.cluster.protect
         return self.tier == "prod"
 
-    def problems(self) -> list[Problem]:
-        """Cross-field and per-cloud rules that the field types alone cannot express."""
+    def problems(self, environment: Optional[str] = None, project: Optional[str] = None) -> list[Problem]:
+        """Cross-field and per-cloud rules that the field types alone cannot express.
+
+        With the stack (`environment`) and project names, also the names they produce after prefixing.
+        """
         problems: list[Problem] = []
         if self.cloud == "aws" and not _AWS_REGION.match(self.region):
             problems.append(Problem("region", f"must be an AWS region such as 'us-east-1' (got {self.region!r})"))
@@ -122,20 +126,31 @@ class EnvironmentSpec(StrictModel):
                 problems.append(Problem("gcp_project", "only applies when cloud is 'gcp'"))
             elif not _GCP_PROJECT.match(self.gcp_project):
                 problems.append(Problem("gcp_project", f"must be a GCP project id (got {self.gcp_project!r})"))
-        for key in self.labels:
+        for key, value in self.labels.items():
             if not _LABEL_KEY.match(key):
                 problems.append(Problem(
                     f"labels.{key}", "label keys must be lowercase letters, digits, '_' or '-', starting with a letter"
                 ))
+            value_problem = gcp_label_value_problem(value) if self.cloud == "gcp" else aws_tag_value_problem(value)
+            if value_problem:
+                problems.append(Problem(f"labels.{key}", f"{value_problem} (got {value!r})"))
         for name, queue in self.queues.items():
             problems.extend(queue_problems(self.cloud, f"queues.{name}", queue))
         if self.region and (self.cloud == "gcp" or _AWS_REGION.match(self.region)):
             problems.extend(network_problems(self.cloud, self.tier, self.region, "network", self.network))
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
+            if (self.cloud == "aws" and self.network.existing_vpc is not None and not self.cluster.public_endpoint
+                    and self.cluster.private_access_cidrs is None):
+                problems.append(Problem("cluster.private_access_cidrs",
+                                        "required with network.existing_vpc: list the networks that run Pulumi or "
+                                        "kubectl (the private API admits nobody else), or [] when you manage "
+                                        "access yourself"))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
         placement = placement_problems(self)
         # Capacity is only meaningful once every workload has a valid pool.
         problems.extend(placement or capacity_problems(self))
+        if environment is not None and project is not None:
+            problems.extend(naming_problems(environment, project, self))
         return problems

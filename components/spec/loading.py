@@ -5,11 +5,12 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
+from ..rules.credentials import shown
 from .environment import EnvironmentSpec
 
 
@@ -17,10 +18,13 @@ def parse_environment(
     raw: Mapping[str, Any],
     source: str,
     secret_keys: Iterable[str] = (),
+    environment: Optional[str] = None,
+    project: Optional[str] = None,
 ) -> EnvironmentSpec:
     """Validate `raw` (config key -> value) into an `EnvironmentSpec`.
 
-    `source` names the stack file in messages. Values under `secret_keys` are never echoed back.
+    `source` names the stack file in messages. Values under `secret_keys` are never echoed back. With the stack
+    (`environment`) and `project` names, the physical names they produce are checked too.
     Raises `SpecError` with one `Problem` per field when anything is wrong.
     """
     secret_keys = frozenset(secret_keys)
@@ -30,6 +34,11 @@ def parse_environment(
         Problem(key, "is stored as a secret but is not a secret setting; set it as plain config")
         for key in sorted(misplaced)
     ]
+    problems += [
+        Problem(key, f"must be stored as a secret, not in clear text: pulumi config set --secret {key} <value> "
+                     "(value hidden)")
+        for key in sorted(set(raw) & EnvironmentSpec.SECRET_KEYS - secret_keys)
+    ]
     plain = {k: v for k, v in raw.items() if k not in EnvironmentSpec.SECRET_KEYS and k not in misplaced}
     try:
         spec = EnvironmentSpec.model_validate(plain)
@@ -38,7 +47,7 @@ def parse_environment(
         raise SpecError(source, problems) from None
     if problems:
         raise SpecError(source, problems)
-    problems.extend(spec.problems())
+    problems.extend(spec.problems(environment, project))
     if problems:
         raise SpecError(source, problems)
     return spec
@@ -60,7 +69,9 @@ def _got(error: Mapping[str, Any], hide_value: bool) -> str:
     value = error.get("input")
     if isinstance(value, (dict, list)):
         return f" (got a {'map' if isinstance(value, dict) else 'list'})"
-    return f" (got {value!r})"
+    if isinstance(value, bool):
+        return f" (got {str(value).lower()})"
+    return f" (got {shown(value)})"
 
 
 def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool) -> str:
