@@ -118,13 +118,18 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
     """Unload the program's own modules imported by this run, so the next run (maybe another project with a
     module of the same name) imports its own; modules loaded before the run (this library) stay."""
     directory = project.program_directory
+    # A virtualenv inside the project (`.venv`) holds installed packages, not the program: unloading a
+    # provider SDK would make the next run register its package a second time, which Pulumi refuses.
+    environment = Path(sys.prefix).resolve()
     packages_before = {name.split(".")[0] for name in before}
     for name in set(sys.modules) - before:
         if name.split(".")[0] in packages_before:
             continue
         module_file = getattr(sys.modules.get(name), "__file__", None)
-        if module_file and Path(module_file).resolve().is_relative_to(directory):
-            del sys.modules[name]
+        if module_file:
+            path = Path(module_file).resolve()
+            if path.is_relative_to(directory) and not path.is_relative_to(environment):
+                del sys.modules[name]
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,
