@@ -159,3 +159,20 @@ def test_an_unknown_pool_stops_the_cli_before_anything_is_registered(make_projec
         "stacks/Pulumi.staging.yaml: services.thumbnailer.node_pool: no node pool named 'gpu' in "
         "cluster.node_pools (pools: batch, general)")
     assert "Traceback" not in result.stderr
+
+
+def test_readme_capacity_example_is_a_valid_stack_fragment():
+    import re
+
+    from ruamel.yaml import YAML
+
+    from tests.conftest import REPO
+
+    section = (REPO / "README.md").read_text().split("### Capacity", 1)[1]
+    fragment = YAML(typ="safe").load(re.search(r"```yaml\n(.*?)```", section, flags=re.S).group(1))
+    raw = env(queues={"inference": {"visibility_timeout_seconds": 120}})
+    raw["cluster"] = {**raw["cluster"], "node_pools": {**raw["cluster"]["node_pools"],
+                                                       **fragment["cluster"]["node_pools"]}}
+    spec = parse_environment({**raw, "jobs": {name: {"image": DIGEST, **job} for name, job in
+                                              fragment["jobs"].items()}}, "README.md")
+    assert placement(spec.cluster, spec.jobs["classify-image"])["nodeSelector"] == {"platform.io/node-pool": "gpu"}
