@@ -77,3 +77,19 @@ def test_gcp_inference_job_requests_a_gpu_and_tolerates_gkes_gpu_taint():
     embedder = manifest(shipped_run("gcp-dev").graph, "Deployment", "embedder")["spec"]["template"]["spec"]
     assert "nvidia.com/gpu" not in embedder["containers"][0]["resources"]["limits"]
     assert "nodeSelector" not in embedder
+
+
+def test_direct_cluster_args_check_gpu_pools_too():
+    import pytest
+
+    from components import EksClusterArgs, GkeClusterArgs, GpuSpec, NodePoolSpec, SpecError
+
+    with pytest.raises(SpecError, match=r"GkeClusterArgs: args.node_pools.gpu.gpu.type: required on gcp"):
+        GkeClusterArgs(cluster_name="ml", project="acme-1", region="europe-west1", network="n", subnetwork="s",
+                       pods_range_name="p", services_range_name="s",
+                       node_pools={"gpu": NodePoolSpec(machine_types=["n1-standard-4"], gpu=GpuSpec())})
+    with pytest.raises(SpecError, match=r"args.node_pools.gpu.gpu.count: \(2\) does not match g6.xlarge"):
+        EksClusterArgs(cluster_name="ml", region="us-west-2", subnet_ids=["subnet-1"], private_access_cidrs=[],
+                       node_pools={"gpu": NodePoolSpec(machine_types=["g6.xlarge"], gpu=GpuSpec(count=2))})
+    EksClusterArgs(cluster_name="ml", region="us-west-2", subnet_ids=["subnet-1"], private_access_cidrs=[],
+                   node_pools={"gpu": NodePoolSpec(machine_types=["g6.xlarge"], gpu=GpuSpec(count=1))})
