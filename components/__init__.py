@@ -11,6 +11,7 @@ from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
 from .environment import Environment
 from .errors import Problem, SpecError
+from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
 from .identity import WorkloadPrincipal
 from .keda import Keda, KedaArgs
 from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
@@ -66,4 +67,6 @@ __all__ = [
     "GpuSpec",
     "NvidiaDevicePlugin",
     "NvidiaDevicePluginArgs",
+    "GcpProjectServices",
+    "GcpProjectServicesArgs",
 ]

@@ -19,16 +19,20 @@ from .versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION
 def chart_values(high_availability: bool) -> dict[str, Any]:
     """Helm values per tier: small in dev, highly available in prod."""
     replicas = 2 if high_availability else 1
+    # The chart renders `minAvailable: 0` (protects nothing) unless maxUnavailable is set: argo-helm
+    # charts/argo-cd/templates/argocd-server/pdb.yaml (same shape for every component). One pod at a time
+    # may go, so a drain never takes a whole HA component down.
+    pdb = {"enabled": True, "maxUnavailable": 1} if high_availability else {"enabled": False}
     return {
         "crds": {"install": True, "keep": True},
         # SSO is configured per organisation; the built-in Dex is not needed to start.
         "dex": {"enabled": False},
         "redis-ha": {"enabled": high_availability},
         # More than one application controller means sharding, not HA: keep one.
-        "controller": {"replicas": 1, "pdb": {"enabled": high_availability}},
-        "server": {"replicas": replicas, "pdb": {"enabled": high_availability}},
-        "repoServer": {"replicas": replicas, "pdb": {"enabled": high_availability}},
-        "applicationSet": {"replicas": replicas, "pdb": {"enabled": high_availability}},
+        "controller": {"replicas": 1, "pdb": pdb},
+        "server": {"replicas": replicas, "pdb": pdb},
+        "repoServer": {"replicas": replicas, "pdb": pdb},
+        "applicationSet": {"replicas": replicas, "pdb": pdb},
     }
 
 

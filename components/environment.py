@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional, Union
 
 import pulumi
@@ -12,6 +13,14 @@ from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .gcp_services import (
+    CLUSTER_APIS,
+    CMEK_QUEUE_APIS,
+    QUEUE_APIS,
+    GcpProjectServices,
+    GcpProjectServicesArgs,
+    required_services,
+)
 from .gitops import deployment_files
 from .keda import Keda, KedaArgs
 from .kubernetes import kubernetes_resource
@@ -42,12 +51,19 @@ class Environment(pulumi.ComponentResource):
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))
         self._cloud_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         self.cluster_name = f"{pulumi.get_project()}-{name}"
+        # GCP: APIs and service agents first; everything below waits for the ones it calls.
+        self.project_services: Optional[GcpProjectServices] = None
+        if spec.cloud == "gcp" and spec.gcp_enable_apis and required_services(spec):
+            assert spec.gcp_project is not None
+            self.project_services = GcpProjectServices(f"{name}-apis", GcpProjectServicesArgs(
+                project=spec.gcp_project, services=required_services(spec)), self._cloud_opts)
 
         self.queues = {
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
-                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}"),
+                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", **self._gcp_dependencies(
+                    [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key else ())], "pubsub.googleapis.com")),
                 self._cloud_opts,
             )
             for key, queue in sorted(spec.queues.items())
@@ -90,6 +106,15 @@ class Environment(pulumi.ComponentResource):
         if any(pool.gpu is not None for pool in spec.cluster.node_pools.values()):
             self.gpu_device_plugin = NvidiaDevicePlugin(f"{name}-nvidia-device-plugin", NvidiaDevicePluginArgs(), opts)
 
+    def _gcp_dependencies(self, services: Sequence[str], agent: Optional[str] = None) -> dict:
+        """`depends_on` (API enablements) and `service_agent_email` arguments for a GCP component."""
+        if self.project_services is None:
+            return {}
+        found: dict = {"depends_on": self.project_services.enabled(services)}
+        if agent is not None:
+            found["service_agent_email"] = self.project_services.agent_email(agent)
+        return found
+
     def _workloads(self, name: str, cluster: Cluster) -> None:
         spec = self.spec
         gitops = spec.delivery == "gitops"
@@ -104,7 +129,9 @@ class Environment(pulumi.ComponentResource):
                 high_availability=spec.tier == "prod"), opts)
         keda = [self.keda.release] if self.keda else []
         workload_namespaces = resolve.namespaces(spec)
-        self.namespace_manifests = {ns: manifests.namespace(ns) for ns in workload_namespaces}
+        # Prod namespaces under Argo CD: pruning one deletes everything in it, so a person confirms.
+        self.namespace_manifests = {ns: manifests.namespace(ns, confirm_deletion=gitops and spec.tier == "prod")
+                                    for ns in workload_namespaces}
 
         self.argocd = None
         path = ""
@@ -180,6 +207,7 @@ class Environment(pulumi.ComponentResource):
                                   existing.services_range_name)
         return GcpNetwork(name, GcpNetworkArgs(
             region=spec.region, cidr=network.cidr, pods_cidr=network.pods_cidr, services_cidr=network.services_cidr,
+            **self._gcp_dependencies(["compute.googleapis.com"]),
         ), self._cloud_opts).refs
 
     def _cluster(self, name: str) -> Cluster:
@@ -187,8 +215,6 @@ class Environment(pulumi.ComponentResource):
         assert spec.cluster is not None
         cluster_spec = spec.cluster.model_dump(exclude={"protect"})
         if isinstance(self.network, AwsNetworkRefs):
-            if spec.cluster.private_access_cidrs is None and spec.network.existing_vpc is None:
-                cluster_spec["private_access_cidrs"] = [spec.network.cidr]
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
                 subnet_ids=self.network.private_subnet_ids,
@@ -198,4 +224,5 @@ class Environment(pulumi.ComponentResource):
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
+            **self._gcp_dependencies(CLUSTER_APIS, "container.googleapis.com"),
         ), self._cloud_opts)

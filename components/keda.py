@@ -81,6 +81,7 @@ class Keda(pulumi.ComponentResource):
         self.release = install_chart(
             self, name, chart="keda", release_name="keda", version=args.chart_version,
             repository=KEDA_CHART_REPOSITORY, namespace=NAMESPACE, values=values,
-            depends_on=[*identity.resources, *grants])
+            # The control plane must reach KEDA's metrics API and webhooks before the release reports ready.
+            depends_on=[*identity.resources, *grants, *args.cluster.webhook_access])
         self.register_outputs({"release_status": self.release.status})
 

@@ -24,6 +24,7 @@ from .tree import render_preview
 EXIT_INVALID_INPUT = 2
 EXIT_PROGRAM_FAILED = 1
 EXIT_POLICY_VIOLATION = 1
+EXIT_DESTROY_DENIED = 3
 
 app = typer.Typer(
     add_completion=False,
@@ -181,6 +182,41 @@ def _tier_config(project: Project, pack_dir: Path, run) -> Optional[Path]:
     tier = run.config.values.get(f"{project.name}:tier")
     path = pack_dir / "config" / f"{tier}.json"
     return path if path.is_file() else None
+
+
+@app.command()
+def diff(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    base: Optional[str] = typer.Option(
+        None, "--base", help="Git revision whose program and stack file are the prior state (e.g. origin/main)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="A `pulumi stack export` file as the prior state."),
+    deny_destroy: bool = typer.Option(
+        False, "--deny-destroy",
+        help="Exit 3 if a stateful or protected resource would be deleted or replaced without allow_destroy."),
+    json_output: bool = typer.Option(False, "--json", help="Steps, summary, prune set and guard as JSON."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Show what `pulumi up` would create, update, replace and delete, against a revision or a state export."""
+    from . import diff_command, diff_report
+    from .revision import RevisionError
+
+    try:
+        project = _project(project_dir)
+        if (base is None) == (state is None):
+            raise InputError("give exactly one of --base REV or --state FILE")
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    run = _run(project, stack)
+    try:
+        outcome = diff_command.diff_stack(project, stack, run, base=base, state=state, deny_destroy=deny_destroy)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except RevisionError as exc:
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    render_report = diff_report.json_report if json_output else diff_report.text_report
+    sys.stdout.write(render_report(outcome.report))
+    if outcome.blocked:
+        raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The recorded resource graph and its stable JSON form.
 
 JSON format (documented in docs/stackctl.md):
-    {"project": str, "stack": str, "resources": [ResourceRecord, ...]}
+    {"project": str, "stack": str, "resources": [ResourceRecord, ...], "outputs": {name: value}}
+Stack outputs are in display form: secrets "[secret]", unknowns "[unknown]".
 Resources are listed parent before child, siblings sorted by name then type, so the output depends
 only on what the program declares, not on the order asynchronous registrations happened to land.
 """
@@ -88,6 +89,7 @@ class Graph:
             "project": self.project,
             "stack": self.stack,
             "resources": [r.to_json() for r in self.resources],
+            "outputs": self.stack_outputs,
         }
 
     def dumps(self) -> str:

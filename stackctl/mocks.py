@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,6 +167,20 @@ def _ec2(ctx: MockContext):
     return id_, extra
 
 
+@resource("aws:ec2/securityGroup:SecurityGroup")
+def _security_group(ctx: MockContext):
+    group_id = f"sg-{stable_hex(ctx.urn, 17)}"
+    return group_id, {"name": ctx.physical_name(), "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account}:security-group/"
+                                                          f"{group_id}"}
+
+
+@resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+          "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+def _security_group_rule(ctx: MockContext):
+    rule_id = f"sgr-{stable_hex(ctx.urn, 17)}"
+    return rule_id, {"securityGroupRuleId": rule_id}
+
+
 @resource("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(ctx: MockContext):
     name = ctx.physical_name()
@@ -202,6 +217,27 @@ def _service_account(ctx: MockContext):
     name = f"projects/{ctx.project}/serviceAccounts/{email}"
     return name, {"email": email, "name": name, "member": f"serviceAccount:{email}",
                   "uniqueId": str(int(stable_hex(ctx.urn, 12), 16))}
+
+
+# The agents `gcp.projects.ServiceIdentity` returns (https://cloud.google.com/iam/docs/service-agents).
+SERVICE_AGENT_DOMAINS = {
+    "container.googleapis.com": "container-engine-robot.iam.gserviceaccount.com",
+    "pubsub.googleapis.com": "gcp-sa-pubsub.iam.gserviceaccount.com",
+}
+
+
+@resource("gcp:projects/service:Service")
+def _project_service(ctx: MockContext):
+    return f"{ctx.inputs.get('project') or ctx.project}/{ctx.inputs.get('service')}", {}
+
+
+@resource("gcp:projects/serviceIdentity:ServiceIdentity")
+def _service_identity(ctx: MockContext):
+    service = str(ctx.inputs.get("service"))
+    domain = SERVICE_AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
+    email = f"service-{GCP_PROJECT_NUMBER}@{domain}"
+    return f"projects/{ctx.inputs.get('project') or ctx.project}/services/{service}", {
+        "email": email, "member": f"serviceAccount:{email}"}
 
 
 @resource("gcp:kms/keyRing:KeyRing")
@@ -263,10 +299,17 @@ def _iam_member(ctx: MockContext):
 
 # --- Invokes -------------------------------------------------------------------------------------
 
+# Who runs `pulumi up` is only known online. Set STACKCTL_AWS_CALLER_ARN to your CI identity's ARN (an
+# assumed-role session or a role/user ARN) to preview what that caller gets, e.g. whether it is in
+# `cluster.admins`. Default: a role named `deployer` in the stack's account.
+CALLER_ARN_VARIABLE = "STACKCTL_AWS_CALLER_ARN"
+
+
 @invoke("aws:index/getCallerIdentity:getCallerIdentity")
 def _caller_identity(args, ctx):
-    return {"accountId": ctx.account, "arn": f"arn:aws:sts::{ctx.account}:assumed-role/deployer/offline",
-            "userId": "AIDAOFFLINE", "id": ctx.account}
+    arn = os.environ.get(CALLER_ARN_VARIABLE) or f"arn:aws:sts::{ctx.account}:assumed-role/deployer/offline"
+    account = arn.split(":")[4] if arn.count(":") >= 5 else ctx.account
+    return {"accountId": account, "arn": arn, "userId": "AIDAOFFLINE", "id": account}
 
 
 @invoke("aws:iam/getSessionContext:getSessionContext")
@@ -275,7 +318,8 @@ def _session_context(args, ctx):
     issuer = arn
     if ":assumed-role/" in arn:
         role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        issuer = f"arn:aws:iam::{ctx.account}:role/{role}"
+        account = arn.split(":")[4] or ctx.account
+        issuer = f"arn:aws:iam::{account}:role/{role}"
     return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE", "issuerName": issuer.rsplit("/", 1)[-1],
             "sessionName": "", "id": arn}
 

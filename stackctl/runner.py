@@ -116,20 +116,20 @@ def _run(project: Project, stack: str, config: StackConfig, program: Callable[[]
 
 def _forget_program_modules(project: Project, before: set[str]) -> None:
     """Unload the program's own modules imported by this run, so the next run (maybe another project with a
-    module of the same name) imports its own; modules loaded before the run (this library) stay."""
+    module of the same name) imports its own. Only modules found through the program directory itself count:
+    libraries (even a virtualenv inside the project) and modules loaded before the run stay."""
     directory = project.program_directory
-    # A virtualenv inside the project (`.venv`) holds installed packages, not the program: unloading a
-    # provider SDK would make the next run register its package a second time, which Pulumi refuses.
-    environment = Path(sys.prefix).resolve()
-    packages_before = {name.split(".")[0] for name in before}
     for name in set(sys.modules) - before:
-        if name.split(".")[0] in packages_before:
-            continue
         module_file = getattr(sys.modules.get(name), "__file__", None)
-        if module_file:
-            path = Path(module_file).resolve()
-            if path.is_relative_to(directory) and not path.is_relative_to(environment):
-                del sys.modules[name]
+        if not module_file:
+            continue
+        path = Path(module_file).resolve()
+        if not path.is_relative_to(directory):
+            continue
+        top = path.relative_to(directory).parts[0]
+        if top.removesuffix(".py") == name.split(".")[0] and name.split(".")[0] not in {
+                m.split(".")[0] for m in before}:
+            del sys.modules[name]
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,

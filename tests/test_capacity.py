@@ -20,7 +20,8 @@ BASE = {
 
 
 def env(pools: dict, services: dict | None = None, jobs: dict | None = None) -> dict:
-    return {**BASE, "cluster": {"kubernetes_version": "1.35", "node_pools": pools},
+    return {**BASE, "cluster": {"kubernetes_version": "1.35", "node_pools": pools, "public_endpoint": True,
+                                "deployer_access": {"via": "public_endpoint", "runner_cidrs": ["203.0.113.0/28"]}},
             "services": services or {}, "jobs": jobs or {}}
 
 

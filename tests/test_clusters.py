@@ -27,8 +27,9 @@ def eks(stack: str, type_: str, name: str):
 
 
 def test_eks_endpoint_is_private_and_encrypted_with_its_own_rotating_key():
-    cluster = eks("dev", "aws:eks/cluster:Cluster", "dev-cluster")
-    key = eks("dev", "aws:kms/key:Key", "dev-secrets")
+    # prod: the API stays private (the runner sits in the existing network); dev opts into a public one.
+    cluster = eks("prod", "aws:eks/cluster:Cluster", "prod-cluster")
+    key = eks("prod", "aws:kms/key:Key", "prod-secrets")
     assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in cluster.inputs["vpcConfig"]
@@ -132,7 +133,8 @@ def test_public_endpoint_is_an_explicit_opt_in_with_an_allow_list(make_project):
     graph = run_stack(make_project({"dev": config}), "dev").graph
     [cluster] = graph.of_type("aws:eks/cluster:Cluster")
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
-    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24"]
+    # The declared runner networks (deployer_access) join the allow-list after the listed ones.
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24", "203.0.113.0/28"]
 
 
 def test_kubeconfig_is_secret_and_uses_aws_eks_get_token():
@@ -170,8 +172,8 @@ def test_existing_vpc_creates_no_network(make_project):
     config["network"] = {"existing_vpc": {"vpc_id": "vpc-0abc", "private_subnet_ids": ["subnet-1", "subnet-2"]}}
     config["cluster"]["private_access_cidrs"] = ["10.99.0.0/16"]   # the runners' network, peered with the VPC
     graph = run_stack(make_project({"dev": config}), "dev").graph
-    assert not [r for r in graph.resources if r.type.startswith("aws:ec2/") and r.type != "aws:ec2/launchTemplate:"
-                "LaunchTemplate"]
+    assert not [r for r in graph.resources if r.type.startswith("aws:ec2/") and r.type not in (
+        "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/securityGroup:SecurityGroup")]
     [cluster] = graph.of_type("aws:eks/cluster:Cluster")
     assert cluster.inputs["vpcConfig"]["subnetIds"] == ["subnet-1", "subnet-2"]
 
@@ -239,14 +241,13 @@ def test_gke_prod_has_deletion_protection_and_protected_resources(make_project):
         "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey"}
 
 
-def test_eks_private_api_admits_the_vpc_on_443_before_kubernetes_resources_run():
-    graph = shipped_run("dev").graph
-    [rule] = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    cluster = eks("dev", "aws:eks/cluster:Cluster", "dev-cluster")
+def test_eks_private_api_admits_the_runner_network_on_443_before_kubernetes_resources_run():
+    rule = eks("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-api-from-10-40-0-0-19")
+    cluster = eks("prod", "aws:eks/cluster:Cluster", "prod-cluster")
     assert rule.inputs == {"securityGroupId": cluster.outputs["vpcConfig"]["clusterSecurityGroupId"],
-                           "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.0.0/16",
-                           "description": "Kubernetes API of platform-dev from 10.0.0.0/16"}
-    assert rule.urn in eks("dev", "pulumi:providers:kubernetes", "dev-k8s").dependencies
+                           "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.40.0.0/19",
+                           "description": "Kubernetes API of platform-prod from 10.40.0.0/19"}
+    assert rule.urn in eks("prod", "pulumi:providers:kubernetes", "prod-k8s").dependencies
 
 
 def test_gke_control_plane_reaches_keda_webhooks_on_private_nodes():

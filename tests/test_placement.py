@@ -21,6 +21,9 @@ BASE = {
     "cluster": {"kubernetes_version": "1.35", "node_pools": {
         "general": {"machine_types": ["m7i.large"], "max_size": 4}, "batch": BATCH}},
 }
+# How the deploying runner reaches the API of a cluster created in the same run (see docs/bootstrap.md).
+RUNNER = {"public_endpoint": True, "deployer_access": {"via": "public_endpoint", "runner_cidrs": ["203.0.113.0/28"]}}
+BASE["cluster"].update(RUNNER)
 BATCH_PLACEMENT = {
     "nodeSelector": {"platform.io/node-pool": "batch"},
     "tolerations": [{"key": "workload", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}],
@@ -34,6 +37,7 @@ def env(pools: dict | None = None, cloud: str = "aws", **changes) -> dict:
     if cloud == "gcp":
         raw.update(cloud="gcp", region="europe-west1", gcp_project="acme-platform-dev")
         raw.pop("network")
+        raw["cluster"] = {k: v for k, v in raw["cluster"].items() if k not in RUNNER}
     return raw
 
 

@@ -31,6 +31,7 @@ CASES = {
     "cluster-control-plane-logging": "cluster",
     "cluster-supported-version": "cluster",
     "cluster-deletion-protection": "cluster",
+    "cluster-public-endpoint-review": "cluster",
     "gke-workload-identity": "gke",
     "gke-no-legacy-abac": "gke",
     "queue-encryption": "work",
@@ -53,7 +54,7 @@ CASES = {
     "no-serverless-functions": "resize",
     "services-pull-from-queues": "web",
 }
-ADVISORY = {"k8s-probes", "services-pull-from-queues"}
+ADVISORY = {"k8s-probes", "services-pull-from-queues", "cluster-public-endpoint-review"}
 
 
 @cache
@@ -108,6 +109,9 @@ def test_rule_passes_on_the_compliant_resource(policy: str):
 def test_tier_config_relaxes_prod_only_rules_through_configure():
     dev = {v.policy for v in fixture_check("bad", "dev").violations}
     assert "prod-service-availability" not in dev and "cluster-deletion-protection" not in dev
+    # A public endpoint (the day-one opt-in) is not flagged for review in dev (only an unrestricted one fails).
+    assert "cluster-public-endpoint-review" not in dev
+    assert "cluster-public-endpoint-review" in {v.policy for v in fixture_check("bad").violations}
     assert "k8s-run-as-non-root" in dev
     levels = {v.policy: v.level for v in fixture_check("bad", "dev").violations}
     assert levels["argocd-no-wildcards"] == "advisory"

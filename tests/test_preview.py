@@ -37,7 +37,8 @@ def test_json_format(stack: str):
     result = stackctl("preview", stack, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["project", "stack", "resources"]
+    assert list(data) == ["project", "stack", "resources", "outputs"]
+    assert data["outputs"] == json.loads(json.dumps(shipped_run(stack).graph.stack_outputs))
     assert (data["project"], data["stack"]) == ("platform", stack)
     urns = [r["urn"] for r in data["resources"]]
     assert len(urns) == len(set(urns))
@@ -81,6 +82,13 @@ def test_stack_outputs_are_shown():
     result = stackctl("preview", "gcp-dev")
     assert result.returncode == 0, result.stderr
     assert '"orders": "projects/acme-platform-dev/subscriptions/gcp-dev-orders"' in result.stdout
+
+
+def test_json_includes_stack_outputs_with_secrets_masked():
+    data = json.loads(stackctl("preview", "prod", "--json").stdout)
+    assert data["outputs"]["kubeconfig"] == "[secret]"
+    assert data["outputs"]["cluster_name"] == shipped_run("prod").graph.stack_outputs["cluster_name"]
+    assert data["outputs"]["deployment_files"]["path"] == "prod"
 
 
 def test_project_dir_option_and_unknown_stack():

@@ -11,7 +11,9 @@ DIGEST = "ghcr.io/acme/orders@sha256:" + "a" * 64
 BASE = {
     "cloud": "aws", "region": "us-east-1", "tier": "dev",
     "queues": {"orders": {"visibility_timeout_seconds": 120}},
-    "cluster": {"node_pools": {"general": {"machine_types": ["m7i.large"]}}, "kubernetes_version": "1.35"},
+    "cluster": {"node_pools": {"general": {"machine_types": ["m7i.large"]}}, "kubernetes_version": "1.35",
+                "public_endpoint": True,
+                "deployer_access": {"via": "public_endpoint", "runner_cidrs": ["203.0.113.0/28"]}},
     "network": {"availability_zones": ["us-east-1a", "us-east-1b"]},
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -66,6 +67,9 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
     """A Kubernetes provider for this cluster; pass it to Kubernetes resources (or a parent's providers)."""
     kubernetes_version: str
+    webhook_access: Sequence[pulumi.Resource] = ()
+    """Network rules that let the control plane reach webhooks and aggregated APIs on the nodes (GKE
+    firewall, EKS node security group rules): add-ons serving them (KEDA) must depend on these."""
 
     def bind_workload_identity(self, name: str, namespace: str, service_account: str,
                                opts: Optional[pulumi.ResourceOptions] = None) -> WorkloadIdentity:

@@ -5,6 +5,7 @@ Secure posture, each with the reason:
 - secrets envelope-encrypted with a dedicated KMS key, rotated yearly (etcd backups hold secrets);
 - control-plane logs (api, audit, authenticator at least) kept `log_retention_days` (forensics);
 - access entries (authentication mode API) instead of the aws-auth ConfigMap (auditable, no lockout);
+- nodes in their own security group: the API's 443 admits them and declared runner networks, not the VPC;
 - IMDSv2 with hop limit 1 on nodes, so pods cannot take the node's role: they use IRSA;
 - node volumes encrypted; node groups ignore `desiredSize` after creation (the autoscaler owns it);
 - upgrade policy STANDARD: extended support (paid) only when asked for.
@@ -22,16 +23,29 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import Problem, raise_problems
 from ..identity import WorkloadPrincipal
+from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
 from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from ..versions import EKS_ADDON_VERSIONS
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
 from .eks_autoscaling import ami_type, tag_for_scale_from_zero
+from .eks_network import node_security_group
 from .names import bounded, irsa_role_name
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+def same_principal(listed: str, caller: str) -> bool:
+    """Whether two IAM role/user ARNs name one principal: IAM names are case-insensitive and an ARN may
+    or may not carry the role's path (`role/ci/Deployer` and `role/Deployer` are the same role)."""
+    def key(arn: str) -> tuple[str, str, str]:
+        head, _, resource = arn.partition(":iam::")
+        account, _, path = resource.partition(":")
+        kind, _, name = path.partition("/")
+        return account, kind, name.rsplit("/", 1)[-1].lower()
+    return key(listed) == key(caller)
 
 
 def managed_policy(name: str) -> str:
@@ -60,11 +74,11 @@ class EksClusterArgs(ClusterSpec):
     def _cloud_limits(self) -> EksClusterArgs:
         # The same limits as a stack file's `cluster` section, so direct users fail before anything is sent.
         problems = cluster_problems("aws", "dev", "args", self)
-        if not self.public_endpoint and self.private_access_cidrs is None:
+        if not self.public_endpoint and self.private_access_cidrs is None and not runner_cidrs(self, "private_network"):
             problems.append(Problem("args.private_access_cidrs", "the API endpoint is private and no network may "
                                     "reach it: list the networks that run Pulumi or kubectl (or [] when you manage "
                                     "access to the cluster security group yourself), or set public_endpoint with "
-                                    "authorized_networks"))
+                                    "authorized_networks, or deployer_access (docs/bootstrap.md)"))
         raise_problems("EksClusterArgs", problems)
         return self
 
@@ -133,7 +147,8 @@ class EksCluster(Cluster):
                 subnet_ids=args.subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=args.public_endpoint,
-                public_access_cidrs=args.authorized_networks if args.public_endpoint else None,
+                public_access_cidrs=(merged(args.authorized_networks, runner_cidrs(args, "public_endpoint"))
+                                     if args.public_endpoint else None),
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
@@ -162,18 +177,21 @@ class EksCluster(Cluster):
         self.oidc_provider_arn = oidc.arn
 
         admin_associations = self._access_entries(name, args, cluster)
-        # The private endpoint answers only what EKS's cluster security group admits: itself (control plane
-        # and nodes). Whoever runs Pulumi or kubectl from inside the VPC needs an explicit rule.
+        cluster_sg = cluster.vpc_config.cluster_security_group_id
+        # The private endpoint answers only what EKS's cluster security group admits: itself (the control
+        # plane). Nodes get their own group (below); whoever runs Pulumi or kubectl needs an explicit rule,
+        # for exactly the networks declared, never the whole VPC.
         api_access = [
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
-                security_group_id=cluster.vpc_config.cluster_security_group_id,
+                security_group_id=cluster_sg,
                 ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4=cidr,
                 description=f"Kubernetes API of {args.cluster_name} from {cidr}",
                 opts=child,
             )
-            for cidr in sorted(set(args.private_access_cidrs or []))
+            for cidr in sorted(set(args.private_access_cidrs or []) | set(runner_cidrs(args, "private_network")))
         ]
+        node_sg, node_rules, self.webhook_access = node_security_group(name, args.cluster_name, cluster, child)
 
         node_role = aws.iam.Role(
             f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"), opts=child)
@@ -193,7 +211,8 @@ class EksCluster(Cluster):
             self._addon(name, cluster, "kube-proxy", versions),
         ]
         node_groups = [
-            self._node_group(name, pool_name, pool, args, cluster, node_role, [*node_policies, *early_addons], guarded)
+            self._node_group(name, pool_name, pool, args, cluster, node_role, node_sg,
+                             [*node_policies, *early_addons, *node_rules], guarded)
             for pool_name, pool in sorted(args.node_pools.items())
         ]
         ebs_role = self.irsa_role(f"{name}-ebs-csi", "kube-system", "ebs-csi-controller-sa",
@@ -233,10 +252,18 @@ class EksCluster(Cluster):
     def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
         admins: dict[str, pulumi.Input[str]] = dict(sorted(args.admins.items()))
         if args.deployer_admin:
-            caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            # Resolved now, not as an Output: whether the deployer needs an entry of its own decides which
+            # resources exist, and EKS refuses a second access entry for one principal.
+            caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
             # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
-            session = aws.iam.get_session_context_output(arn=caller.arn, opts=pulumi.InvokeOutputOptions(parent=self))
-            admins["deployer"] = session.issuer_arn
+            deployer = aws.iam.get_session_context(arn=caller.arn, opts=pulumi.InvokeOptions(parent=self)).issuer_arn
+            listed = [key for key, arn in args.admins.items() if same_principal(arn, deployer)]
+            if listed:
+                pulumi.log.info(
+                    f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "
+                    "through that access entry, not a second one (deployer_admin)", resource=self)
+            else:
+                admins["deployer"] = deployer
         associations = []
         for key, principal in admins.items():
             entry = aws.eks.AccessEntry(
@@ -267,8 +294,8 @@ class EksCluster(Cluster):
         )
 
     def _node_group(self, name: str, pool_name: str, pool: NodePoolSpec, args: EksClusterArgs,
-                    cluster: aws.eks.Cluster, node_role: aws.iam.Role, depends_on: list[pulumi.Resource],
-                    opts: pulumi.ResourceOptions) -> aws.eks.NodeGroup:
+                    cluster: aws.eks.Cluster, node_role: aws.iam.Role, node_sg: aws.ec2.SecurityGroup,
+                    depends_on: list[pulumi.Resource], opts: pulumi.ResourceOptions) -> aws.eks.NodeGroup:
         arm = is_arm_instance_type(pool.machine_types[0])
         template = aws.ec2.LaunchTemplate(
             f"{name}-{pool_name}",
@@ -283,6 +310,9 @@ class EksCluster(Cluster):
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
                 resource_type="instance", tags={"Name": f"{args.cluster_name}-{pool_name}"})],
             update_default_version=True,
+            # Nodes carry their own group, not EKS's cluster group (which EKS applies when the template
+            # names none): the control plane's group then admits nodes on 443 only.
+            vpc_security_group_ids=[node_sg.id],
             opts=pulumi.ResourceOptions(parent=self),
         )
         desired = pool.desired_size if pool.desired_size is not None else pool.min_size

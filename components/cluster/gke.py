@@ -24,6 +24,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
+from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems
 from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
@@ -51,6 +52,18 @@ class GkeClusterArgs(ClusterSpec):
     subnetwork: Any = Field(description="Subnetwork id or self link (Input[str]). Required.")
     pods_range_name: str = Field(description="Subnetwork secondary range for pods. Required.")
     services_range_name: str = Field(description="Subnetwork secondary range for services. Required.")
+    service_agent_email: Optional[Any] = Field(
+        None,
+        description=(
+            "The GKE service agent's email (Input[str], e.g. `gcp.projects.ServiceIdentity.email` for "
+            "`container.googleapis.com`), granted the secrets key; its Output orders the grant after the agent "
+            "exists. Default: `service-<project number>@container-engine-robot.iam.gserviceaccount.com`."
+        ),
+    )
+    depends_on: list[Any] = Field(
+        default_factory=list,
+        description="Resources every cloud resource of the cluster waits for, e.g. API enablements. Default none.",
+    )
 
     @model_validator(mode="after")
     def _cloud_limits(self) -> GkeClusterArgs:
@@ -70,15 +83,26 @@ class GkeCluster(Cluster):
         self.kubernetes_version = args.kubernetes_version
         self._project = args.project
         protect = bool(args.protect)
-        child = pulumi.ResourceOptions(parent=self)
-        guarded = pulumi.ResourceOptions(parent=self, protect=protect)
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self))
+        self._after = list(args.depends_on)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
+        guarded = pulumi.ResourceOptions(parent=self, protect=protect, depends_on=self._after)
+        if args.service_agent_email is not None:
+            agent_member = pulumi.Output.from_input(args.service_agent_email).apply(
+                lambda email: f"serviceAccount:{email}")
+        else:
+            project = gcp.organizations.get_project_output(
+                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self))
+            agent_member = project.number.apply(
+                lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com")
 
-        # Key rings cannot be deleted in Cloud KMS; on destroy the ring is left behind, not an error.
+        # Cloud KMS never deletes key rings, so the ring outlives a destroy (retain_on_delete). Its name is
+        # Pulumi's autoname (`<resource name>-<random>`), so the next `up` of a destroyed stack creates a
+        # fresh ring instead of failing 409 AlreadyExists on the old one. `ignore_changes` keeps the fixed
+        # name (`<cluster>-keyring`) of rings created before, so upgrading never replaces a ring or its key.
         key_ring = gcp.kms.KeyRing(
-            f"{name}-keyring", name=f"{args.cluster_name}-keyring", location=args.region,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
+            f"{name}-keyring", location=args.region,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=self._after,
+                                        ignore_changes=["name"]))
         secrets_key = gcp.kms.CryptoKey(
             f"{name}-secrets", name="kubernetes-secrets", key_ring=key_ring.id, rotation_period=KEY_ROTATION_PERIOD,
             purpose="ENCRYPT_DECRYPT", opts=guarded)
@@ -86,8 +110,7 @@ class GkeCluster(Cluster):
             f"{name}-secrets-gke-agent",
             crypto_key_id=secrets_key.id,
             role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member=project.number.apply(
-                lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"),
+            member=agent_member,
             opts=child,
         )
 
@@ -132,7 +155,8 @@ class GkeCluster(Cluster):
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
                     cidr_block=cidr, display_name=f"authorized-{index}")
-                    for index, cidr in enumerate(args.authorized_networks)],
+                    for index, cidr in enumerate(
+                        merged(args.authorized_networks, runner_cidrs(args, "public_endpoint", "private_network")))],
             ),
             control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
                 dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
@@ -161,7 +185,7 @@ class GkeCluster(Cluster):
             opts=pulumi.ResourceOptions(
                 parent=self, protect=protect,
                 # Nodes (even the temporary default pool) must not boot before their account has its roles.
-                depends_on=[key_grant, *node_grants],
+                depends_on=[*self._after, key_grant, *node_grants],
                 # The API reports the first node pool's config here; the pools own node configuration, and
                 # a diff on this field would replace the cluster.
                 ignore_changes=["nodeConfig"],
@@ -182,7 +206,7 @@ class GkeCluster(Cluster):
         ]
         # Private nodes only accept the control plane on 443 and 10250 by default; KEDA's metrics API server
         # (6443) and admission webhooks (9443) must be reachable from it too, or nothing scales.
-        gcp.compute.Firewall(
+        webhook_firewall = gcp.compute.Firewall(
             f"{name}-control-plane-to-webhooks",
             network=args.network,
             direction="INGRESS",
@@ -208,6 +232,7 @@ class GkeCluster(Cluster):
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*pools, *node_grants]))
+        self.webhook_access = [webhook_firewall]
         self.node_service_account_email = nodes_account.email
         self.secrets_key_id = secrets_key.id
         self.register_outputs({
@@ -262,7 +287,7 @@ class GkeCluster(Cluster):
         account_opts = opts or pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             name, account_id=gcp_account_id(name), display_name=f"{namespace}/{service_account} workload",
-            opts=account_opts)
+            opts=pulumi.ResourceOptions.merge(account_opts, pulumi.ResourceOptions(depends_on=self._after)))
         binding = gcp.serviceaccount.IAMMember(
             f"{name}-workload-identity",
             service_account_id=account.name,

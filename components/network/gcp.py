@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -30,6 +30,9 @@ class GcpNetworkArgs(StrictModel):
     cidr: str = Field("10.0.0.0/16", description="Node subnetwork primary range. Default `10.0.0.0/16`.")
     pods_cidr: str = Field("10.16.0.0/14", description="Secondary range for pods. Default `10.16.0.0/14`.")
     services_cidr: str = Field("10.20.0.0/20", description="Secondary range for services. Default `10.20.0.0/20`.")
+    depends_on: list[Any] = Field(
+        default_factory=list,
+        description="Resources the network waits for, e.g. the Compute Engine API's enablement. Default none.")
 
 
 class GcpNetwork(pulumi.ComponentResource):
@@ -44,7 +47,7 @@ class GcpNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GcpNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:GcpNetwork", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         network = gcp.compute.Network(
             f"{name}-network", name=name, auto_create_subnetworks=False, routing_mode="REGIONAL", opts=child)
         subnetwork = gcp.compute.Subnetwork(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 from pydantic import Field
@@ -21,6 +21,18 @@ class WorkQueueArgs(QueueSpec):
             "The queue's name in the cloud (SQS queue name, Pub/Sub topic and subscription name); the "
             "dead-letter queue gets the same name plus `-dlq`. Default: the component's resource name."
         ),
+    )
+    service_agent_email: Optional[Any] = Field(
+        None,
+        description=(
+            "GCP: the Pub/Sub service agent's email (Input[str], e.g. `gcp.projects.ServiceIdentity.email`), "
+            "granted the dead-letter and CMEK roles; its Output orders the grants after the agent exists. "
+            "Default: `service-<project number>@gcp-sa-pubsub.iam.gserviceaccount.com` (must already exist)."
+        ),
+    )
+    depends_on: list[Any] = Field(
+        default_factory=list,
+        description="Resources the queue's cloud resources wait for, e.g. the API enablement. Default none.",
     )
 
 

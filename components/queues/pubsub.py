@@ -58,22 +58,27 @@ class PubSubWorkQueue(WorkQueue):
         super().__init__("platform:index:PubSubWorkQueue", name, None, opts)
         self.args = args
         self.physical_name = args.physical_name or name
-        child = pulumi.ResourceOptions(parent=self)
+        # Depending on the API's enablement: on a fresh project the first call would fail SERVICE_DISABLED.
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         kms: dict = {"kms_key_name": args.kms_key} if args.kms_key else {}
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
-        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        service_agent = project.number.apply(
-            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-        )
+        if args.service_agent_email is not None:
+            service_agent = pulumi.Output.from_input(args.service_agent_email).apply(
+                lambda email: f"serviceAccount:{email}")
+        else:
+            project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            service_agent = project.number.apply(
+                lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+            )
         topic_opts = child
         if args.kms_key:
             # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails.
             key_grant = gcp.kms.CryptoKeyIAMMember(
                 f"{name}-kms-agent", crypto_key_id=args.kms_key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
                 member=service_agent, opts=child)
-            topic_opts = pulumi.ResourceOptions(parent=self, depends_on=[key_grant])
+            topic_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant])
 
         dead_letter_topic = gcp.pubsub.Topic(
             f"{name}-dlq-topic", name=f"{self.physical_name}-dlq", **kms, opts=topic_opts

@@ -30,6 +30,29 @@ def region_of(queue_url: str) -> str:
     return queue_url.split("//", 1)[1].split(".")[1]
 
 
+def kms_decrypt_scope(kms_key: str, queue_arn: str) -> dict:
+    """`Resource` (and `Condition`) of a grant on the key behind `kms_key`.
+
+    IAM authorizes KMS calls against the key's ARN, never an alias ARN, so a grant naming an alias (name or
+    ARN) must match keys through the `kms:ResourceAliases` condition, whose values are alias names
+    (`alias/...`; https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html: "when an
+    alias is the value of a resource element, the policy applies to the alias resource, not to any KMS key
+    that might be associated with it"). Aliases are per account and region:
+    the alias's own (alias ARN) or the queue's (alias name, which SQS resolves in its own account).
+    """
+    if kms_key.startswith("arn:") and ":alias/" not in kms_key:
+        return {"Resource": kms_key}
+    if kms_key.startswith("arn:"):
+        prefix, alias = kms_key.split(":alias/", 1)      # arn:<partition>:kms:<region>:<account>
+        key_arns = f"{prefix}:key/*"
+    else:
+        _, partition, _, region, account, *_ = queue_arn.split(":")
+        alias = kms_key.removeprefix("alias/")
+        key_arns = f"arn:{partition}:kms:{region}:{account}:key/*"
+    return {"Resource": key_arns,
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}}}
+
+
 def _tls_only_policy(queue_arn: str) -> str:
     return json.dumps({
         "Version": "2012-10-17",
@@ -157,14 +180,9 @@ class SqsWorkQueue(WorkQueue):
             statements: list[dict] = [
                 {"Sid": "ConsumeWorkQueue", "Effect": "Allow", "Action": CONSUME_ACTIONS, "Resource": queue_arn}
             ]
-            if kms_key and kms_key.startswith("arn:"):
+            if kms_key:
                 statements.append({"Sid": "DecryptMessages", "Effect": "Allow", "Action": "kms:Decrypt",
-                                   "Resource": kms_key})
-            elif kms_key:
-                statements.append({
-                    "Sid": "DecryptMessages", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                    "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_key}},
-                })
+                                   **kms_decrypt_scope(kms_key, queue_arn)})
             return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
         return self.queue_arn.apply(document)

@@ -155,7 +155,9 @@ def cluster_problems(cloud: str, tier: str, path: str, cluster: ClusterSpec) -> 
                 f"{path}.authorized_networks[{index}]",
                 f"{cidr} opens the prod Kubernetes API to the whole internet; list your networks instead",
             ))
-    if cluster.public_endpoint and not cluster.authorized_networks:
+    runner_allow_list = cluster.deployer_access is not None and cluster.deployer_access.via == "public_endpoint" \
+        and cluster.deployer_access.runner_cidrs
+    if cluster.public_endpoint and not cluster.authorized_networks and not runner_allow_list:
         problems.append(Problem(
             f"{path}.authorized_networks",
             "required with public_endpoint: list the CIDRs allowed to reach the API",

@@ -78,6 +78,33 @@ class NodePoolSpec(StrictModel):
     )
 
 
+class DeployerAccessSpec(StrictModel):
+    """How the runner that runs `pulumi up` reaches the Kubernetes API, on the very first run included.
+
+    The same run that creates the cluster installs KEDA, Argo CD and workloads through the Kubernetes API,
+    so the runner must reach it as soon as the cluster exists. Checked when the stack file is loaded.
+    """
+
+    via: Literal["public_endpoint", "private_network", "dns_endpoint"] = Field(
+        description=(
+            "`public_endpoint`: the API's public endpoint, open only to `runner_cidrs` and "
+            "`authorized_networks` (needs `public_endpoint: true`; the policy pack flags it outside dev). "
+            "`private_network`: the private endpoint, from a runner inside a network that exists before this "
+            "stack (`network.existing_vpc` / `network.existing_network`, e.g. from a separate network stack). "
+            "`dns_endpoint`: GCP only, the IAM-authorized DNS endpoint (`dns_endpoint: true`). Required."
+        ),
+    )
+    runner_cidrs: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The networks the runner connects from: its egress (NAT) addresses for `public_endpoint`, its "
+            "subnet for `private_network`. They are added to the API allow-list (EKS public access CIDRs or "
+            "a port-443 rule on the cluster security group; GKE master authorized networks). Required for "
+            "`public_endpoint` and, on AWS, `private_network`; not allowed with `dns_endpoint`. Default none."
+        ),
+    )
+
+
 class ClusterSpec(StrictModel):
     """The environment's managed Kubernetes cluster with production-safe defaults."""
 
@@ -105,8 +132,9 @@ class ClusterSpec(StrictModel):
     public_endpoint: bool = Field(
         False,
         description=(
-            "Expose the Kubernetes API on a public IP, reachable only from `authorized_networks`. Default false: "
-            "the API is private to the VPC (run `pulumi up` from inside it, or through the GKE DNS endpoint)."
+            "Expose the Kubernetes API on a public IP, reachable only from `authorized_networks` and the "
+            "`deployer_access` runner networks: an explicit opt-in, flagged by the policy pack outside dev. "
+            "Default false: the API is private (see `deployer_access` for how `pulumi up` reaches it)."
         ),
     )
     authorized_networks: list[str] = Field(
@@ -119,9 +147,9 @@ class ClusterSpec(StrictModel):
     private_access_cidrs: Optional[list[str]] = Field(
         None,
         description=(
-            "AWS: networks (in or peered with the VPC, e.g. your CI runners' subnet) allowed to reach the private "
-            "API on port 443; EKS's own security group admits only the control plane and nodes. Default: the "
-            "VPC's range when this environment creates the VPC, none with `existing_vpc`."
+            "AWS: networks (in or connected to the VPC, e.g. your CI runners' subnet) allowed to reach the "
+            "private API on port 443, besides the nodes (their own security group) and the `deployer_access` "
+            "runner networks. Default none: nothing else reaches the API, not even the rest of the VPC."
         ),
     )
     dns_endpoint: bool = Field(
@@ -178,5 +206,15 @@ class ClusterSpec(StrictModel):
             "Protect the cluster, node pools and encryption keys from deletion (Pulumi `protect`, plus the "
             "cloud's deletion protection). Default: true in prod, false elsewhere; set false explicitly to "
             "tear down a prod cluster."
+        ),
+    )
+    deployer_access: Optional[DeployerAccessSpec] = Field(
+        None,
+        description=(
+            "How the runner that runs `pulumi up` reaches the Kubernetes API (see docs/bootstrap.md). Default "
+            "unset: derived when unambiguous (GKE with `dns_endpoint`; a public endpoint; a private endpoint "
+            "in an existing network with `private_access_cidrs` or `authorized_networks`), otherwise a stack "
+            "that deploys Kubernetes objects is refused at load time, because its first `up` could not reach "
+            "its own API."
         ),
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import Problem
 from ..rules.argocd import argocd_problems
+from ..rules.bootstrap import bootstrap_problems
 from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
 from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
@@ -16,6 +17,7 @@ from ..rules.network import network_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
+from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
@@ -101,6 +103,30 @@ class EnvironmentSpec(StrictModel):
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
     )
+    allow_destroy: AllowDestroyList = Field(
+        default_factory=list,
+        description=(
+            "Stateful or protected resources this change may delete or replace, each by its URN or its "
+            "resource name as `stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` "
+            "needs. Remove the entries once the change is applied. Default none."
+        ),
+    )
+
+    gcp_enable_apis: bool = Field(
+        True,
+        description=(
+            "GCP: enable the service APIs this environment uses (never disabled on destroy) and create the "
+            "service agents its grants name, each before its first user. Set false where the organisation "
+            "enables APIs centrally: then the APIs listed in docs/bootstrap.md and the GKE and Pub/Sub service "
+            "agents must exist before `pulumi up`. Default true."
+        ),
+    )
+
+    @field_validator("gcp_enable_apis", mode="before")
+    @classmethod
+    def _config_bool(cls, value: object) -> object:
+        # Pulumi hands top-level config values to the program as strings (`platform:gcp_enable_apis: "false"`).
+        return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
     @property
     def protect_cluster(self) -> bool:
@@ -141,11 +167,14 @@ class EnvironmentSpec(StrictModel):
         if self.cluster is not None:
             problems.extend(cluster_problems(self.cloud, self.tier, "cluster", self.cluster))
             if (self.cloud == "aws" and self.network.existing_vpc is not None and not self.cluster.public_endpoint
-                    and self.cluster.private_access_cidrs is None):
+                    and self.cluster.private_access_cidrs is None
+                    and not (self.cluster.deployer_access and self.cluster.deployer_access.via == "private_network")):
                 problems.append(Problem("cluster.private_access_cidrs",
                                         "required with network.existing_vpc: list the networks that run Pulumi or "
                                         "kubectl (the private API admits nobody else), or [] when you manage "
-                                        "access yourself"))
+                                        "access yourself; or declare the runner's subnet in deployer_access "
+                                        "(docs/bootstrap.md)"))
+        problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
         placement = placement_problems(self)

@@ -45,9 +45,16 @@ def metadata(name: str, namespace: Optional[str], object_labels: dict[str, str],
     return meta
 
 
-def namespace(name: str, enforce: str = "restricted") -> Manifest:
+# Argo CD waits for a person to confirm before pruning or deleting an object carrying this
+# (https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/: "Prune=confirm", "Delete=confirm";
+# several options in one annotation are separated by ",").
+CONFIRM_DELETION = {"argocd.argoproj.io/sync-options": "Prune=confirm,Delete=confirm"}
+
+
+def namespace(name: str, enforce: str = "restricted", confirm_deletion: bool = False) -> Manifest:
     """A namespace enforcing a Pod Security Standard (workloads: `restricted`; non-compliant pods are
-    rejected). Platform add-ons use `baseline` and are warned about anything short of `restricted`."""
+    rejected). Platform add-ons use `baseline` and are warned about anything short of `restricted`.
+    `confirm_deletion`: Argo CD prunes or deletes it only after a person confirms (prod)."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -56,7 +63,7 @@ def namespace(name: str, enforce: str = "restricted") -> Manifest:
             "pod-security.kubernetes.io/enforce": enforce,
             "pod-security.kubernetes.io/enforce-version": "latest",
             "pod-security.kubernetes.io/warn": "restricted",
-        }),
+        }, dict(CONFIRM_DELETION) if confirm_deletion else None),
     }
 
 

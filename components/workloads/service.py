@@ -11,6 +11,31 @@ from ..spec.workload import ServiceSpec
 from . import manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
 
+# pulumi-kubernetes waits (10 minutes by default) for a Deployment's replicas to become ready; with this
+# annotation it returns once the object is applied (pulumi/pulumi-kubernetes#417, "Allow awaiters to be
+# skipped by setting an annotation").
+SKIP_AWAIT = "pulumi.com/skipAwait"
+
+
+def skip_await_for_external_secrets(component: pulumi.ComponentResource, deployment: dict,
+                                    spec: ServiceSpec) -> None:
+    """Push delivery: do not let `pulumi up` wait for pods that read Secrets this program does not create.
+
+    The Secrets live in a namespace the same run creates, so on the first `up` they cannot exist yet and
+    the pods sit in CreateContainerConfigError until someone (or a secrets operator) creates them: an
+    await would time out. The Deployment is applied without waiting, and the warning says what to create.
+    Pods start as soon as the Secrets exist; nothing else changes.
+    """
+    metadata = deployment["metadata"]
+    metadata["annotations"] = {**metadata.get("annotations", {}), SKIP_AWAIT: "true"}
+    secrets = sorted({f"{ref.secret} (key {ref.key})" for ref in spec.secret_env.values()})
+    namespace = metadata["namespace"]
+    pulumi.log.warn(
+        f"Deployment {namespace}/{metadata['name']} reads Secret {', '.join(secrets)}, which this program does "
+        f"not create: `pulumi up` applies it without waiting for ready pods ({SKIP_AWAIT}); its pods start "
+        f"once the Secret exists, e.g. `kubectl -n {namespace} create secret generic <name> --from-literal=<key>=...`",
+        resource=component)
+
 
 class ServiceArgs(WorkloadArgs):
     """Arguments of `Service`."""
@@ -36,9 +61,12 @@ class Service(pulumi.ComponentResource):
             workload_name, "service", spec, workload_name, queue_environment(args.queue, spec.max_message_seconds),
             restart_policy="Always", spread=True,
             placement=args.placement)
+        deployment = manifests.deployment(workload_name, namespace, template)
+        if args.deploy and spec.secret_env:
+            skip_await_for_external_secrets(self, deployment, spec)
         objects = [
             service_account(args, "service", identity),
-            manifests.deployment(workload_name, namespace, template),
+            deployment,
             manifests.pod_disruption_budget(workload_name, namespace),
         ]
         if args.queue is not None:

@@ -176,7 +176,34 @@ cluster_deletion_protection = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
+def _public_endpoint_review(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = plain(args.props)
+    if args.resource_type == EKS:
+        vpc = get(props, "vpcConfig", default={}) or {}
+        if vpc.get("endpointPublicAccess") is not False:
+            cidrs = vpc.get("publicAccessCidrs") or ["unrestricted"]
+            report_violation(f"the EKS API has a public endpoint (open to {', '.join(map(str, cidrs))}); outside dev "
+                             "prefer a private endpoint reached from a runner inside an existing network "
+                             "(docs/bootstrap.md, path b)")
+    elif args.resource_type == GKE:
+        private = get(props, "privateClusterConfig", default={}) or {}
+        if private.get("enablePrivateEndpoint") is not True:
+            report_violation("the GKE control plane has a public endpoint; outside dev prefer the IAM-authorized "
+                             "DNS endpoint or a private endpoint (docs/bootstrap.md)")
+
+
+# Day one from an outside runner may open the API to the runner's addresses (an explicit opt-in in the stack
+# file). That is fine in dev, worth a reviewer's look in staging (advisory), and refused in prod by
+# `cluster-private-endpoint` unless prod's policy config opts in; this rule keeps the exception visible.
+cluster_public_endpoint_review = ResourceValidationPolicy(
+    name="cluster-public-endpoint-review",
+    description="A public Kubernetes API endpoint, even allow-listed, is flagged for review outside dev.",
+    validate=_public_endpoint_review,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+
 POLICIES = [
     cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
     cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
+    cluster_public_endpoint_review,
 ]
