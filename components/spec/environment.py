@@ -22,6 +22,7 @@ from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
 
@@ -119,6 +120,14 @@ class EnvironmentSpec(StrictModel):
             "service agents its grants name, each before its first user. Set false where the organisation "
             "enables APIs centrally: then the APIs listed in docs/bootstrap.md and the GKE and Pub/Sub service "
             "agents must exist before `pulumi up`. Default true."
+        ),
+    )
+
+    promotion: Optional[PromotionSpec] = Field(
+        None,
+        description=(
+            "Where `stackctl promote` takes this environment's images from and the gates they pass "
+            "(docs/deployment-loop.md). Default unset: images change only by hand."
         ),
     )
 
