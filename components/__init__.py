@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first use (below)
+    from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
     from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
     from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
     from .environment import Environment
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first 
     from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
     from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
     from .spec import EnvironmentSpec, QueueSpec, parse_environment
-    from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
+    from .spec.cluster import ClusterSpec, GpuSpec, NodePoolSpec, TaintSpec
     from .spec.network import NetworkSpec
     from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
     from .stack_config import load_environment_spec
@@ -70,6 +71,11 @@ _EXPORTS = {
     "load_environment_spec": ".stack_config",
     "parse_environment": ".spec",
     "work_queue": ".queues",
+    "ClusterAutoscaler": ".addons",
+    "ClusterAutoscalerArgs": ".addons",
+    "GpuSpec": ".spec.cluster",
+    "NvidiaDevicePlugin": ".addons",
+    "NvidiaDevicePluginArgs": ".addons",
     "GcpProjectServices": ".gcp_services",
     "GcpProjectServicesArgs": ".gcp_services",
 }
@@ -113,6 +119,11 @@ __all__ = [
     "load_environment_spec",
     "parse_environment",
     "work_queue",
+    "ClusterAutoscaler",
+    "ClusterAutoscalerArgs",
+    "GpuSpec",
+    "NvidiaDevicePlugin",
+    "NvidiaDevicePluginArgs",
     "GcpProjectServices",
     "GcpProjectServicesArgs",
 ]
