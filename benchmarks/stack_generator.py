@@ -26,7 +26,10 @@ def _image(cloud: str, name: str) -> str:
     return f"{registry}/{name}@sha256:{_digest(name)}"
 
 
-def _cloud_settings(cloud: str) -> dict[str, Any]:
+def _cloud_settings(cloud: str, services: int) -> dict[str, Any]:
+    # One 4-vCPU node per service covers each service's 10 replicas of 0.25 CPU plus its share of the jobs, so
+    # the capacity check (declared maximums must fit the pools) passes at every size.
+    nodes = min(max(services, 10), 1000)
     if cloud == "aws":
         return {
             "cloud": "aws", "region": "us-west-2", "aws_account_id": "123456789012",
@@ -36,12 +39,13 @@ def _cloud_settings(cloud: str) -> dict[str, Any]:
                         "deployer_access": {"via": "private_network", "runner_cidrs": ["10.40.0.0/19"]},
                         "admins": {"platform-team": "arn:aws:iam::123456789012:role/PlatformAdmin"},
                         "node_pools": {"general": {"machine_types": ["m7i.xlarge", "m6i.xlarge"],
-                                                   "min_size": 3, "max_size": 50}}},
+                                                   "min_size": 3, "max_size": nodes}}},
         }
     return {
         "cloud": "gcp", "region": "europe-west1", "gcp_project": "acme-platform-bench",
         "cluster": {"kubernetes_version": "1.35", "release_channel": "REGULAR",
-                    "node_pools": {"general": {"machine_types": ["e2-standard-4"], "min_size": 3, "max_size": 50}}},
+                    "node_pools": {"general": {"machine_types": ["e2-standard-4"], "min_size": 3,
+                                               "max_size": nodes}}},
     }
 
 
@@ -53,7 +57,7 @@ def stack_config(cloud: str, services: int, jobs: int | None = None, http_servic
         raise ValueError(f"cloud must be one of {CLOUDS}")
     jobs = services // 4 if jobs is None else jobs
     config: dict[str, Any] = {
-        **_cloud_settings(cloud),
+        **_cloud_settings(cloud, services),
         "tier": "prod",
         "delivery": "gitops",
         "argocd": {"repository": "https://github.com/acme/deployments.git", "revision": "main"},
