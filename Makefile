@@ -1,6 +1,6 @@
 # Two commands do all setup on a fresh machine with only Python:
 #   make preview   offline preview of the dev stack (no cloud, no Pulumi CLI)
-#   make test      the test suite
+#   make test      the test suite (two pytest-xdist workers: it is CPU-bound; see docs/performance.md)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -26,7 +26,7 @@ preview: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -6,22 +6,79 @@ Import what you need from another Pulumi project:
     orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
 """
 
-from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
-from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
-from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
-from .environment import Environment
-from .errors import Problem, SpecError
-from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
-from .identity import WorkloadPrincipal
-from .keda import Keda, KedaArgs
-from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
-from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
-from .spec import EnvironmentSpec, QueueSpec, parse_environment
-from .spec.cluster import ClusterSpec, GpuSpec, NodePoolSpec, TaintSpec
-from .spec.network import NetworkSpec
-from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
-from .stack_config import load_environment_spec
-from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first use (below)
+    from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
+    from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
+    from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
+    from .environment import Environment
+    from .errors import Problem, SpecError
+    from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
+    from .identity import WorkloadPrincipal
+    from .keda import Keda, KedaArgs
+    from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
+    from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
+    from .spec import EnvironmentSpec, QueueSpec, parse_environment
+    from .spec.cluster import ClusterSpec, GpuSpec, NodePoolSpec, TaintSpec
+    from .spec.network import NetworkSpec
+    from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
+    from .stack_config import load_environment_spec
+    from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs
+
+# Name -> module that defines it. Importing `components` (or one submodule such as `components.rules`) stays
+# cheap; `from components import X` imports X's module on first use, so a policy pack or `stackctl --help`
+# does not pay for every component and both clouds' SDKs.
+_EXPORTS = {
+    "ArgoCdBootstrap": ".argocd",
+    "ArgoCdBootstrapArgs": ".argocd",
+    "BatchJob": ".workloads",
+    "BatchJobArgs": ".workloads",
+    "JobSpec": ".spec.workload",
+    "Keda": ".keda",
+    "KedaArgs": ".keda",
+    "Service": ".workloads",
+    "ServiceArgs": ".workloads",
+    "ServiceSpec": ".spec.workload",
+    "WorkloadSpec": ".spec.workload",
+    "AwsNetwork": ".network",
+    "AwsNetworkArgs": ".network",
+    "Cluster": ".cluster",
+    "ClusterSpec": ".spec.cluster",
+    "EksCluster": ".cluster",
+    "EksClusterArgs": ".cluster",
+    "GcpNetwork": ".network",
+    "GcpNetworkArgs": ".network",
+    "GkeCluster": ".cluster",
+    "GkeClusterArgs": ".cluster",
+    "NetworkSpec": ".spec.network",
+    "NodePoolSpec": ".spec.cluster",
+    "TaintSpec": ".spec.cluster",
+    "WorkloadIdentity": ".cluster",
+    "Environment": ".environment",
+    "EnvironmentSpec": ".spec",
+    "Problem": ".errors",
+    "PubSubWorkQueue": ".queues",
+    "QueueSpec": ".spec",
+    "SpecError": ".errors",
+    "SqsWorkQueue": ".queues",
+    "WorkQueue": ".queues",
+    "WorkQueueArgs": ".queues",
+    "WorkloadPrincipal": ".identity",
+    "load_environment_spec": ".stack_config",
+    "parse_environment": ".spec",
+    "work_queue": ".queues",
+    "ClusterAutoscaler": ".addons",
+    "ClusterAutoscalerArgs": ".addons",
+    "GpuSpec": ".spec.cluster",
+    "NvidiaDevicePlugin": ".addons",
+    "NvidiaDevicePluginArgs": ".addons",
+    "GcpProjectServices": ".gcp_services",
+    "GcpProjectServicesArgs": ".gcp_services",
+}
 
 __all__ = [
     "ArgoCdBootstrap",
@@ -70,3 +127,16 @@ __all__ = [
     "GcpProjectServices",
     "GcpProjectServicesArgs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -25,6 +25,7 @@ from .gitops import deployment_files
 from .keda import Keda, KedaArgs
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
+from .output_tree import lift_tree
 from .queues import WorkQueue, WorkQueueArgs, work_queue
 from .rules.network import default_zones
 from .spec import EnvironmentSpec, resolve
@@ -185,7 +186,7 @@ class Environment(pulumi.ComponentResource):
                 application=application(key, namespace, scaled=False),
             ), opts)
         if gitops:
-            self.deployment_files = pulumi.Output.from_input(deployment_files(
+            self.deployment_files = lift_tree(deployment_files(
                 path, self.namespace_manifests,
                 {key: w.manifests for key, w in [*self.services.items(), *self.jobs.items()]}))
 

@@ -7,16 +7,18 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-# Built-in kinds map to their typed resources, so Pulumi diffs them with the real schema.
-TYPED: dict[tuple[str, str], Any] = {
-    ("v1", "Namespace"): k8s.core.v1.Namespace,
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("v1", "Secret"): k8s.core.v1.Secret,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
-    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
+# Built-in kinds map to their typed resources, so Pulumi diffs them with the real schema. Named, not imported:
+# the typed classes pull in most of pulumi_kubernetes (~0.7 s), which `stackctl --help` or a cloud-only stack
+# never needs; `_typed` resolves one on first use.
+TYPED: dict[tuple[str, str], str] = {
+    ("v1", "Namespace"): "core.v1.Namespace",
+    ("v1", "ServiceAccount"): "core.v1.ServiceAccount",
+    ("v1", "Service"): "core.v1.Service",
+    ("v1", "Secret"): "core.v1.Secret",
+    ("apps/v1", "Deployment"): "apps.v1.Deployment",
+    ("policy/v1", "PodDisruptionBudget"): "policy.v1.PodDisruptionBudget",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "autoscaling.v2.HorizontalPodAutoscaler",
+    ("batch/v1", "CronJob"): "batch.v1.CronJob",
 }
 # Top-level manifest fields other than apiVersion/kind, by their Python argument names.
 _ARGUMENTS = {"metadata": "metadata", "spec": "spec", "automountServiceAccountToken":
@@ -28,13 +30,21 @@ def kubernetes_resource(name: str, manifest: dict[str, Any],
     """Create the Pulumi resource for `manifest` (custom resources through `CustomResource`)."""
     api_version, kind = manifest["apiVersion"], manifest["kind"]
     fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    typed = TYPED.get((api_version, kind))
-    if typed is None:
+    path = TYPED.get((api_version, kind))
+    if path is None:
         return k8s.apiextensions.CustomResource(name, api_version=api_version, kind=kind, **fields, opts=opts)
     unknown = set(fields) - set(_ARGUMENTS)
     if unknown:
         raise ValueError(f"{kind} fields {sorted(unknown)} have no Pulumi argument mapping")
-    return typed(name, **{_ARGUMENTS[k]: v for k, v in fields.items()}, opts=opts)
+    return _typed(path)(name, **{_ARGUMENTS[k]: v for k, v in fields.items()}, opts=opts)
+
+
+def _typed(path: str) -> Any:
+    """`core.v1.Namespace` -> `pulumi_kubernetes.core.v1.Namespace`."""
+    value: Any = k8s
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def resource_name(prefix: str, manifest: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 from ruamel.yaml import YAML
 
+from . import pack_host
 from .errors import InputError
 from .graph import Graph, ResourceRecord
 from .runner import ORGANIZATION, StackRun
@@ -244,13 +246,14 @@ def pack_version(pack_dir: Path) -> str:
 
 
 class PolicyPackProcess:
-    """`python -u -m pulumi.policy <engine> .` in the pack directory, and a channel to the port it prints."""
+    """`python -u -m pulumi.policy <engine> .` in the pack directory (through `stackctl.pack_host`, which adds
+    the stack config from a file), and a channel to the port it prints."""
 
     def __init__(self, pack_dir: Path, engine_address: str, env: dict[str, str]):
         if not (pack_dir / "PulumiPolicy.yaml").is_file():
             raise InputError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.policy", engine_address, "."],
+            [sys.executable, "-u", "-m", "stackctl.pack_host", engine_address, "."],
             cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         lines: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
@@ -299,9 +302,14 @@ def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_sou
     engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
     engine_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    # The stack config goes in a file, not in PULUMI_CONFIG: one environment variable is limited to 128 KiB
+    # (stackctl/pack_host.py). Mode 0600, deleted when the check ends.
+    config_file = tempfile.NamedTemporaryFile("w", prefix="stackctl-config-", suffix=".json", delete=False)
+    with config_file:
+        json.dump(run.config.values, config_file)
     env = {
-        **os.environ,
-        "PULUMI_CONFIG": json.dumps(run.config.values),
+        **{k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG"},
+        pack_host.CONFIG_FILE_VARIABLE: config_file.name,
         "PULUMI_PROJECT": graph.project,
         "PULUMI_STACK": graph.stack,
         "PULUMI_DRY_RUN": "true",
@@ -336,6 +344,7 @@ def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_sou
     finally:
         stderr = pack.close() if pack is not None else ""
         server.stop(0)
+        os.unlink(config_file.name)
 
     violations = []
     for urn, diagnostic in diagnostics:

@@ -13,8 +13,7 @@ import typer
 
 from components.errors import SpecError
 
-from . import analyzer, report
-from .analyzer import load_policy_config
+from . import report
 from .errors import InputError
 from .project import Project
 from .render import write_deployment
@@ -144,6 +143,8 @@ def check(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
+    from . import analyzer  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+
     try:
         project = _project(project_dir)
         if all_stacks == (stack is not None):
@@ -162,7 +163,7 @@ def check(
         run = _run(project, name)
         try:
             config_path = policy_config or _tier_config(project, pack_dir, run)
-            file_config = load_policy_config(config_path)
+            file_config = analyzer.load_policy_config(config_path)
             results.append(analyzer.check(run, pack_dir, file_config, str(config_path or "policy config")))
         except InputError as exc:
             raise _fail(str(exc), EXIT_INVALID_INPUT) from None
@@ -231,6 +232,7 @@ PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for
 
 
 def _land(verb, json_output: bool) -> None:
+    from . import analyzer  # loaded only by the verbs that may run the policy pack
     from .desired import render_text
 
     try:

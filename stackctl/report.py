@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .analyzer import CheckResult
+if TYPE_CHECKING:  # annotations only: the analyzer (gRPC, jsonschema) loads when `check` runs
+    from .analyzer import CheckResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"mandatory": "error", "advisory": "warning"}

@@ -16,7 +16,7 @@ from stackctl.guard import STATEFUL_TYPES
 from stackctl.runner import run_stack
 from stackctl.state import PriorResource, PriorState, read_export
 
-from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl
+from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl, stackctl_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "dev-stack-export.json"
@@ -49,8 +49,9 @@ def _write_stack(project, config: dict) -> None:
         YAML().dump({"config": config}, handle)
 
 
-def _diff_json(project, *args: str) -> tuple[int, dict]:
-    result = stackctl("diff", "dev", "--json", *args, cwd=project.root)
+def _diff_json(project, *args: str, process: bool = False) -> tuple[int, dict]:
+    # process=True: a fresh `stackctl` process, which imports the project's own (vendored) `components`.
+    result = (stackctl_process if process else stackctl)("diff", "dev", "--json", *args, cwd=project.root)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout) if result.stdout else {}
 
@@ -332,7 +333,7 @@ def test_the_base_revision_imports_its_own_components(repo):
     _git(project.root, "commit", "-qm", "vendor the library")
     sqs = project.root / "components" / "queues" / "sqs.py"
     sqs.write_text(sqs.read_text().replace("\nRECEIVE_WAIT_SECONDS = 20", "\nRECEIVE_WAIT_SECONDS = 10"))
-    code, data = _diff_json(project, "--base", "HEAD")
+    code, data = _diff_json(project, "--base", "HEAD", process=True)
     assert code == 0
     changed = {s["urn"].rsplit("::", 1)[1]: s["detailedDiff"] for s in data["steps"] if s["op"] != "same"}
     assert changed == {name: {"receiveWaitTimeSeconds": {"kind": "update", "inputDiff": True}}

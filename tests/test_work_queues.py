@@ -68,9 +68,10 @@ def test_sqs_attributes_are_accepted_by_the_sqs_api():
     client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
     # A message that keeps failing ends up in the DLQ after maxReceiveCount receives.
     client.send_message(QueueUrl=url, MessageBody="poison")
+    # WaitTimeSeconds=0: the queue's 20 s long poll would otherwise idle on the final, empty receive.
     for _ in range(redrive["maxReceiveCount"] + 1):
-        client.receive_message(QueueUrl=url, VisibilityTimeout=0)
-    moved = client.receive_message(QueueUrl=dlq_url)
+        client.receive_message(QueueUrl=url, VisibilityTimeout=0, WaitTimeSeconds=0)
+    moved = client.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0)
     assert [m["Body"] for m in moved.get("Messages", [])] == ["poison"]
 
 

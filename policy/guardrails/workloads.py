@@ -98,15 +98,19 @@ def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
 
 
 def _availability(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    objects = list(cluster_objects(args))
-    by_kind: dict[str, list[tuple[str, dict, str | None]]] = {}
-    for where, manifest, urn in objects:
-        by_kind.setdefault(str(manifest.get("kind")), []).append((where, manifest, urn))
-    for where, deployment, urn in by_kind.get("Deployment", []):
+    # Objects indexed by namespace once: each Deployment then looks only at its own namespace's objects, so the
+    # rule grows linearly with the stack, not as Deployments x objects.
+    by_namespace: dict[Any, list[dict]] = {}
+    deployments: list[tuple[str, dict, str | None]] = []
+    for where, manifest, urn in cluster_objects(args):
+        by_namespace.setdefault(get(manifest, "metadata", "namespace"), []).append(manifest)
+        if str(manifest.get("kind")) == "Deployment":
+            deployments.append((where, manifest, urn))
+    for where, deployment, urn in deployments:
         name = get(deployment, "metadata", "name")
         namespace = get(deployment, "metadata", "namespace")
         labels = get(deployment, "spec", "template", "metadata", "labels", default={}) or {}
-        same_namespace = [m for _, m, _ in objects if get(m, "metadata", "namespace") == namespace]
+        same_namespace = by_namespace.get(namespace, [])
         if not any(m.get("kind") == "PodDisruptionBudget" and _selects(get(m, "spec", "selector", default={}), labels)
                    for m in same_namespace):
             report_violation(f"{where}: Deployment {namespace}/{name} has no PodDisruptionBudget", urn)

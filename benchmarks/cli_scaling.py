@@ -1,0 +1,232 @@
+"""Benchmark: what users wait for, on generated stacks of 25..400 services on both clouds.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/cli_scaling.py [--sizes 25 50 100 200 400] [--clouds aws gcp] [--repeat 1]
+
+For each stack it times `stackctl preview --json`, `stackctl check` and `stackctl render` end to end, each in
+its own process (wall time, CPU time and peak RSS of the process tree from wait4), and the offline program
+run in-process against a raw replay of the very same graph with plain `pulumi.CustomResource` calls under
+the same mocks (benchmarks/raw_replay.py): components/raw is the cost the project adds over the SDK floor.
+It also times `stackctl preview dev` and `stackctl check --all` on the shipped stacks.
+
+Writes benchmarks/results.json, the chart docs/performance.png, and the results section of
+docs/performance.md. Targets are from issue 15; `--strict` exits 1 when one is missed. Absolute times depend
+on the machine and its load: the doc records both with the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.stack_generator import write_project  # noqa: E402
+from stackctl.project import Project  # noqa: E402
+from stackctl.runner import run_stack  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results.json"
+CHART = REPO / "docs" / "performance.png"
+DOC = REPO / "docs" / "performance.md"
+START, END = "<!-- results:start (written by benchmarks/cli_scaling.py) -->", "<!-- results:end -->"
+TARGETS = {"ratio_200_aws": 1.3, "preview_200_aws": 8.0, "check_200_aws": 12.0, "render_200_aws": 8.0,
+           "growth_200_400": 2.05, "kib_per_resource": 100.0, "check_all_shipped": 5.0, "preview_dev": 1.5}
+
+
+def cli(args: list[str], cwd: Path) -> dict:
+    """One `stackctl` process: wall seconds, CPU seconds and peak RSS (KiB) of it and the processes it waited
+    for (the policy pack)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "stackctl.cli", *args], cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in (0, 1):
+            err.seek(0)
+            raise SystemExit(f"stackctl {' '.join(args)} failed ({process.returncode}):\n{err.read().decode()}")
+        out.seek(0)
+        return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss,
+                "exit": process.returncode, "stdout": out.read().decode()}
+
+
+def median_run(args: list[str], cwd: Path, repeat: int) -> dict:
+    runs = [cli(args, cwd) for _ in range(repeat)]
+    return {key: statistics.median(r[key] for r in runs) for key in ("wall", "cpu", "maxrss_kib")} | {
+        "stdout": runs[-1]["stdout"]}
+
+
+def program_cost(project: Project, stack: str, repeat: int) -> dict:
+    """CPU and wall seconds of the offline program run in this process (imports warm)."""
+    run_stack(project, stack)
+    cpu, wall = [], []
+    for _ in range(repeat):
+        c, w = time.process_time(), time.perf_counter()
+        run = run_stack(project, stack)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {"cpu": statistics.median(cpu), "wall": statistics.median(wall), "resources": len(run.graph.resources),
+            "stack_outputs": run.graph.stack_outputs}
+
+
+def raw_project(root: Path, stack: str, graph_json: str) -> Project:
+    raw = root.parent / f"raw-{stack}"
+    (raw / "stacks").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Pulumi.yaml", raw / "Pulumi.yaml")
+    shutil.copy(REPO / "benchmarks" / "raw_replay.py", raw / "__main__.py")
+    shutil.copy(root / "stacks" / f"Pulumi.{stack}.yaml", raw / "stacks" / f"Pulumi.{stack}.yaml")
+    (raw / "graph.json").write_text(graph_json)
+    return Project.load(raw)
+
+
+def measure_stack(work: Path, cloud: str, services: int, repeat: int) -> dict:
+    stack = f"{cloud}-{services}"
+    root = write_project(work / stack, {stack: (cloud, services)})
+    preview = median_run(["preview", stack, "--json"], root, repeat)
+    check = median_run(["check", stack, "--format", "json"], root, repeat)
+    render = median_run(["render", stack, "--out", str(work / f"out-{stack}")], root, repeat)
+    resources = len(json.loads(preview["stdout"])["resources"])
+    components = program_cost(Project.load(root), stack, repeat)
+    recorded = json.loads(preview["stdout"]) | {"stack_outputs": components.pop("stack_outputs")}
+    raw = program_cost(raw_project(root, stack, json.dumps(recorded)), stack, repeat)
+    raw.pop("stack_outputs")
+    assert raw["resources"] == components["resources"] == resources, (raw, components, resources)
+    peak = max(preview["maxrss_kib"], check["maxrss_kib"], render["maxrss_kib"])
+    row = {"cloud": cloud, "services": services, "resources": resources,
+           "preview": preview, "check": check, "render": render, "program": components, "raw": raw,
+           "ratio_cpu": components["cpu"] / raw["cpu"], "ratio_wall": components["wall"] / raw["wall"],
+           "maxrss_kib": peak, "kib_per_resource": peak / resources}
+    for key in ("preview", "check", "render"):
+        row[key].pop("stdout")
+    print(f"{stack:9} resources={resources:5} preview={preview['wall']:6.2f}s check={check['wall']:6.2f}s "
+          f"render={render['wall']:6.2f}s components/raw cpu={row['ratio_cpu']:.2f} wall={row['ratio_wall']:.2f} "
+          f"peak={peak / 1024:.0f} MiB ({row['kib_per_resource']:.0f} KiB/resource)", flush=True)
+    return row
+
+
+def shipped(repeat: int) -> dict:
+    preview = median_run(["preview", "dev"], REPO, repeat)
+    check_all = median_run(["check", "--all"], REPO, repeat)
+    print(f"shipped   preview dev={preview['wall']:.2f}s check --all={check_all['wall']:.2f}s", flush=True)
+    return {"preview_dev": preview["wall"], "preview_dev_cpu": preview["cpu"],
+            "check_all": check_all["wall"], "check_all_cpu": check_all["cpu"]}
+
+
+def machine() -> dict:
+    load = os.getloadavg()
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "load_1m_at_start": round(load[0], 2),
+            "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def verdicts(rows: list[dict], shipped_times: dict) -> dict:
+    by = {(r["cloud"], r["services"]): r for r in rows}
+    found: dict[str, float] = {}
+    if ("aws", 200) in by:
+        r = by[("aws", 200)]
+        found |= {"ratio_200_aws": r["ratio_cpu"], "preview_200_aws": r["preview"]["wall"],
+                  "check_200_aws": r["check"]["wall"], "render_200_aws": r["render"]["wall"]}
+        if ("aws", 400) in by:
+            found["growth_200_400"] = by[("aws", 400)]["preview"]["cpu"] / r["preview"]["cpu"]
+    if rows:
+        # Peak memory per resource of the 200-service AWS stack (the issue's reference), else the largest stack.
+        reference = by.get(("aws", 200)) or max(rows, key=lambda r: r["resources"])
+        found["kib_per_resource"] = reference["kib_per_resource"]
+    found |= {"check_all_shipped": shipped_times["check_all"], "preview_dev": shipped_times["preview_dev"]}
+    return {name: {"measured": round(value, 2), "target": TARGETS[name], "met": value <= TARGETS[name]}
+            for name, value in found.items()}
+
+
+def chart(rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for cloud, marker in (("aws", "o"), ("gcp", "s")):
+        cloud_rows = sorted((r for r in rows if r["cloud"] == cloud), key=lambda r: r["resources"])
+        if not cloud_rows:
+            continue
+        x = [r["resources"] for r in cloud_rows]
+        for key in ("preview", "check", "render"):
+            times.plot(x, [r[key]["wall"] for r in cloud_rows], marker=marker, label=f"{key} ({cloud})")
+        times.plot(x, [r["raw"]["wall"] for r in cloud_rows], marker=marker, linestyle=":",
+                   label=f"raw SDK replay ({cloud})")
+        memory.plot(x, [r["maxrss_kib"] / 1024 for r in cloud_rows], marker=marker, label=f"peak RSS ({cloud})")
+    memory.plot([0, max(r["resources"] for r in rows)], [0, max(r["resources"] for r in rows) * 100 / 1024],
+                color="grey", linestyle="--", label="target: 100 KiB/resource")
+    times.set(xlabel="resources", ylabel="seconds (wall, end to end)", title="stackctl time vs stack size")
+    memory.set(xlabel="resources", ylabel="MiB", title="peak memory (largest process)")
+    for axis in (times, memory):
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(CHART, dpi=110)
+
+
+def table(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        f"Measured {m['date']} on {m['cpus']} CPUs, Python {m['python']}, load average {m['load_1m_at_start']} "
+        f"at start (median of {results['repeat']} run(s); wall seconds end to end, `stackctl` in a process).",
+        "",
+        "| stack | resources | preview | check | render | components/raw (CPU) | peak RSS | KiB/resource |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results["stacks"]:
+        lines.append(f"| {r['cloud']}-{r['services']} | {r['resources']} | {r['preview']['wall']:.2f} s | "
+                     f"{r['check']['wall']:.2f} s | {r['render']['wall']:.2f} s | {r['ratio_cpu']:.2f} | "
+                     f"{r['maxrss_kib'] / 1024:.0f} MiB | {r['kib_per_resource']:.0f} |")
+    s = results["shipped"]
+    lines += ["", f"Shipped stacks: `stackctl preview dev` {s['preview_dev']:.2f} s "
+                  f"(CPU {s['preview_dev_cpu']:.2f} s), `stackctl check --all` {s['check_all']:.2f} s "
+                  f"(CPU {s['check_all_cpu']:.2f} s).", "", "| target (issue 15) | measured | target | met |",
+              "|---|---:|---:|---|"]
+    for name, v in results["verdicts"].items():
+        lines.append(f"| {name} | {v['measured']} | {v['target']} | {'yes' if v['met'] else 'no'} |")
+    lines += ["", "![time and memory vs resources](performance.png)"]
+    return "\n".join(lines)
+
+
+def write_doc(results: dict) -> None:
+    text = DOC.read_text()
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        DOC.write_text(f"{before}{START}\n{table(results)}\n{END}{after}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 400])
+    parser.add_argument("--clouds", nargs="+", default=["aws", "gcp"], choices=["aws", "gcp"])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    results: dict = {"machine": machine(), "repeat": args.repeat, "stacks": []}
+    with tempfile.TemporaryDirectory(prefix="stackctl-bench-") as work:
+        for cloud in args.clouds:
+            for services in args.sizes:
+                results["stacks"].append(measure_stack(Path(work), cloud, services, args.repeat))
+    results["shipped"] = shipped(args.repeat)
+    results["verdicts"] = verdicts(results["stacks"], results["shipped"])
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    chart(results["stacks"])
+    write_doc(results)
+    for name, verdict in results["verdicts"].items():
+        print(f"{name:20} {verdict['measured']:8} target {verdict['target']:6} {'ok' if verdict['met'] else 'MISSED'}")
+    return 1 if args.strict and not all(v["met"] for v in results["verdicts"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""What issue 15 made scale: `check` on stacks of any size, the linear offline run, light imports.
+
+Speed itself is measured in benchmarks/ (docs/performance.md); these tests pin behaviour a regression would
+break: a 400-service stack checks end to end, lifted outputs equal the SDK's, imports stay deferred.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pulumi
+import pytest
+
+from benchmarks.stack_generator import stack_config, write_project
+from components.output_tree import lift_tree
+from stackctl.pack_host import CONFIG_FILE_VARIABLE
+from stackctl.project import Project, read_stack_config
+
+from .conftest import REPO, stackctl
+
+# One environment string may hold at most MAX_ARG_STRLEN = 32 pages = 128 KiB on Linux (execve(2)).
+MAX_ARG_STRLEN = 32 * 4096
+
+
+def test_check_runs_a_400_service_stack_whose_config_no_environment_variable_can_hold(tmp_path):
+    root = write_project(tmp_path / "project", {"big": ("aws", 400)}, http_services=1, jobs=0)
+    config = read_stack_config(Project.load(root), "big")
+    assert len(json.dumps(config.values)) > MAX_ARG_STRLEN  # what used to fail with "Argument list too long"
+
+    result = stackctl("check", "big", "--format", "json", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    (stack,) = report["stacks"] if "stacks" in report else [report]
+    violations = stack["violations"]
+    # The one HTTP service, the last of 400, is the only advisory finding: AnalyzeStack saw the whole stack.
+    assert [(v["policy"], v["level"]) for v in violations] == [("services-pull-from-queues", "advisory")]
+    assert "svc-0399" in violations[0]["message"]
+
+
+def test_generated_stacks_have_the_requested_size():
+    config = stack_config("gcp", 40, http_services=2)
+    assert len(config["services"]) == 40 and len(config["jobs"]) == 10
+    assert len(config["queues"]) == 38
+    assert sum("queue" not in s for s in config["services"].values()) == 2
+
+
+def _resolved(output: pulumi.Output) -> tuple:
+    async def resolve():
+        return (await output.future(), await output.is_known(), await output.is_secret(),
+                {r._name for r in await output.resources()})
+
+    return resolve()
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args):
+        return {}
+
+
+def _under_mocks(scenario):
+    """Run `scenario()` (a coroutine function) under the SDK's mocks, in a thread and context of its own so
+    the SDK state it sets does not leak into other tests."""
+
+    def run():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(_Mocks(), preview=True)
+            return loop.run_until_complete(scenario())
+        finally:
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(contextvars.Context().run, run).result()
+
+
+def test_lift_tree_equals_output_from_input_for_secrets_unknowns_and_dependencies():
+    async def scenario():
+        resource = pulumi.CustomResource("test:index:Thing", "thing", {"x": 1})
+        unknown = pulumi.Output(set(), asyncio.sleep(0, result=None), asyncio.sleep(0, result=False))
+        trees = {
+            "plain": {"a": [1, 2.5, "x", None, True], "b": {}, "c": [], "t": (1, 2)},
+            "secret": {"files": {"a.yaml": {"data": {"key": pulumi.Output.secret("s")}}}, "n": [1, {"m": 2}]},
+            "depends": {"arn": resource.urn, "nested": [{"id": resource.id}], "prompt": "p"},
+            "unknown": {"value": unknown, "other": 1},
+            "nested": {"outer": pulumi.Output.from_input({"inner": pulumi.Output.from_input("v")})},
+        }
+        results = {}
+        for name, tree in trees.items():
+            results[name] = (await _resolved(lift_tree(tree)), await _resolved(pulumi.Output.from_input(tree)))
+        return results
+
+    results = _under_mocks(scenario)
+    for name, (lifted, reference) in results.items():
+        assert lifted == reference, name
+    assert results["secret"][0][2] is True and results["unknown"][0][1] is False
+    assert results["depends"][0][3] == {"thing"}
+
+
+def _imports_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_policy_rules_import_no_component_or_cloud_sdk():
+    modules = _imports_after("import components.rules.pods, components.rules.clusters, components.rules.iam, "
+                             "components.versions")
+    assert not {m for m in modules if m.startswith(("pulumi_kubernetes.", "pulumi_aws.", "pulumi_gcp."))}
+    assert "components.environment" not in modules
+
+
+def test_cli_start_defers_the_policy_client_and_the_kubernetes_sdk():
+    modules = _imports_after("from stackctl.cli import app")
+    assert "stackctl.analyzer" not in modules and "jsonschema" not in modules
+    assert "pulumi_kubernetes.core.v1" not in modules
+
+
+def test_every_public_component_name_still_imports():
+    import components
+
+    for name in components.__all__:
+        assert getattr(components, name) is not None, name
+    assert set(components.__all__) <= set(dir(components))
+    with pytest.raises(AttributeError):
+        components.NoSuchThing  # noqa: B018
+
+
+def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
+    """The stack config travels in a 0600 file named by the pack host's variable, never in PULUMI_CONFIG."""
+    from stackctl import analyzer
+
+    seen = {}
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, **kwargs):
+        env = kwargs["env"]
+        path = env[CONFIG_FILE_VARIABLE]
+        seen.update(args=args, env=env, config=json.loads(open(path).read()), mode=os.stat(path).st_mode)
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    from .conftest import shipped_run
+
+    run = shipped_run("dev")
+    analyzer.check(run, REPO / "policy", {}, "test")
+    assert "PULUMI_CONFIG" not in seen["env"]
+    assert seen["config"] == run.config.values
+    assert seen["mode"] & 0o777 == 0o600
+    assert seen["args"][1:4] == ["-u", "-m", "stackctl.pack_host"]
+
+
+def test_the_pack_host_sets_the_config_in_process_and_parses_it_once(tmp_path):
+    """Inside the pack, `pulumi.runtime.get_config_env()` (what pulumi-policy reads on every Analyze) returns the
+    file's config, PULUMI_CONFIG holds it for any other reader, and the file variable is gone."""
+    config = {"platform:services": json.dumps({f"svc-{i}": {"image": "x" * 100} for i in range(2000)})}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    probe = (
+        "import json, os, pulumi.runtime\n"
+        "from stackctl import pack_host\n"
+        "pack_host._install_config()\n"
+        "first, second = pulumi.runtime.get_config_env(), pulumi.runtime.get_config_env()\n"
+        "print(json.dumps({'same': first == second, 'copy': first is not second,\n"
+        "                  'value': first, 'env': json.loads(os.environ['PULUMI_CONFIG']),\n"
+        "                  'variable_left': pack_host.CONFIG_FILE_VARIABLE in os.environ,\n"
+        "                  'config_module': pulumi.runtime.config.get_config_env() == first}))\n"
+    )
+    env = {**os.environ, CONFIG_FILE_VARIABLE: str(path)}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert len(config["platform:services"]) > MAX_ARG_STRLEN
+    assert seen == {"same": True, "copy": True, "value": config, "env": config, "variable_left": False,
+                    "config_module": True}
