@@ -284,8 +284,7 @@ def history(
     try:
         project = _project(project_dir)
         label = project.stack_label(stack)
-        if not project.stack_file(stack).is_file():
-            raise InputError(f"{label}: no such stack file (stacks: {', '.join(project.stacks()) or 'none'})")
+        project.existing_stack_file(stack)
         repo = gitrepo.toplevel(project.root)
         entries = image_history.timeline(repo, gitrepo.relative(repo, project.stack_file(stack)), project.name)
         if workload is not None:

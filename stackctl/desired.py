@@ -58,10 +58,7 @@ class Target:
     @staticmethod
     def load(project: Project, stack: str) -> Target:
         label = project.stack_label(stack)
-        file = project.stack_file(stack)
-        if not file.is_file():
-            known = ", ".join(project.stacks()) or "none"
-            raise InputError(f"{label}: no such stack file (stacks: {known})")
+        file = project.existing_stack_file(stack)
         repo = gitrepo.toplevel(project.root)
         path = gitrepo.relative(repo, file)
         if not gitrepo.is_clean(repo, path):

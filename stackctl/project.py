@@ -68,6 +68,14 @@ class Project:
                              "'.' (the stack file is stacks/Pulumi.<STACK>.yaml)")
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
+    def existing_stack_file(self, stack: str) -> Path:
+        """The stack's file, or InputError naming it and the stacks that do exist."""
+        path = self.stack_file(stack)
+        if not path.is_file():
+            known = ", ".join(self.stacks()) or "none"
+            raise InputError(f"{self.stack_label(stack)}: no such stack file (stacks: {known})")
+        return path
+
     def stack_label(self, stack: str) -> str:
         return str(self.stack_file(stack).relative_to(self.root))
 
@@ -107,11 +115,8 @@ class StackConfig:
 
 
 def read_stack_config(project: Project, stack: str) -> StackConfig:
-    path = project.stack_file(stack)
+    path = project.existing_stack_file(stack)
     label = project.stack_label(stack)
-    if not path.is_file():
-        known = ", ".join(project.stacks()) or "none"
-        raise InputError(f"{label}: no such stack file (stacks: {known})")
     data = _load_yaml(path, label) or {}
     if not isinstance(data, dict):
         raise InputError(f"{label}: must be a mapping with a 'config' key")
