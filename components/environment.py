@@ -60,7 +60,8 @@ class Environment(pulumi.ComponentResource):
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
-                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", **self._gcp_dependencies(
+                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                              **self._gcp_dependencies(
                     [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key else ())], "pubsub.googleapis.com")),
                 self._cloud_opts,
             )

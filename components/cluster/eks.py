@@ -133,7 +133,8 @@ class EksCluster(Cluster):
             f"{name}-control-plane",
             name=f"/aws/eks/{args.cluster_name}/cluster",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            # Audit logs are evidence: protected with the cluster.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
 
         cluster = aws.eks.Cluster(

@@ -34,6 +34,14 @@ class WorkQueueArgs(QueueSpec):
         default_factory=list,
         description="Resources the queue's cloud resources wait for, e.g. the API enablement. Default none.",
     )
+    protect: bool = Field(
+        False,
+        description=(
+            "Protect the queue and its dead-letter queue (SQS queues; Pub/Sub topics and subscriptions) from "
+            "deletion (`protect`) and keep them in the cloud if they ever leave the stack (`retainOnDelete`): "
+            "their messages are data. The Environment sets it in prod. Default false."
+        ),
+    )
 
 
 class WorkQueue(pulumi.ComponentResource):

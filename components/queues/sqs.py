@@ -83,6 +83,10 @@ class SqsWorkQueue(WorkQueue):
         suffix = ".fifo" if args.fifo else ""
         self.physical_name = args.physical_name or name
         child = pulumi.ResourceOptions(parent=self)
+        # Messages are data: a protected queue survives `pulumi destroy` and a deleted line, and an orphaned
+        # queue (retainOnDelete) is cheaper than lost messages.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
+                                    retain_on_delete=args.protect or None)
 
         encryption: dict = (
             # A reused data key cuts KMS calls (and cost) per message; 5 minutes is the SQS default.
@@ -98,7 +102,7 @@ class SqsWorkQueue(WorkQueue):
             message_retention_seconds=dead_letter_retention("aws", args),
             **encryption,
             **fifo,
-            opts=child,
+            opts=stateful,
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -113,7 +117,7 @@ class SqsWorkQueue(WorkQueue):
             ),
             **encryption,
             **fifo,
-            opts=child,
+            opts=stateful,
         )
         # Only this queue may move messages into the DLQ. A separate resource, because the DLQ would
         # otherwise have to reference the queue that references it.

@@ -1,10 +1,11 @@
 """The platform's policies, importable without starting a policy server (that is `policy/__main__.py`)."""
 
-from . import argocd, article, clusters, identity, queues, workloads
+from . import argocd, article, clusters, identity, queues, stateful, workloads
 
 ALL_POLICIES = [
     *clusters.POLICIES,
     *queues.POLICIES,
+    *stateful.POLICIES,
     *identity.POLICIES,
     *workloads.POLICIES,
     *argocd.POLICIES,

@@ -26,6 +26,7 @@ from components.rules.pods import (
 )
 
 from ._common import cluster_objects, get, kubernetes_kind, plain, report_all
+from ._metadata import about
 
 PodRule = Callable[[dict[str, Any], dict[str, Any]], list[str]]
 
@@ -41,7 +42,7 @@ def pod_policy(name: str, description: str, rule: PodRule, level: EnforcementLev
             report_all(report_violation, rule(pod, args.get_config()))
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level,
-                                    config_schema=config_schema)
+                                    config_schema=config_schema, **about(name))
 
 
 DIGEST_SCHEMA = PolicyConfigSchema(properties={
@@ -65,9 +66,26 @@ POLICIES = [
     pod_policy(name, description, rule, config_schema=DIGEST_SCHEMA if name == "k8s-image-pinned" else None)
     for name, (description, rule) in POD_RULES.items()
 ]
-POLICIES.append(pod_policy(
-    "k8s-probes", "Services declare readiness and liveness probes.",
-    lambda pod, cfg: probe_problems(pod), level=EnforcementLevel.ADVISORY, kinds=("Deployment",)))
+
+
+def _probes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    # A stack policy, so that one rule sees both what Pulumi applies (push) and what the deployment repository
+    # holds (GitOps): the same service gets the same advice in either delivery mode.
+    for where, manifest, urn in cluster_objects(args):
+        if manifest.get("kind") != "Deployment":
+            continue
+        prefix = f"{where}: " if where.endswith(".yaml") else ""
+        for problem in probe_problems(pod_spec(manifest) or {}):
+            report_violation(f"{prefix}{problem}", urn)
+
+
+POLICIES.append(StackValidationPolicy(
+    name="k8s-probes",
+    **about("k8s-probes"),
+    description="Services declare readiness and liveness probes (applied and rendered manifests).",
+    validate=_probes,
+    enforcement_level=EnforcementLevel.ADVISORY,
+))
 
 
 def _rendered_manifests(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -85,6 +103,7 @@ def _rendered_manifests(args: StackValidationArgs, report_violation: ReportViola
 
 POLICIES.append(StackValidationPolicy(
     name="deployment-repo-manifests",
+    **about("deployment-repo-manifests"),
     description="Manifests rendered into the deployment repository (GitOps) pass the same pod rules.",
     validate=_rendered_manifests,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -124,6 +143,7 @@ def _availability(args: StackValidationArgs, report_violation: ReportViolation) 
 
 prod_service_availability = StackValidationPolicy(
     name="prod-service-availability",
+    **about("prod-service-availability"),
     description="Prod services keep at least two replicas and a PodDisruptionBudget.",
     validate=_availability,
     enforcement_level=EnforcementLevel.MANDATORY,
