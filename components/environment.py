@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Optional, Union
 
 import pulumi
+import pulumi_aws as aws
 
 from . import argocd_manifests as argo
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
@@ -21,6 +22,7 @@ from .gcp_services import (
 )
 from .gitops import deployment_files
 from .keda import Keda, KedaArgs
+from .kms_policies import key_policy
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .queues import WorkQueue, WorkQueueArgs, work_queue
@@ -30,6 +32,8 @@ from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
+# How long VPC flow logs are kept per tier: enough for an incident review in dev, a year of evidence in prod.
+FLOW_LOG_RETENTION_DAYS = {"dev": 30, "staging": 90, "prod": 365}
 
 
 class Environment(pulumi.ComponentResource):
@@ -56,11 +60,13 @@ class Environment(pulumi.ComponentResource):
             self.project_services = GcpProjectServices(f"{name}-apis", GcpProjectServicesArgs(
                 project=spec.gcp_project, services=required_services(spec)), self._cloud_opts)
 
+        self.queue_key = self._queue_key(name)
         self.queues = {
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
                 WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                              key_arn=self.queue_key.arn if self.queue_key and not queue.kms_key else None,
                               **self._gcp_dependencies(
                     [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key else ())], "pubsub.googleapis.com")),
                 self._cloud_opts,
@@ -89,6 +95,21 @@ class Environment(pulumi.ComponentResource):
         if self.cluster is not None:
             outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
         self.register_outputs(outputs)
+
+    def _queue_key(self, name: str) -> Optional[aws.kms.Key]:
+        """AWS prod: one rotating customer-managed key for the environment's queues that name none of their own.
+        Its key policy is the account statement only: producers and consumers get kms:GenerateDataKey /
+        kms:Decrypt through IAM (the consume grants include it)."""
+        spec = self.spec
+        if spec.cloud != "aws" or spec.tier != "prod" or all(q.kms_key for q in spec.queues.values()):
+            return None
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                  aws.get_caller_identity_output(opts=invoke).account_id)
+        return aws.kms.Key(
+            f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
+            deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
+            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
 
     def _gcp_dependencies(self, services: Sequence[str], agent: Optional[str] = None) -> dict:
         """`depends_on` (API enablements) and `service_agent_email` arguments for a GCP component."""
@@ -182,6 +203,8 @@ class Environment(pulumi.ComponentResource):
                 availability_zones=network.availability_zones or default_zones(spec.region),
                 nat=network.nat,
                 cluster_name=self.cluster_name,
+                flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
+                protect=spec.tier == "prod",
             ), self._cloud_opts).refs
         if network.existing_network is not None:
             existing = network.existing_network
@@ -199,6 +222,7 @@ class Environment(pulumi.ComponentResource):
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
+                log_key="create" if spec.tier == "prod" else None,
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.rules.stateful import DATA_TYPES
@@ -24,8 +26,9 @@ def test_prod_protects_and_retains_every_queue_and_protects_log_groups():
     queues = _records(run, *QUEUE_TYPES)
     assert len(queues) == 6  # three work queues, each with its dead-letter queue
     assert all(r.protect and r.retainOnDelete for r in queues), [r.name for r in queues]
-    [log_group] = _records(run, "aws:cloudwatch/logGroup:LogGroup")
-    assert log_group.protect
+    log_groups = _records(run, "aws:cloudwatch/logGroup:LogGroup")
+    assert {g.name for g in log_groups} == {"prod-control-plane", "prod-flow-logs"}
+    assert all(g.protect for g in log_groups)
 
 
 @pytest.mark.parametrize("stack", ["dev", "gcp-dev"])
@@ -61,3 +64,74 @@ def test_the_destroy_guard_blocks_deleting_a_protected_retained_queue():
     result = DiffResult(project="platform", stack="prod", source="test", steps=[protected, retained])
     assert guard.guarded_steps(result) == [protected]
     assert guard.evaluate(result, []).blocked == [protected]
+
+
+def _one(run, type_: str, name: str):
+    [record] = [r for r in run.graph.resources if r.type == type_ and r.name == name]
+    return record
+
+
+def _doc(value) -> dict:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize(("stack", "retention", "protected"), [("dev", 30, False), ("prod", 365, True)])
+def test_vpc_flow_logs_go_to_an_encrypted_log_group_kept_per_tier(stack: str, retention: int, protected: bool):
+    run = shipped_run(stack)
+    flow_log = _one(run, "aws:ec2/flowLog:FlowLog", f"{stack}-flow-logs")
+    log_group = _one(run, "aws:cloudwatch/logGroup:LogGroup", f"{stack}-flow-logs")
+    key = _one(run, "aws:kms/key:Key", f"{stack}-flow-logs")
+    vpc = _one(run, "aws:ec2/vpc:Vpc", f"{stack}-vpc")
+    assert flow_log.inputs["trafficType"] == "ALL" and flow_log.inputs["vpcId"] == vpc.id
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
+    assert log_group.inputs["retentionInDays"] == retention
+    assert log_group.inputs["kmsKeyId"] == key.outputs["arn"] and key.inputs["enableKeyRotation"] is True
+    assert log_group.protect == key.protect == protected
+    role = _one(run, "aws:iam/role:Role", f"{stack}-flow-logs")
+    [trust] = _doc(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    [write] = _doc(_one(run, "aws:iam/rolePolicy:RolePolicy", f"{stack}-flow-logs").inputs["policy"])["Statement"]
+    assert write["Resource"] == [log_group.outputs["arn"], log_group.outputs["arn"] + ":*"]
+    assert "*" not in "".join(write["Action"])
+
+
+def test_the_default_security_group_is_adopted_with_no_rules():
+    group = _one(shipped_run("prod"), "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "prod-default-sg")
+    assert group.inputs["ingress"] == [] and group.inputs["egress"] == []
+    assert group.inputs["vpcId"] == _one(shipped_run("prod"), "aws:ec2/vpc:Vpc", "prod-vpc").id
+
+
+def test_every_kms_key_has_an_explicit_policy_keeping_the_account_in_control():
+    run = shipped_run("prod")
+    keys = _records(run, "aws:kms/key:Key")
+    assert {k.name for k in keys} >= {"prod-secrets", "prod-flow-logs", "prod-control-plane-logs", "prod-queues"}
+    for key in keys:
+        statements = _doc(key.inputs["policy"])["Statement"]
+        assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}, key.name
+        assert key.inputs["enableKeyRotation"] is True and key.protect, key.name
+    logs = _doc(_one(run, "aws:kms/key:Key", "prod-control-plane-logs").inputs["policy"])["Statement"][1]
+    assert logs["Principal"] == {"Service": "logs.us-west-2.amazonaws.com"}
+    assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == [
+        "arn:aws:logs:us-west-2:123456789012:log-group:/aws/eks/platform-prod/cluster"]
+    assert len(_doc(_one(run, "aws:kms/key:Key", "prod-secrets").inputs["policy"])["Statement"]) == 1
+
+
+def test_prod_queues_and_control_plane_logs_use_customer_managed_keys_consumers_can_decrypt():
+    run = shipped_run("prod")
+    key_arn = _one(run, "aws:kms/key:Key", "prod-queues").outputs["arn"]
+    queues = _records(run, "aws:sqs/queue:Queue")
+    assert queues and all(q.inputs.get("kmsMasterKeyId") == key_arn for q in queues)
+    assert not any(q.inputs.get("sqsManagedSseEnabled") for q in queues)
+    statements = _doc(_one(run, "aws:iam/rolePolicy:RolePolicy", "prod-orders-consume").inputs["policy"])["Statement"]
+    assert {"Sid": "DecryptMessages", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn} in statements
+    log_group = _one(run, "aws:cloudwatch/logGroup:LogGroup", "prod-control-plane")
+    assert log_group.inputs["kmsKeyId"] == _one(run, "aws:kms/key:Key", "prod-control-plane-logs").outputs["arn"]
+
+
+def test_dev_keeps_provider_managed_queue_encryption():
+    run = shipped_run("dev")
+    assert all(q.inputs.get("sqsManagedSseEnabled") is True for q in _records(run, "aws:sqs/queue:Queue"))
+    assert "kmsKeyId" not in _one(run, "aws:cloudwatch/logGroup:LogGroup", "dev-control-plane").inputs
+    assert not [k for k in _records(run, "aws:kms/key:Key") if k.name in ("dev-queues", "dev-control-plane-logs")]

@@ -23,6 +23,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import Problem, raise_problems
 from ..identity import WorkloadPrincipal
+from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
 from ..spec.cluster import ClusterSpec, NodePoolSpec
@@ -67,6 +68,15 @@ class EksClusterArgs(ClusterSpec):
     region: str = Field(description="AWS region, used in the kubeconfig. Required.")
     subnet_ids: Any = Field(description="Private subnet ids (Input[list[str]]) for the control plane ENIs and nodes. "
                                         "Required.")
+    log_key: Optional[str] = Field(
+        None,
+        pattern=r"^(create|arn:aws[a-z-]*:kms:.+)$",
+        description=(
+            "Customer-managed KMS key for the control-plane log group: `create` (a rotating key of the cluster's "
+            "own, with a key policy for CloudWatch Logs; the Environment's choice in prod), a key ARN, or unset "
+            "(CloudWatch's own encryption). Default unset."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cloud_limits(self) -> EksClusterArgs:
@@ -103,11 +113,17 @@ class EksCluster(Cluster):
         child = pulumi.ResourceOptions(parent=self)
         guarded = pulumi.ResourceOptions(parent=self, protect=protect)
 
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                  aws.get_region_output(opts=invoke).region,
+                                  aws.get_caller_identity_output(opts=invoke).account_id)
         secrets_key = aws.kms.Key(
             f"{name}-secrets",
             description=f"EKS {args.cluster_name} Kubernetes secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            # The cluster role's IAM policy below grants EKS its use, through the account statement.
+            policy=where.apply(lambda w: key_policy(w[0], w[2])),
             opts=guarded,
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{args.cluster_name}", target_key_id=secrets_key.key_id,
@@ -129,10 +145,23 @@ class EksCluster(Cluster):
             opts=child,
         ))
         # Created before the cluster so EKS writes into a group with our retention, not a never-expiring one.
+        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
+        log_key: Optional[pulumi.Input[str]] = args.log_key if args.log_key != "create" else None
+        if args.log_key == "create":
+            log_key = aws.kms.Key(
+                f"{name}-control-plane-logs",
+                description=f"EKS {args.cluster_name} control-plane logs",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=where.apply(lambda w: key_policy(
+                    w[0], w[2], cloudwatch_logs_statement(w[0], w[1], w[2], [log_group_name]))),
+                opts=guarded,
+            ).arn
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
-            name=f"/aws/eks/{args.cluster_name}/cluster",
+            name=log_group_name,
             retention_in_days=args.log_retention_days,
+            kms_key_id=log_key,
             # Audit logs are evidence: protected with the cluster.
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )

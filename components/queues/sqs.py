@@ -88,10 +88,11 @@ class SqsWorkQueue(WorkQueue):
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
                                     retain_on_delete=args.protect or None)
 
+        key = args.kms_key or args.key_arn
         encryption: dict = (
             # A reused data key cuts KMS calls (and cost) per message; 5 minutes is the SQS default.
-            {"kms_master_key_id": args.kms_key, "kms_data_key_reuse_period_seconds": 300}
-            if args.kms_key
+            {"kms_master_key_id": key, "kms_data_key_reuse_period_seconds": 300}
+            if key is not None
             else {"sqs_managed_sse_enabled": True}
         )
         fifo: dict = {"fifo_queue": True} if args.fifo else {}
@@ -178,9 +179,7 @@ class SqsWorkQueue(WorkQueue):
 
     def consume_policy(self) -> pulumi.Output[str]:
         """An IAM policy document allowing exactly the consume actions on this queue (and its key)."""
-        kms_key = self.args.kms_key
-
-        def document(queue_arn: str) -> str:
+        def document(queue_arn: str, kms_key: Optional[str]) -> str:
             statements: list[dict] = [
                 {"Sid": "ConsumeWorkQueue", "Effect": "Allow", "Action": CONSUME_ACTIONS, "Resource": queue_arn}
             ]
@@ -189,7 +188,8 @@ class SqsWorkQueue(WorkQueue):
                                    **kms_decrypt_scope(kms_key, queue_arn)})
             return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
-        return self.queue_arn.apply(document)
+        key = self.args.kms_key or self.args.key_arn
+        return pulumi.Output.all(self.queue_arn, key).apply(lambda values: document(*values))
 
     def grant_consume(
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None

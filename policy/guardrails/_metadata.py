@@ -82,6 +82,11 @@ ABOUT: dict[str, About] = {
         "in prod (and retain queues, topics and subscriptions on delete); to delete one on purpose, unprotect it "
         "(`pulumi state unprotect <urn>`) and name it in `allow_destroy`.",
         "https://www.pulumi.com/docs/iac/concepts/options/protect/"),
+    "customer-managed-keys": About(
+        Severity.MEDIUM, ((CIS_EKS, "5.3.1"),),
+        "Leave prod's defaults: the Environment creates a rotating key for the queues (or set "
+        "`queues.<name>.kms_key`), the EKS control-plane log group and the VPC flow logs.",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk"),
     "cluster-public-endpoint-review": About(
         Severity.MEDIUM, ((CIS_EKS, "5.4.2"), (CIS_GKE, "5.6.4")),
         "Outside dev, reach a private API from a runner in an existing network (`cluster.deployer_access.via: "
