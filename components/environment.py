@@ -219,6 +219,9 @@ class Environment(pulumi.ComponentResource):
         spec = self.spec
         assert spec.cluster is not None
         cluster_spec = spec.cluster.model_dump(exclude={"protect"})
+        if spec.cloud == "aws" and cluster_spec.get("deployer_admin") is None:
+            # Outside dev the deploying identity is an admin only as a named entry of `cluster.admins`.
+            cluster_spec["deployer_admin"] = spec.tier == "dev"
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,

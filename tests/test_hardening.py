@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from stackctl import guard
 from stackctl.diff import DiffResult, Step
 from stackctl.runner import run_stack
 
-from .conftest import load_stack_yaml, shipped_run
+from .conftest import load_stack_yaml, shipped_run, stackctl
 
 
 def _records(run, *types: str):
@@ -135,3 +136,34 @@ def test_dev_keeps_provider_managed_queue_encryption():
     assert all(q.inputs.get("sqsManagedSseEnabled") is True for q in _records(run, "aws:sqs/queue:Queue"))
     assert "kmsKeyId" not in _one(run, "aws:cloudwatch/logGroup:LogGroup", "dev-control-plane").inputs
     assert not [k for k in _records(run, "aws:kms/key:Key") if k.name in ("dev-queues", "dev-control-plane-logs")]
+
+
+def _admin_principals(run) -> dict[str, str]:
+    return {r.name: r.inputs["principalArn"] for r in _records(run, "aws:eks/accessEntry:AccessEntry")}
+
+
+def test_prod_admins_are_exactly_the_named_ones():
+    config = load_stack_yaml("prod")["config"]
+    named = {f"prod-admin-{key}": arn for key, arn in config["cluster"]["admins"].items()}
+    assert _admin_principals(shipped_run("prod")) == named
+    assert "deployer_admin" not in config["cluster"]
+
+
+def test_dev_still_makes_the_deployer_an_admin():
+    principals = _admin_principals(shipped_run("dev"))
+    assert principals["dev-admin-deployer"] == "arn:aws:iam::123456789012:role/deployer"
+
+
+def test_outside_dev_an_unlisted_deployer_stops_the_run_before_any_resource(make_project):
+    config = copy.deepcopy(dict(load_stack_yaml("prod")["config"]))
+    del config["cluster"]["admins"]["deployer"]
+    project = make_project({"prod": config})
+    result = stackctl("preview", "prod", "-C", str(project.root))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cluster.admins: the identity running `pulumi up` (arn:aws:iam::123456789012:role/deployer)" in (
+        result.stderr)
+    assert "cluster.deployer_admin: true" in result.stderr and "Traceback" not in result.stderr
+    # Opting in gives the deployer its own entry again.
+    config["cluster"]["deployer_admin"] = True
+    run = run_stack(make_project({"prod": config}, directory="opt-in"), "prod")
+    assert _admin_principals(run)["prod-admin-deployer"] == "arn:aws:iam::123456789012:role/deployer"

@@ -39,6 +39,7 @@ CASES = {
     "queue-no-public-access": "work-policy",
     "stateful-resources-protected": "audit-logs",
     "customer-managed-keys": "audit-logs",
+    "cluster-admins-limited": "admin-4",
     "iam-no-wildcard-actions": "worker-access",
     "gcp-no-basic-roles": "reader",
     "workload-identity-single-subject": "worker",
@@ -112,6 +113,7 @@ def test_tier_config_relaxes_prod_only_rules_through_configure():
     dev = {v.policy for v in fixture_check("bad", "dev").violations}
     assert "prod-service-availability" not in dev and "cluster-deletion-protection" not in dev
     assert "stateful-resources-protected" not in dev and "customer-managed-keys" not in dev
+    assert "cluster-admins-limited" not in dev
     # A public endpoint (the day-one opt-in) is not flagged for review in dev (only an unrestricted one fails).
     assert "cluster-public-endpoint-review" not in dev
     assert "cluster-public-endpoint-review" in {v.policy for v in fixture_check("bad").violations}

@@ -110,6 +110,7 @@ class EksCluster(Cluster):
         self.kubernetes_version = args.kubernetes_version
         self._cluster_name_value = args.cluster_name
         protect = bool(args.protect)
+        self._deployer = self._deploying_identity(args)
         child = pulumi.ResourceOptions(parent=self)
         guarded = pulumi.ResourceOptions(parent=self, protect=protect)
 
@@ -276,15 +277,27 @@ class EksCluster(Cluster):
 
     # -- pieces -----------------------------------------------------------------------------------
 
+    def _deploying_identity(self, args: EksClusterArgs) -> tuple[str, list[str]]:
+        """(the principal running `pulumi up`, the `admins` keys naming it), checked before any resource exists:
+        the run installs KEDA and Argo CD with the deployer's access, so without an entry it would fail half-way.
+        Resolved now, not as an Output: whether the deployer needs an entry of its own decides which resources
+        exist, and EKS refuses a second access entry for one principal."""
+        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
+        # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
+        deployer = aws.iam.get_session_context(arn=caller.arn, opts=pulumi.InvokeOptions(parent=self)).issuer_arn
+        listed = [key for key, arn in args.admins.items() if same_principal(arn, deployer)]
+        if args.deployer_admin is False and not listed:
+            raise_problems("EksClusterArgs", [Problem(
+                "cluster.admins",
+                f"the identity running `pulumi up` ({deployer}) is not listed, and `cluster.deployer_admin` is "
+                "false (the default outside dev): add it as a named admin, e.g. `ci: <its role ARN>`, or set "
+                "`cluster.deployer_admin: true`")])
+        return deployer, listed
+
     def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
         admins: dict[str, pulumi.Input[str]] = dict(sorted(args.admins.items()))
-        if args.deployer_admin:
-            # Resolved now, not as an Output: whether the deployer needs an entry of its own decides which
-            # resources exist, and EKS refuses a second access entry for one principal.
-            caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
-            # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
-            deployer = aws.iam.get_session_context(arn=caller.arn, opts=pulumi.InvokeOptions(parent=self)).issuer_arn
-            listed = [key for key, arn in args.admins.items() if same_principal(arn, deployer)]
+        deployer, listed = self._deployer
+        if args.deployer_admin is not False:
             if listed:
                 pulumi.log.info(
                     f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "

@@ -139,12 +139,14 @@ class ClusterSpec(StrictModel):
             "by a name. Default none."
         ),
     )
-    deployer_admin: bool = Field(
-        True,
+    deployer_admin: Optional[bool] = Field(
+        None,
         description=(
-            "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry, so the same "
-            "run can install KEDA and Argo CD. Run `up` from one identity (your CI role), and set this false if "
-            "that role is also listed in `admins` (one principal, one access entry). Default true."
+            "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry of its own, so "
+            "the same run can install KEDA and Argo CD. When false, that principal must be listed in `admins` (a "
+            "named, reviewed admin; the run stops with an error otherwise), which is how staging and prod keep "
+            "their admins explicit (CIS EKS 4.1.1). Run `up` from one identity (your CI role). Default: true in "
+            "dev, false in staging and prod (EksCluster used directly: true)."
         ),
     )
     control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(

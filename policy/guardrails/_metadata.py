@@ -87,6 +87,11 @@ ABOUT: dict[str, About] = {
         "Leave prod's defaults: the Environment creates a rotating key for the queues (or set "
         "`queues.<name>.kms_key`), the EKS control-plane log group and the VPC flow logs.",
         "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk"),
+    "cluster-admins-limited": About(
+        Severity.HIGH, ((CIS_EKS, "4.1.1"),),
+        "List each admin in `cluster.admins` (the CI role included: `cluster.deployer_admin` is false outside dev) "
+        "and keep the list short; grant others namespaced access.",
+        "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html"),
     "cluster-public-endpoint-review": About(
         Severity.MEDIUM, ((CIS_EKS, "5.4.2"), (CIS_GKE, "5.6.4")),
         "Outside dev, reach a private API from a runner in an existing network (`cluster.deployer_access.via: "

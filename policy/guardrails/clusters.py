@@ -8,6 +8,8 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from components.rules.clusters import REQUIRED_EKS_LOGS, is_open_to_the_internet
@@ -211,7 +213,35 @@ cluster_public_endpoint_review = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.ADVISORY,
 )
 
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def _admins(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    limit = int(args.get_config().get("max_admins", 3))
+    by_cluster: dict[str, list] = {}
+    for resource in args.resources:
+        if (resource.resource_type == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+                and resource.props.get("policyArn") == CLUSTER_ADMIN_POLICY):
+            by_cluster.setdefault(str(resource.props.get("clusterName")), []).append(resource)
+    for cluster, associations in sorted(by_cluster.items()):
+        for resource in sorted(associations, key=lambda r: r.name)[limit:]:
+            report_violation(f"cluster {cluster} has {len(associations)} cluster-admin principals (at most {limit}): "
+                             f"{resource.props.get('principalArn')} is one too many", resource.urn)
+
+
+cluster_admins_limited = StackValidationPolicy(
+    name="cluster-admins-limited",
+    **about("cluster-admins-limited"),
+    description="Few principals are cluster-admin (prod), each named in the stack file.",
+    validate=_admins,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "max_admins": {"type": "integer", "default": 3, "minimum": 1,
+                       "description": "Most principals with AmazonEKSClusterAdminPolicy on one cluster."}}),
+)
+
 POLICIES = [
+    cluster_admins_limited,
     cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
     cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
     cluster_public_endpoint_review,
