@@ -11,6 +11,7 @@ from components.rules.stateful import DATA_TYPES
 from stackctl import guard
 from stackctl.diff import DiffResult, Step
 from stackctl.runner import run_stack
+from stackctl.schemas import validate_manifest
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
 
@@ -167,3 +168,64 @@ def test_outside_dev_an_unlisted_deployer_stops_the_run_before_any_resource(make
     config["cluster"]["deployer_admin"] = True
     run = run_stack(make_project({"prod": config}, directory="opt-in"), "prod")
     assert _admin_principals(run)["prod-admin-deployer"] == "arn:aws:iam::123456789012:role/deployer"
+
+
+def _network_policies(stack: str) -> dict[str, dict]:
+    """name -> NetworkPolicy the stack gives the cluster: applied by Pulumi (push) or rendered (GitOps)."""
+    graph = shipped_run(stack).graph
+    found = {r.inputs["metadata"]["name"]: r.inputs
+             for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    files = (graph.stack_outputs.get("deployment_files") or {}).get("files", {})
+    found.update({m["metadata"]["name"]: m for m in files.values() if m.get("kind") == "NetworkPolicy"})
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp-dev", "staging", "prod"])
+def test_every_workload_gets_a_default_deny_network_policy_valid_for_kubernetes(stack: str):
+    config = load_stack_yaml(stack)["config"]
+    policies = _network_policies(stack)
+    assert set(policies) == set(config.get("services", {})) | set(config.get("jobs", {}))
+    for name, policy in policies.items():
+        assert validate_manifest(policy, "1.35") == [], name
+        spec = policy["spec"]
+        assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": name}}
+        assert spec["policyTypes"] == ["Ingress", "Egress"]
+        dns, https, *metadata = spec["egress"]
+        assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+        assert {p["port"] for p in dns["ports"]} == {53} and https == {"ports": [{"protocol": "TCP", "port": 443}]}
+        # GKE: Workload Identity reads tokens from the metadata server.
+        assert [m["to"][0]["ipBlock"]["cidr"] for m in metadata] == (
+            ["169.254.169.254/32", "169.254.169.252/32"] if config["cloud"] == "gcp" else [])
+        exposed = config.get("services", {}).get(name, {}).get("expose", False)
+        assert bool(spec["ingress"]) == exposed, name
+
+
+def test_an_exposed_service_admits_its_own_namespace_and_the_declared_ones_on_its_ports(make_project):
+    [ingress] = _network_policies("prod")["orders-api"]["spec"]["ingress"]
+    assert ingress == {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8080}]}
+    config = copy.deepcopy(dict(load_stack_yaml("dev")["config"]))
+    api = copy.deepcopy(load_stack_yaml("prod")["config"]["services"]["orders-api"])
+    config["services"]["orders-api"] = {**api, "expose_to": ["orders", "orders-api"]}
+    graph = run_stack(make_project({"dev": config}), "dev").graph
+    [policy] = [r.inputs for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                if r.inputs["metadata"]["name"] == "orders-api"]
+    assert policy["spec"]["ingress"][0]["from"] == [
+        {"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "orders"}}}]
+
+
+def test_gitops_projects_may_sync_network_policies_and_eks_enforces_them():
+    [project] = [m for m in _argo_objects("prod") if m["kind"] == "AppProject"
+                 and {"group": "apps", "kind": "Deployment"} in m["spec"]["namespaceResourceWhitelist"]]
+    assert {"group": "networking.k8s.io", "kind": "NetworkPolicy"} in project["spec"]["namespaceResourceWhitelist"]
+    [cni] = [r for r in shipped_run("prod").graph.of_type("aws:eks/addon:Addon")
+             if r.inputs["addonName"] == "vpc-cni"]
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    [gke] = shipped_run("gcp-dev").graph.of_type("gcp:container/cluster:Cluster")
+    assert gke.inputs["datapathProvider"] == "ADVANCED_DATAPATH"
+
+
+def _argo_objects(stack: str) -> list[dict]:
+    graph = shipped_run(stack).graph
+    objects = [r.inputs for r in graph.resources if r.type.startswith("kubernetes:argoproj.io")]
+    files = (graph.stack_outputs.get("deployment_files") or {}).get("files", {})
+    return objects + [m for m in files.values() if str(m.get("apiVersion", "")).startswith("argoproj.io")]

@@ -49,6 +49,7 @@ CASES = {
     "k8s-resource-limits": "web",
     "k8s-image-pinned": "web",
     "k8s-probes": "web",
+    "k8s-network-policy": "web",
     "deployment-repo-manifests": "fixture-{stack}",
     "prod-service-availability": "web",
     "argocd-no-default-project": "app",

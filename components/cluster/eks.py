@@ -235,7 +235,10 @@ class EksCluster(Cluster):
         vpc_cni_role = self.irsa_role(f"{name}-vpc-cni", "kube-system", "aws-node",
                                       managed_policies=[managed_policy("AmazonEKS_CNI_Policy")])
         early_addons = [
-            self._addon(name, cluster, "vpc-cni", versions, service_account_role_arn=vpc_cni_role.arn),
+            # The CNI's network policy agent enforces the workloads' NetworkPolicies (off unless enabled:
+            # https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
+            self._addon(name, cluster, "vpc-cni", versions, service_account_role_arn=vpc_cni_role.arn,
+                        configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
             self._addon(name, cluster, "kube-proxy", versions),
         ]
         node_groups = [

@@ -151,6 +151,11 @@ ABOUT: dict[str, About] = {
         Severity.HIGH, ((CIS_EKS, "4.2.1, 4.2.5, 4.5.2"),),
         "Fix the workload in the stack file (the rendered manifest names the rule it breaks); never edit the "
         "deployment repository by hand.", POD_SECURITY),
+    "k8s-network-policy": About(
+        Severity.HIGH, ((CIS_EKS, "4.3.2, 5.4.4"),),
+        "Deploy workloads with the Service / BatchJob components, which give each one a default-deny NetworkPolicy "
+        "with its DNS, HTTPS and (exposed services) `expose_to` allows.",
+        "https://kubernetes.io/docs/concepts/services-networking/network-policies/"),
     "prod-service-availability": About(
         Severity.MEDIUM, (),
         "Set `scaling.min_replicas` >= 2 for prod services; the Service component adds the PodDisruptionBudget.",

@@ -18,6 +18,7 @@ from pulumi_policy import (
 from components.rules.pods import (
     image_pin_problems,
     non_root_problems,
+    pod_labels,
     pod_spec,
     privilege_problems,
     probe_problems,
@@ -25,7 +26,7 @@ from components.rules.pods import (
     resource_problems,
 )
 
-from ._common import cluster_objects, get, kubernetes_kind, plain, report_all
+from ._common import WORKLOAD_KINDS, cluster_objects, get, kubernetes_kind, plain, report_all
 from ._metadata import about
 
 PodRule = Callable[[dict[str, Any], dict[str, Any]], list[str]]
@@ -149,3 +150,38 @@ prod_service_availability = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 POLICIES.append(prod_service_availability)
+
+
+def _isolates(policy: dict[str, Any], labels: dict[str, Any]) -> bool:
+    """Whether a NetworkPolicy selects pods with `labels` for both ingress and egress."""
+    spec = policy.get("spec") or {}
+    selector = (spec.get("podSelector") or {}).get("matchLabels") or {}
+    return (set(spec.get("policyTypes") or []) >= {"Ingress", "Egress"}
+            and all(labels.get(k) == v for k, v in selector.items()))
+
+
+def _network_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    objects = list(cluster_objects(args))
+    policies: dict[Any, list[dict[str, Any]]] = {}
+    for _, manifest, _ in objects:
+        if manifest.get("kind") == "NetworkPolicy":
+            policies.setdefault(get(manifest, "metadata", "namespace"), []).append(manifest)
+    for where, manifest, urn in objects:
+        if manifest.get("kind") not in WORKLOAD_KINDS or pod_spec(manifest) is None:
+            continue
+        kind, namespace, name = manifest.get("kind"), get(manifest, "metadata", "namespace"), get(
+            manifest, "metadata", "name")
+        labels = pod_labels(manifest)
+        if not any(_isolates(policy, labels) for policy in policies.get(namespace, [])):
+            prefix = f"{where}: " if where.endswith(".yaml") else ""
+            report_violation(f"{prefix}{kind} {namespace}/{name}: no NetworkPolicy isolates its pods (ingress and "
+                             "egress): every pod in the cluster can reach them and they can reach everything", urn)
+
+
+POLICIES.append(StackValidationPolicy(
+    name="k8s-network-policy",
+    **about("k8s-network-policy"),
+    description="Every workload's pods are isolated by a NetworkPolicy (default deny plus the allows it needs).",
+    validate=_network_policies,
+    enforcement_level=EnforcementLevel.MANDATORY,
+))
