@@ -26,6 +26,7 @@ from .kms_policies import key_policy
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .queues import WorkQueue, WorkQueueArgs, work_queue
+from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
 from .spec import EnvironmentSpec, resolve
 from .stack_config import secret_setting
@@ -229,6 +230,7 @@ class Environment(pulumi.ComponentResource):
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
+        cluster_spec["dns_endpoint_external"] = dns_endpoint_external(spec)
         return GkeCluster(name, GkeClusterArgs(
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,

@@ -133,6 +133,7 @@ GKE_KUBERNETES_FAMILIES = {
     "kubernetes:apps/v1:Deployment": ["deployments"],
     "kubernetes:batch/v1:CronJob": ["cronJobs"],
     "kubernetes:policy/v1:PodDisruptionBudget": ["podDisruptionBudgets"],
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": ["networkPolicies"],
     "kubernetes:keda.sh/v1alpha1:ScaledJob": ["thirdPartyObjects"],
     "kubernetes:keda.sh/v1alpha1:ScaledObject": ["thirdPartyObjects"],
     "kubernetes:keda.sh/v1alpha1:TriggerAuthentication": ["thirdPartyObjects"],

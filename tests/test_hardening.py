@@ -229,3 +229,40 @@ def _argo_objects(stack: str) -> list[dict]:
     objects = [r.inputs for r in graph.resources if r.type.startswith("kubernetes:argoproj.io")]
     files = (graph.stack_outputs.get("deployment_files") or {}).get("files", {})
     return objects + [m for m in files.values() if str(m.get("apiVersion", "")).startswith("argoproj.io")]
+
+
+def _gke(run):
+    [cluster] = run.graph.of_type("gcp:container/cluster:Cluster")
+    return cluster.inputs
+
+
+def test_gke_sees_intranode_traffic_and_keeps_the_dns_endpoint_open_outside_prod():
+    cluster = _gke(shipped_run("gcp-dev"))
+    assert cluster["enableIntranodeVisibility"] is True
+    assert cluster["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["allowExternalTraffic"] is True
+    assert "authenticatorGroupsConfig" not in cluster
+
+
+def test_gke_prod_closes_the_dns_endpoint_unless_opted_in(make_project):
+    config = copy.deepcopy(dict(load_stack_yaml("gcp-dev")["config"]))
+    config["tier"] = "prod"
+    for service in config["services"].values():
+        service["image"] = service["image"].split(":")[0] + "@sha256:" + "a" * 64
+    project = make_project({"gcp-prod": config})
+    refused = stackctl("preview", "gcp-prod", "-C", str(project.root))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "cluster.deployer_access: required" in refused.stderr, refused.stderr
+    config["cluster"].update(dns_endpoint_external=True, rbac_security_group="gke-security-groups@acme.example")
+    cluster = _gke(run_stack(make_project({"gcp-prod": config}, directory="opt-in"), "gcp-prod"))
+    assert cluster["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["allowExternalTraffic"] is True
+    assert cluster["authenticatorGroupsConfig"] == {"securityGroup": "gke-security-groups@acme.example"}
+    del config["services"], config["jobs"], config["cluster"]["dns_endpoint_external"]
+    closed = _gke(run_stack(make_project({"gcp-prod": config}, directory="closed"), "gcp-prod"))
+    assert closed["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["allowExternalTraffic"] is False
+
+
+def test_gke_fields_are_refused_on_aws(make_project):
+    config = copy.deepcopy(dict(load_stack_yaml("dev")["config"]))
+    config["cluster"]["dns_endpoint_external"] = True
+    result = stackctl("preview", "dev", "-C", str(make_project({"dev": config}).root))
+    assert result.returncode == 2 and "cluster.dns_endpoint_external: only applies on gcp" in result.stderr

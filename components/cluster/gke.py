@@ -131,6 +131,8 @@ class GkeCluster(Cluster):
         )
 
         pinned = args.release_channel == "NONE"
+        # Direct users keep the DNS endpoint open (unset = true); the Environment closes it in prod.
+        reachable_by_dns = args.dns_endpoint and args.dns_endpoint_external is not False
         cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -158,8 +160,13 @@ class GkeCluster(Cluster):
             ),
             control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
                 dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
-                    allow_external_traffic=args.dns_endpoint),
+                    allow_external_traffic=reachable_by_dns),
             ),
+            # Pod-to-pod traffic on one node goes through the VPC too, so flow logs and firewall rules see it
+            # (CIS GKE 5.6.1).
+            enable_intranode_visibility=True,
+            authenticator_groups_config=gcp.container.ClusterAuthenticatorGroupsConfigArgs(
+                security_group=args.rbac_security_group) if args.rbac_security_group else None,
             release_channel=gcp.container.ClusterReleaseChannelArgs(
                 channel="UNSPECIFIED" if pinned else args.release_channel),
             min_master_version=args.kubernetes_version,
@@ -215,7 +222,7 @@ class GkeCluster(Cluster):
             opts=child,
         )
 
-        if args.dns_endpoint:
+        if reachable_by_dns:
             server = cluster.control_plane_endpoints_config.apply(
                 lambda config: f"https://{config['dns_endpoint_config']['endpoint']}")
             ca_data = None  # the DNS endpoint presents a publicly trusted certificate

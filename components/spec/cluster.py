@@ -190,3 +190,19 @@ class ClusterSpec(StrictModel):
             "its own API."
         ),
     )
+    dns_endpoint_external: Optional[bool] = Field(
+        None,
+        description=(
+            "GCP: accept user traffic on the DNS endpoint from outside Google's network (IAM still authorizes "
+            "every call). Default: true outside prod, false in prod, where CI reaches the API through a network "
+            "(`deployer_access.via: private_network`) unless this is set true explicitly."
+        ),
+    )
+    rbac_security_group: Optional[str] = Field(
+        None,
+        pattern=r"^gke-security-groups@[A-Za-z0-9.-]+$",
+        description=(
+            "GCP: Google Groups for RBAC: the `gke-security-groups@<your domain>` group whose member groups "
+            "RoleBindings may name (CIS GKE 5.8.2). Default unset."
+        ),
+    )

@@ -92,6 +92,11 @@ ABOUT: dict[str, About] = {
         "List each admin in `cluster.admins` (the CI role included: `cluster.deployer_admin` is false outside dev) "
         "and keep the list short; grant others namespaced access.",
         "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html"),
+    "gke-dns-endpoint-internal": About(
+        Severity.MEDIUM, ((CIS_GKE, "5.6.3, 5.6.4"),),
+        "Leave `cluster.dns_endpoint_external` unset in prod and reach the API from a runner inside the network "
+        "(`cluster.deployer_access.via: private_network`); set it true only as a reviewed exception.",
+        "https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation"),
     "cluster-public-endpoint-review": About(
         Severity.MEDIUM, ((CIS_EKS, "5.4.2"), (CIS_GKE, "5.6.4")),
         "Outside dev, reach a private API from a runner in an existing network (`cluster.deployer_access.via: "

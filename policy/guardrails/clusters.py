@@ -213,6 +213,21 @@ cluster_public_endpoint_review = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.ADVISORY,
 )
 
+def _dns_endpoint_external(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == GKE and get(plain(args.props), "controlPlaneEndpointsConfig", "dnsEndpointConfig",
+                                         "allowExternalTraffic") is True:
+        report_violation("the DNS endpoint accepts traffic from the internet (IAM-gated): in prod reach the API "
+                         "through a network, or opt in with `cluster.dns_endpoint_external: true`")
+
+
+gke_dns_endpoint_internal = ResourceValidationPolicy(
+    name="gke-dns-endpoint-internal",
+    **about("gke-dns-endpoint-internal"),
+    description="The GKE DNS endpoint takes no traffic from outside Google's network (prod).",
+    validate=_dns_endpoint_external,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
@@ -242,6 +257,7 @@ cluster_admins_limited = StackValidationPolicy(
 
 POLICIES = [
     cluster_admins_limited,
+    gke_dns_endpoint_internal,
     cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
     cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
     cluster_public_endpoint_review,
