@@ -7,6 +7,7 @@ from typing import Optional, Union
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_gcp as gcp
 
 from . import argocd_manifests as argo
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
@@ -28,11 +29,14 @@ from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, Gcp
 from .queues import WorkQueue, WorkQueueArgs, work_queue
 from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
+from .rules.queues import uses_environment_queue_key
 from .spec import EnvironmentSpec, resolve
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
+# Cloud KMS rotation of the per-environment queue key (the GKE secrets key rotates every 90 days too).
+QUEUE_KEY_ROTATION_PERIOD = f"{90 * 24 * 3600}s"
 # How long VPC flow logs are kept per tier: enough for an incident review in dev, a year of evidence in prod.
 FLOW_LOG_RETENTION_DAYS = {"dev": 30, "staging": 90, "prod": 365}
 
@@ -66,10 +70,12 @@ class Environment(pulumi.ComponentResource):
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
-                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
-                              key_arn=self.queue_key.arn if self.queue_key and not queue.kms_key else None,
-                              **self._gcp_dependencies(
-                    [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key else ())], "pubsub.googleapis.com")),
+                WorkQueueArgs(
+                    **queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                    managed_key=self._queue_key_ref() if not queue.kms_key else None,
+                    **self._gcp_dependencies(
+                        [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())],
+                        "pubsub.googleapis.com")),
                 self._cloud_opts,
             )
             for key, queue in sorted(spec.queues.items())
@@ -97,20 +103,35 @@ class Environment(pulumi.ComponentResource):
             outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
         self.register_outputs(outputs)
 
-    def _queue_key(self, name: str) -> Optional[aws.kms.Key]:
-        """AWS prod: one rotating customer-managed key for the environment's queues that name none of their own.
-        Its key policy is the account statement only: producers and consumers get kms:GenerateDataKey /
-        kms:Decrypt through IAM (the consume grants include it)."""
+    def _queue_key(self, name: str) -> Optional[pulumi.CustomResource]:
+        """Prod: one rotating customer-managed key for the environment's queues that name none of their own.
+        AWS: its key policy is the account statement only; producers and consumers get kms:GenerateDataKey /
+        kms:Decrypt through IAM (the consume grants include it). GCP: a Cloud KMS key the Pub/Sub agent is
+        granted by each queue."""
         spec = self.spec
-        if spec.cloud != "aws" or spec.tier != "prod" or all(q.kms_key for q in spec.queues.values()):
+        if not uses_environment_queue_key(spec):
             return None
-        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
-        where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
-                                  aws.get_caller_identity_output(opts=invoke).account_id)
-        return aws.kms.Key(
-            f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
-            deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
-            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
+        if spec.cloud == "aws":
+            invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                      aws.get_caller_identity_output(opts=invoke).account_id)
+            return aws.kms.Key(
+                f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
+                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
+                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
+        # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).
+        after = self._gcp_dependencies(["cloudkms.googleapis.com"]).get("depends_on", [])
+        ring = gcp.kms.KeyRing(f"{name}-queues", location=spec.region, opts=pulumi.ResourceOptions.merge(
+            self._cloud_opts, pulumi.ResourceOptions(retain_on_delete=True, depends_on=after)))
+        return gcp.kms.CryptoKey(
+            f"{name}-queues", name="queues", key_ring=ring.id, rotation_period=QUEUE_KEY_ROTATION_PERIOD,
+            purpose="ENCRYPT_DECRYPT",
+            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True, depends_on=after)))
+
+    def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
+        if self.queue_key is None:
+            return None
+        return self.queue_key.arn if isinstance(self.queue_key, aws.kms.Key) else self.queue_key.id
 
     def _gcp_dependencies(self, services: Sequence[str], agent: Optional[str] = None) -> dict:
         """`depends_on` (API enablements) and `service_agent_email` arguments for a GCP component."""

@@ -266,3 +266,22 @@ def test_gke_fields_are_refused_on_aws(make_project):
     config["cluster"]["dns_endpoint_external"] = True
     result = stackctl("preview", "dev", "-C", str(make_project({"dev": config}).root))
     assert result.returncode == 2 and "cluster.dns_endpoint_external: only applies on gcp" in result.stderr
+
+
+def test_gcp_prod_encrypts_topics_with_a_rotating_environment_key_the_pubsub_agent_may_use(make_project):
+    config = copy.deepcopy(dict(load_stack_yaml("gcp-dev")["config"]))
+    config["tier"] = "prod"
+    config.pop("cluster"), config.pop("services"), config.pop("jobs")
+    run = run_stack(make_project({"gcp-prod": config}), "gcp-prod")
+    [key] = run.graph.of_type("gcp:kms/cryptoKey:CryptoKey")
+    [ring] = run.graph.of_type("gcp:kms/keyRing:KeyRing")
+    assert key.name == "gcp-prod-queues" and key.protect and key.inputs["rotationPeriod"] == "7776000s"
+    assert key.inputs["keyRing"] == ring.id and ring.retainOnDelete
+    topics = run.graph.of_type("gcp:pubsub/topic:Topic")
+    assert len(topics) == 4 and all(t.inputs["kmsKeyName"] == key.id for t in topics)
+    grants = [g for g in run.graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+              if g.inputs["cryptoKeyId"] == key.id]
+    assert len(grants) == 2 and {g.inputs["role"] for g in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    assert all(g.inputs["member"].endswith("@gcp-sa-pubsub.iam.gserviceaccount.com") for g in grants)
+    apis = {s.inputs["service"] for s in run.graph.of_type("gcp:projects/service:Service")}
+    assert "cloudkms.googleapis.com" in apis

@@ -34,12 +34,12 @@ class WorkQueueArgs(QueueSpec):
         default_factory=list,
         description="Resources the queue's cloud resources wait for, e.g. the API enablement. Default none.",
     )
-    key_arn: Optional[Any] = Field(
+    managed_key: Optional[Any] = Field(
         None,
         description=(
-            "AWS: the ARN (Input[str]) of a customer-managed KMS key created in the same program, used when "
-            "`kms_key` is unset (the Environment's per-environment queue key in prod); consumers are granted "
-            "kms:Decrypt on it. Default unset."
+            "A customer-managed key created in the same program (Input[str]: an AWS KMS key ARN or a Cloud KMS "
+            "CryptoKey id), used when `kms_key` is unset: the Environment's per-environment queue key in prod. "
+            "SQS consumers are granted kms:Decrypt on it; the Pub/Sub agent gets encrypter/decrypter. Default unset."
         ),
     )
     protect: bool = Field(

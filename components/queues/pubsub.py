@@ -60,7 +60,8 @@ class PubSubWorkQueue(WorkQueue):
         self.physical_name = args.physical_name or name
         # Depending on the API's enablement: on a fresh project the first call would fail SERVICE_DISABLED.
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        kms: dict = {"kms_key_name": args.kms_key} if args.kms_key else {}
+        key = args.kms_key or args.managed_key
+        kms: dict = {"kms_key_name": key} if key is not None else {}
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
@@ -76,10 +77,10 @@ class PubSubWorkQueue(WorkQueue):
         keep = pulumi.ResourceOptions(protect=args.protect or None, retain_on_delete=args.protect or None)
         stateful = pulumi.ResourceOptions.merge(child, keep)
         topic_opts = stateful
-        if args.kms_key:
+        if key is not None:
             # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails.
             key_grant = gcp.kms.CryptoKeyIAMMember(
-                f"{name}-kms-agent", crypto_key_id=args.kms_key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                f"{name}-kms-agent", crypto_key_id=key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
                 member=service_agent, opts=child)
             topic_opts = pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant]), keep)

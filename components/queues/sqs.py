@@ -88,7 +88,7 @@ class SqsWorkQueue(WorkQueue):
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
                                     retain_on_delete=args.protect or None)
 
-        key = args.kms_key or args.key_arn
+        key = args.kms_key or args.managed_key
         encryption: dict = (
             # A reused data key cuts KMS calls (and cost) per message; 5 minutes is the SQS default.
             {"kms_master_key_id": key, "kms_data_key_reuse_period_seconds": 300}
@@ -188,7 +188,7 @@ class SqsWorkQueue(WorkQueue):
                                    **kms_decrypt_scope(kms_key, queue_arn)})
             return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
-        key = self.args.kms_key or self.args.key_arn
+        key = self.args.kms_key or self.args.managed_key
         return pulumi.Output.all(self.queue_arn, key).apply(lambda values: document(*values))
 
     def grant_consume(

@@ -9,8 +9,9 @@ a type accepts only what some policy allows). The allows:
   169.254.169.252:988; https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity, "network policy");
 - ingress only for an exposed service, on its declared ports, from pods of its own namespace and of the
   namespaces listed in `expose_to`.
-Enforced on EKS by the VPC CNI's network policy agent (the vpc-cni add-on with `enableNetworkPolicy`) and on
-GKE by Dataplane V2 (ADVANCED_DATAPATH).
+Kubelet probes need no rule: traffic to and from the node a pod runs on is always allowed (kubernetes.io,
+"Network Policies"). Enforced on EKS by the VPC CNI's network policy agent (the vpc-cni add-on with
+`enableNetworkPolicy`) and on GKE by Dataplane V2 (ADVANCED_DATAPATH).
 """
 
 from __future__ import annotations
