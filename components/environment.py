@@ -252,6 +252,7 @@ class Environment(pulumi.ComponentResource):
             ), self._cloud_opts)
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
         cluster_spec["dns_endpoint_external"] = dns_endpoint_external(spec)
+        cluster_spec["boot_disk_key"] = spec.tier == "prod"
         return GkeCluster(name, GkeClusterArgs(
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,

@@ -285,3 +285,21 @@ def test_gcp_prod_encrypts_topics_with_a_rotating_environment_key_the_pubsub_age
     assert all(g.inputs["member"].endswith("@gcp-sa-pubsub.iam.gserviceaccount.com") for g in grants)
     apis = {s.inputs["service"] for s in run.graph.of_type("gcp:projects/service:Service")}
     assert "cloudkms.googleapis.com" in apis
+
+
+def test_gke_prod_boot_disks_use_a_customer_key_the_compute_agent_may_use(make_project):
+    assert not shipped_run("gcp-dev").graph.of_type("gcp:kms/cryptoKey:CryptoKey") or all(
+        k.name != "gcp-dev-boot-disks" for k in shipped_run("gcp-dev").graph.of_type("gcp:kms/cryptoKey:CryptoKey"))
+    config = copy.deepcopy(dict(load_stack_yaml("gcp-dev")["config"]))
+    config["tier"] = "prod"
+    config.pop("services"), config.pop("jobs")
+    run = run_stack(make_project({"gcp-prod": config}), "gcp-prod")
+    [key] = [k for k in run.graph.of_type("gcp:kms/cryptoKey:CryptoKey") if k.name == "gcp-prod-boot-disks"]
+    assert key.protect and key.inputs["rotationPeriod"] == "7776000s"
+    [grant] = [g for g in run.graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+               if g.inputs["cryptoKeyId"] == key.id]
+    assert grant.inputs["member"].endswith("@compute-system.iam.gserviceaccount.com")
+    [pool] = run.graph.of_type("gcp:container/nodePool:NodePool")
+    assert pool.inputs["nodeConfig"]["bootDiskKmsKey"] == key.id
+    assert "nodeConfig.bootDiskKmsKey" in pool.ignoreChanges
+    assert grant.urn in pool.dependencies

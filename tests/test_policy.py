@@ -296,3 +296,8 @@ def test_sarif_results_point_at_the_stack_file_setting():
     [pull] = [r for r in runs["prod"]["results"] if r["ruleId"] == "services-pull-from-queues"]
     assert pull["locations"][0]["physicalLocation"]["region"]["startLine"] == _line_of(
         stacks / "Pulumi.prod.yaml", "expose: true", after="    orders-api:")
+
+
+def test_customer_managed_keys_cover_gke_boot_disks():
+    [pool] = [v for v in fixture_check("bad").violations if v.policy == "customer-managed-keys" and v.name == "pool"]
+    assert "nodeConfig.bootDiskKmsKey" in pool.message

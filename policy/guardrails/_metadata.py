@@ -83,9 +83,9 @@ ABOUT: dict[str, About] = {
         "(`pulumi state unprotect <urn>`) and name it in `allow_destroy`.",
         "https://www.pulumi.com/docs/iac/concepts/options/protect/"),
     "customer-managed-keys": About(
-        Severity.MEDIUM, ((CIS_EKS, "5.3.1"),),
-        "Leave prod's defaults: the Environment creates a rotating key for the queues (or set "
-        "`queues.<name>.kms_key`), the EKS control-plane log group and the VPC flow logs.",
+        Severity.MEDIUM, ((CIS_GKE, "5.9.2"),),
+        "Leave prod's defaults: the Environment creates rotating keys for the queues (or set "
+        "`queues.<name>.kms_key`), the EKS control-plane log group, the VPC flow logs and GKE boot disks.",
         "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk"),
     "cluster-admins-limited": About(
         Severity.HIGH, ((CIS_EKS, "4.1.1"),),
