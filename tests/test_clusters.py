@@ -222,7 +222,7 @@ def test_gke_node_pools_surge_without_unavailability_and_autoscale():
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert pool.inputs["nodeConfig"]["shieldedInstanceConfig"] == {"enableSecureBoot": True,
                                                                     "enableIntegrityMonitoring": True}
-    assert pool.ignoreChanges == ["initialNodeCount"]
+    assert pool.ignoreChanges == ["initialNodeCount", "nodeConfig.bootDiskKmsKey"]  # boot key: issue 14
 
 
 def test_gke_secrets_key_is_usable_by_the_gke_service_agent_only():
