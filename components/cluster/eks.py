@@ -300,13 +300,12 @@ class EksCluster(Cluster):
     def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
         admins: dict[str, pulumi.Input[str]] = dict(sorted(args.admins.items()))
         deployer, listed = self._deployer
-        if args.deployer_admin is not False:
-            if listed:
-                pulumi.log.info(
-                    f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "
-                    "through that access entry, not a second one (deployer_admin)", resource=self)
-            else:
-                admins["deployer"] = deployer
+        if listed:
+            pulumi.log.info(
+                f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "
+                "through that access entry, not a second one (deployer_admin)", resource=self)
+        elif args.deployer_admin is not False:
+            admins["deployer"] = deployer
         associations = []
         for key, principal in admins.items():
             entry = aws.eks.AccessEntry(
