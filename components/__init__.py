@@ -6,6 +6,7 @@ Import what you need from another Pulumi project:
     orders = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120))
 """
 
+from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
 from .environment import Environment
@@ -16,7 +17,7 @@ from .keda import Keda, KedaArgs
 from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
 from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
 from .spec import EnvironmentSpec, QueueSpec, parse_environment
-from .spec.cluster import ClusterSpec, NodePoolSpec, TaintSpec
+from .spec.cluster import ClusterSpec, GpuSpec, NodePoolSpec, TaintSpec
 from .spec.network import NetworkSpec
 from .spec.workload import JobSpec, ServiceSpec, WorkloadSpec
 from .stack_config import load_environment_spec
@@ -61,6 +62,11 @@ __all__ = [
     "load_environment_spec",
     "parse_environment",
     "work_queue",
+    "ClusterAutoscaler",
+    "ClusterAutoscalerArgs",
+    "GpuSpec",
+    "NvidiaDevicePlugin",
+    "NvidiaDevicePluginArgs",
     "GcpProjectServices",
     "GcpProjectServicesArgs",
 ]

@@ -10,6 +10,8 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from . import argocd_manifests as argo
+from . import scheduling
+from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
@@ -88,6 +90,8 @@ class Environment(pulumi.ComponentResource):
         self.network: Optional[NetworkRefs] = None
         self.cluster = None
         self.keda: Optional[Keda] = None
+        self.cluster_autoscaler: Optional[ClusterAutoscaler] = None
+        self.gpu_device_plugin: Optional[NvidiaDevicePlugin] = None
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
@@ -96,12 +100,25 @@ class Environment(pulumi.ComponentResource):
         if spec.cluster is not None:
             self.network = self._network(name)
             self.cluster = self._cluster(name)
+            self._capacity_addons(name, self.cluster)
             self._workloads(name, self.cluster)
 
         outputs: dict[str, pulumi.Input] = {"queue_addresses": self.queue_addresses}
         if self.cluster is not None:
             outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
         self.register_outputs(outputs)
+
+    def _capacity_addons(self, name: str, cluster: Cluster) -> None:
+        """EKS: Cluster Autoscaler (GKE pools autoscale themselves) and, for GPU pools, the device plugin."""
+        spec = self.spec
+        if not isinstance(cluster, EksCluster) or spec.cluster is None:
+            return
+        opts = pulumi.ResourceOptions(parent=self, providers=[self.provider, cluster.provider])
+        self.cluster_autoscaler = ClusterAutoscaler(f"{name}-cluster-autoscaler", ClusterAutoscalerArgs(
+            cluster=cluster, cluster_name=self.cluster_name, region=spec.region, node_pools=spec.cluster.node_pools,
+            high_availability=spec.tier == "prod"), opts)
+        if any(pool.gpu is not None for pool in spec.cluster.node_pools.values()):
+            self.gpu_device_plugin = NvidiaDevicePlugin(f"{name}-nvidia-device-plugin", NvidiaDevicePluginArgs(), opts)
 
     def _queue_key(self, name: str) -> Optional[pulumi.CustomResource]:
         """Prod: one rotating customer-managed key for the environment's queues that name none of their own.
@@ -193,6 +210,7 @@ class Environment(pulumi.ComponentResource):
             self.services[key] = Service(f"{name}-{key}", ServiceArgs(
                 workload_name=key, namespace=namespace, spec=service,
                 min_replicas=resolve.min_replicas(service, spec.tier), cluster=cluster,
+                placement=scheduling.placement(spec.cluster, service),
                 queue=self.queues.get(service.queue) if service.queue else None,
                 deploy=not gitops,
                 depends_on=[*ready[namespace], *(keda if service.queue else [])],
@@ -204,6 +222,7 @@ class Environment(pulumi.ComponentResource):
             self.jobs[key] = BatchJob(f"{name}-{key}", BatchJobArgs(
                 workload_name=key, namespace=namespace, job=job, workload=workload,
                 deadline_seconds=resolve.job_deadline(job, workload), cluster=cluster,
+                placement=scheduling.placement(spec.cluster, workload),
                 queue=self.queues.get(workload.queue) if workload.queue else None,
                 deploy=not gitops,
                 depends_on=[*ready[namespace], *(keda if job.mode == "per_message" else [])],

@@ -14,13 +14,15 @@ from .workloads import manifests
 
 def install_chart(component: pulumi.ComponentResource, name: str, *, chart: str, release_name: str, version: str,
                   repository: str, namespace: str, values: dict[str, Any],
-                  depends_on: Sequence[pulumi.Resource] = ()) -> k8s.helm.v3.Release:
-    """A namespace of its own (`baseline` Pod Security) and a pinned release in it.
+                  depends_on: Sequence[pulumi.Resource] = (),
+                  pod_security: str = "baseline") -> k8s.helm.v3.Release:
+    """A namespace of its own (`baseline` Pod Security unless the add-on needs node access) and a pinned
+    release in it.
 
     `atomic`: a failed install or upgrade is rolled back, so a broken add-on never lingers half-applied.
     """
     namespace_resource = kubernetes_resource(
-        f"{name}-namespace", manifests.namespace(namespace, "baseline"), pulumi.ResourceOptions(parent=component))
+        f"{name}-namespace", manifests.namespace(namespace, pod_security), pulumi.ResourceOptions(parent=component))
     return k8s.helm.v3.Release(
         name,
         name=release_name,

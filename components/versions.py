@@ -40,3 +40,24 @@ KEDA_CHART_VERSION = "2.20.2"
 # argo-helm `argo-cd` chart, pinned; it ships Argo CD v3.5.1, whose CRDs are vendored in stackctl/crds.
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
 ARGOCD_CHART_VERSION = "10.3.3"
+
+# Cluster Autoscaler Helm chart (kubernetes/autoscaler, tag cluster-autoscaler-chart-9.59.0, chart path
+# cluster-autoscaler/charts/cluster-autoscaler). Its image must match the cluster's Kubernetes minor version
+# (cluster-autoscaler README, "Releases"), so the image tag is pinned per minor: the newest patch tag of each
+# (`cluster-autoscaler-1.N.P` tags in kubernetes/autoscaler, August 2026).
+CLUSTER_AUTOSCALER_CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
+CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
+CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
+    "1.31": "v1.31.5",
+    "1.32": "v1.32.7",
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+}
+
+# NVIDIA device plugin Helm chart (NVIDIA/k8s-device-plugin v0.20.0, deployments/helm/nvidia-device-plugin).
+# The EKS AL2023 NVIDIA AMI has the driver but not the plugin (EKS user guide, "Install Kubernetes device
+# plugin for GPUs"); GKE runs its own.
+NVIDIA_DEVICE_PLUGIN_CHART_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
+NVIDIA_DEVICE_PLUGIN_CHART_VERSION = "0.20.0"

@@ -220,6 +220,105 @@ def diff(
         raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
+# -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
+
+DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
+Branch = typer.Option(None, "--branch", help="Name of the new branch to commit on. Default: <verb>/<STACK>-<UTC time>.")
+RenderTo = typer.Option(
+    None, "--render-to",
+    help="GitOps stacks: checkout of the deployment repository to render into, on a branch of the same name.")
+JsonOutput = typer.Option(False, "--json", help="Print the outcome as JSON.")
+PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for the check gate. Default: policy/.")
+
+
+def _land(verb, json_output: bool) -> None:
+    from .desired import render_text
+
+    try:
+        outcome = verb()
+    except (InputError, SpecError) as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except analyzer.PackError as exc:
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    sys.stdout.write(json.dumps(outcome.as_json(), indent=2) + "\n" if json_output else render_text(outcome))
+
+
+@app.command()
+def promote(
+    stack: str = typer.Argument(..., help="Target stack: stacks/Pulumi.<STACK>.yaml."),
+    workloads: Optional[list[str]] = typer.Argument(
+        None, help="Workloads to promote (`orders` or `services.orders`). Default: every workload with an image."),
+    from_env: Optional[str] = typer.Option(
+        None, "--from", help="Take digests from this stack instead of promotion.from_environment."),
+    digest: Optional[str] = typer.Option(None, "--digest", help="Promote this sha256 digest (one WORKLOAD)."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    render_to: Optional[Path] = RenderTo,
+    json_output: bool = JsonOutput,
+    pack: Optional[Path] = PolicyPack,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
+    from .promote import promote as run_promote
+
+    _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
+                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack), json_output)
+
+
+@app.command()
+def history(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: Optional[str] = typer.Argument(None, help="Only this workload (`orders` or `services.orders`)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+    deployments: Optional[Path] = typer.Option(
+        None, "--deployments",
+        help="GitOps: checkout of the deployment repository; shows when each image's render reached it."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Which image each workload of STACK ran, since when, from which promotion or manual change."""
+    from . import gitrepo
+    from . import history as image_history
+    from .stackfile import find
+
+    try:
+        project = _project(project_dir)
+        label = project.stack_label(stack)
+        if not project.stack_file(stack).is_file():
+            raise InputError(f"{label}: no such stack file (stacks: {', '.join(project.stacks()) or 'none'})")
+        repo = gitrepo.toplevel(project.root)
+        entries = image_history.timeline(repo, gitrepo.relative(repo, project.stack_file(stack)), project.name)
+        if workload is not None:
+            key = find({k: "" for k in entries}, workload, f"{label} (history)")
+            entries = {key: entries[key]}
+        if deployments is not None:
+            image_history.attach_deployments(entries, gitrepo.toplevel(deployments))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    sys.stdout.write(image_history.render_json(stack, label, entries) if json_output
+                     else image_history.render_text(label, entries))
+
+
+@app.command()
+def rollback(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The workload to roll back (`orders` or `services.orders`)."),
+    to: Optional[str] = typer.Option(
+        None, "--to", help="A digest that ran before (sha256:...) or a git revision of the stack file."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Go back N earlier images. Default 1."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    render_to: Optional[Path] = RenderTo,
+    json_output: bool = JsonOutput,
+    pack: Optional[Path] = PolicyPack,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Restore an earlier image of WORKLOAD in a new commit (no rebuild); same gates as promote but soak."""
+    from .rollback import rollback as run_rollback
+
+    _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
+                               branch=branch, render_to=render_to, pack_dir=pack), json_output)
+
+
 def main() -> None:
     app()
 

@@ -143,7 +143,14 @@ def _launch_template(ctx: MockContext):
 def _node_group(ctx: MockContext):
     prefix = str(ctx.inputs.get("nodeGroupNamePrefix") or f"{ctx.name}-")
     name = ctx.inputs.get("nodeGroupName") or f"{prefix}{stable_hex(ctx.urn, 26)}"
-    return f"{ctx.inputs.get('clusterName')}:{name}", {"nodeGroupName": name, "status": "ACTIVE"}
+    cluster = ctx.inputs.get("clusterName")
+    # EKS names the node group's Auto Scaling group `eks-<node group name>-<uuid>`.
+    group = f"eks-{name}-{stable_uuid(ctx.urn)}"
+    return f"{cluster}:{name}", {
+        "nodeGroupName": name, "status": "ACTIVE",
+        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account}:nodegroup/{cluster}/{name}/{stable_uuid(ctx.urn)}",
+        "resources": [{"autoscalingGroups": [{"name": group}], "remoteAccessSecurityGroupId": ""}],
+    }
 
 
 @resource("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",

@@ -20,6 +20,9 @@ GCP_ROLE = REPO / "deploy" / "ci-identity" / "gcp-deployer-role.yaml"
 
 # AWS resource type -> IAM actions its create/read/delete needs (AWS service authorization reference).
 AWS_ACTIONS = {
+    # Cluster Autoscaler node-template tags on a node group's Auto Scaling group (autoscaling/group_tag.go).
+    "aws:autoscaling/tag:Tag": ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
+                                "autoscaling:DescribeTags"],
     "aws:cloudwatch/logGroup:LogGroup": ["logs:AssociateKmsKey",
                                          "logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DescribeLogGroups",
                                          "logs:DeleteLogGroup", "logs:TagResource"],

@@ -32,8 +32,13 @@ def test_scaling_and_labels_change_no_urn_and_no_identity_input(make_project):
                         labels={"team": "ml", **pool.get("labels", {})})
         graph_before = run_stack(make_project({stack: before}, f"{stack}-before"), stack).graph
         graph_after = run_stack(make_project({stack: after}, f"{stack}-after"), stack).graph
-        assert graph_before.urns() == graph_after.urns()
-        assert identities(graph_before) == identities(graph_after)
+        # A new label only adds the Auto Scaling group tag that describes it to Cluster Autoscaler.
+        added = set(graph_after.urns()) - set(graph_before.urns())
+        assert set(graph_before.urns()) <= set(graph_after.urns())
+        assert all("aws:autoscaling/tag:Tag::" in urn and urn.endswith("-asg-label-team") for urn in added)
+        assert len(added) == (len(after["cluster"]["node_pools"]) if stack == "staging" else 0)
+        kept = identities(graph_after)
+        assert identities(graph_before) == {urn: kept[urn] for urn in graph_before.urns()}
 
 
 PROGRAM = '''

@@ -72,7 +72,7 @@ def test_node_groups_are_hardened_and_leave_desired_size_to_the_autoscaler():
     assert group.inputs["capacityType"] == "SPOT"
     assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
     assert group.inputs["taints"] == [{"key": "workload", "value": "batch", "effect": "NO_SCHEDULE"}]
-    assert group.inputs["labels"] == {"workload": "batch"}
+    assert group.inputs["labels"] == {"workload": "batch", "platform.io/node-pool": "batch"}
     assert group.inputs["nodeGroupNamePrefix"] == "batch-"
     assert group.inputs["launchTemplate"] == {"id": template.id, "version": "1"}
     assert template.inputs["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
@@ -113,11 +113,12 @@ def test_prod_protects_cluster_node_groups_and_keys():
     assert protected == {
         ("aws:eks/cluster:Cluster", "prod-cluster"), ("aws:kms/key:Key", "prod-secrets"),
         ("aws:eks/nodeGroup:NodeGroup", "prod-general"), ("aws:eks/nodeGroup:NodeGroup", "prod-batch"),
+        ("aws:eks/nodeGroup:NodeGroup", "prod-gpu"),
         # Issue 14: every key and everything holding data (tests/test_hardening.py).
         ("aws:kms/key:Key", "prod-control-plane-logs"), ("aws:kms/key:Key", "prod-flow-logs"),
         ("aws:kms/key:Key", "prod-queues"), ("aws:cloudwatch/logGroup:LogGroup", "prod-control-plane"),
         ("aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs"),
-        *{("aws:sqs/queue:Queue", f"prod-{queue}-{kind}") for queue in ("orders", "thumbnails", "reports")
+        *{("aws:sqs/queue:Queue", f"prod-{queue}-{kind}") for queue in load_stack_yaml("prod")["config"]["queues"]
           for kind in ("queue", "dlq")},
     }
     assert eks("prod", "aws:eks/cluster:Cluster", "prod-cluster").inputs["deletionProtection"] is True
@@ -218,7 +219,7 @@ def test_gke_node_pools_surge_without_unavailability_and_autoscale():
     pool = gke("gcp:container/nodePool:NodePool", "gcp-dev-general")
     assert pool.inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
     assert pool.inputs["autoscaling"]["totalMinNodeCount"] == 1
-    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 3
+    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 8
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert pool.inputs["nodeConfig"]["shieldedInstanceConfig"] == {"enableSecureBoot": True,
                                                                     "enableIntegrityMonitoring": True}
@@ -285,10 +286,12 @@ def test_gke_pinned_version_pins_node_pools_and_stops_auto_upgrades(make_project
     config["cluster"]["release_channel"] = "NONE"
     graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
     [cluster] = graph.of_type("gcp:container/cluster:Cluster")
-    [pool] = graph.of_type("gcp:container/nodePool:NodePool")
+    pools = graph.of_type("gcp:container/nodePool:NodePool")
     assert cluster.inputs["releaseChannel"] == {"channel": "UNSPECIFIED"}
-    assert pool.inputs["version"].startswith("1.35.")
-    assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": False}
+    assert [pool.name for pool in pools] == ["gcp-dev-general", "gcp-dev-gpu"]
+    for pool in pools:
+        assert pool.inputs["version"].startswith("1.35.")
+        assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": False}
 
 
 def test_workload_identity_bindings_wait_for_the_cluster_that_creates_the_pool():

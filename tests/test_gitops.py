@@ -58,7 +58,8 @@ def test_workload_project_allows_only_the_deployment_repo_and_own_namespaces():
     project = argo_object("prod", "AppProject", "prod")["spec"]
     assert project["sourceRepos"] == ["https://github.com/acme/deployments.git"]
     assert project["destinations"] == [
-        {"server": "https://kubernetes.default.svc", "namespace": ns} for ns in ("orders", "orders-api", "thumbnailer")]
+        {"server": "https://kubernetes.default.svc", "namespace": ns}
+        for ns in ("classify-image", "orders", "orders-api", "thumbnailer")]
     assert project["clusterResourceWhitelist"] == []
     kinds = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
     assert ("", "Secret") not in kinds and ("rbac.authorization.k8s.io", "Role") not in kinds
@@ -167,7 +168,7 @@ def test_argo_cd_objects_validate_against_the_crds():
 
 def _push_objects(graph) -> list[dict]:
     return sorted((m for m in applied_objects(graph) if m["kind"] not in ("Application", "AppProject", "Secret")
-                   and m["metadata"].get("name") not in ("keda", "argocd")),
+                   and m["metadata"].get("name") not in ("keda", "argocd", "cluster-autoscaler")),
                   key=lambda m: (m["kind"], m["metadata"].get("namespace", ""), m["metadata"]["name"]))
 
 

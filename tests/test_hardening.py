@@ -26,7 +26,7 @@ QUEUE_TYPES = ("aws:sqs/queue:Queue", "gcp:pubsub/topic:Topic", "gcp:pubsub/subs
 def test_prod_protects_and_retains_every_queue_and_protects_log_groups():
     run = shipped_run("prod")
     queues = _records(run, *QUEUE_TYPES)
-    assert len(queues) == 6  # three work queues, each with its dead-letter queue
+    assert len(queues) == 2 * len(load_stack_yaml("prod")["config"]["queues"])  # each with its dead-letter queue
     assert all(r.protect and r.retainOnDelete for r in queues), [r.name for r in queues]
     log_groups = _records(run, "aws:cloudwatch/logGroup:LogGroup")
     assert {g.name for g in log_groups} == {"prod-control-plane", "prod-flow-logs"}
@@ -205,7 +205,8 @@ def test_an_exposed_service_admits_its_own_namespace_and_the_declared_ones_on_it
     assert ingress == {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8080}]}
     config = copy.deepcopy(dict(load_stack_yaml("dev")["config"]))
     api = copy.deepcopy(load_stack_yaml("prod")["config"]["services"]["orders-api"])
-    config["services"]["orders-api"] = {**api, "expose_to": ["orders", "orders-api"]}
+    config["services"]["orders-api"] = {**api, "expose_to": ["orders", "orders-api"],
+                                        "scaling": {"min_replicas": 1, "max_replicas": 2}}
     graph = run_stack(make_project({"dev": config}), "dev").graph
     [policy] = [r.inputs for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                 if r.inputs["metadata"]["name"] == "orders-api"]
@@ -299,7 +300,6 @@ def test_gke_prod_boot_disks_use_a_customer_key_the_compute_agent_may_use(make_p
     [grant] = [g for g in run.graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
                if g.inputs["cryptoKeyId"] == key.id]
     assert grant.inputs["member"].endswith("@compute-system.iam.gserviceaccount.com")
-    [pool] = run.graph.of_type("gcp:container/nodePool:NodePool")
-    assert pool.inputs["nodeConfig"]["bootDiskKmsKey"] == key.id
-    assert "nodeConfig.bootDiskKmsKey" in pool.ignoreChanges
-    assert grant.urn in pool.dependencies
+    pools = run.graph.of_type("gcp:container/nodePool:NodePool")
+    assert pools and all(p.inputs["nodeConfig"]["bootDiskKmsKey"] == key.id for p in pools)
+    assert all("nodeConfig.bootDiskKmsKey" in p.ignoreChanges and grant.urn in p.dependencies for p in pools)

@@ -216,7 +216,7 @@ def test_workload_objects_wait_for_their_namespace_and_for_keda():
     graph = shipped_run("dev").graph
     [deployment] = [r for r in graph.resources if r.name == "dev-orders-deployment"]
     [scaled_job] = [r for r in graph.resources if r.name == "dev-thumbnail-one-scaledjob"]
-    [release] = graph.of_type("kubernetes:helm.sh/v3:Release")
+    [release] = [r for r in graph.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "keda"]
     [namespace] = [r for r in graph.resources if r.name == "dev-namespace-orders"]
     assert namespace.urn in deployment.dependencies and release.urn in deployment.dependencies
     assert release.urn in scaled_job.dependencies

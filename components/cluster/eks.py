@@ -26,9 +26,11 @@ from ..identity import WorkloadPrincipal
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
+from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from ..versions import EKS_ADDON_VERSIONS
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
+from .eks_autoscaling import ami_type, tag_for_scale_from_zero
 from .eks_network import node_security_group
 from .names import bounded, irsa_role_name
 
@@ -197,6 +199,7 @@ class EksCluster(Cluster):
         )
         self._cluster = cluster
         self.cluster_name = cluster.name
+        self.cluster_arn = cluster.arn
         self.endpoint = cluster.endpoint
         self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
         oidc = aws.iam.OpenIdConnectProvider(
@@ -358,7 +361,7 @@ class EksCluster(Cluster):
             opts=pulumi.ResourceOptions(parent=self),
         )
         desired = pool.desired_size if pool.desired_size is not None else pool.min_size
-        return aws.eks.NodeGroup(
+        node_group = aws.eks.NodeGroup(
             f"{name}-{pool_name}",
             cluster_name=cluster.name,
             # A prefix, not a fixed name: replacing a group (new instance types) creates the new one first.
@@ -366,7 +369,7 @@ class EksCluster(Cluster):
             node_role_arn=node_role.arn,
             subnet_ids=args.subnet_ids,
             version=cluster.version,
-            ami_type="AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD",
+            ami_type=ami_type(pool, arm),
             capacity_type="SPOT" if pool.spot else "ON_DEMAND",
             instance_types=list(pool.machine_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -375,14 +378,17 @@ class EksCluster(Cluster):
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)),
-            labels=dict(pool.labels),
-            taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=TAINT_EFFECTS[t.effect])
-                    for t in pool.taints],
+            labels=node_labels("aws", pool_name, pool),
+            taints=[aws.eks.NodeGroupTaintArgs(key=t["key"], value=t["value"] or None,
+                                               effect=TAINT_EFFECTS[t["effect"]])
+                    for t in declared_taints("aws", pool)],
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 depends_on=depends_on,
                 ignore_changes=["scalingConfig.desiredSize"],
             )),
         )
+        tag_for_scale_from_zero(self, name, pool_name, pool, node_group)
+        return node_group
 
     # -- identity ---------------------------------------------------------------------------------
 

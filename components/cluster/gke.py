@@ -26,8 +26,10 @@ from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems
+from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
+from .gke_gpus import guest_accelerators
 from .names import bounded, gcp_account_id
 
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
@@ -297,10 +299,12 @@ class GkeCluster(Cluster):
                 disk_size_gb=pool.disk_size_gb,
                 disk_type="pd-balanced",
                 boot_disk_kms_key=boot_disk_key,
-                labels=dict(pool.labels),
-                taints=[gcp.container.NodePoolNodeConfigTaintArgs(key=t.key, value=t.value,
-                                                                  effect=TAINT_EFFECTS[t.effect])
-                        for t in pool.taints],
+                labels=node_labels("gcp", pool_name, pool),
+                taints=[gcp.container.NodePoolNodeConfigTaintArgs(key=t["key"], value=t["value"],
+                                                                  effect=TAINT_EFFECTS[t["effect"]])
+                        for t in declared_taints("gcp", pool)],
+                # GKE installs the driver and device plugin, and taints the nodes nvidia.com/gpu=present itself.
+                guest_accelerators=guest_accelerators(pool),
                 service_account=node_security["service_account"],
                 oauth_scopes=node_security["oauth_scopes"],
                 metadata=node_security["metadata"],

@@ -13,6 +13,7 @@ from ..versions import (
     EKS_STANDARD_SUPPORT_VERSIONS,
     GKE_VERSIONS,
 )
+from .gpu_pools import gpu_pool_problems
 from .kubernetes import label_value_problem, qualified_name_problem
 
 if TYPE_CHECKING:  # the spec models import these rules
@@ -88,7 +89,7 @@ def node_labels_problems(path: str, pool: NodePoolSpec) -> list[Problem]:
 
 
 def node_pool_problems(cloud: str, path: str, pool: NodePoolSpec) -> list[Problem]:
-    problems: list[Problem] = node_labels_problems(path, pool)
+    problems: list[Problem] = node_labels_problems(path, pool) + gpu_pool_problems(cloud, path, pool)
     if pool.max_size < pool.min_size:
         problems.append(Problem(f"{path}.max_size", f"({pool.max_size}) must be >= min_size ({pool.min_size})"))
     if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:

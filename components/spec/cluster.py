@@ -21,6 +21,29 @@ class TaintSpec(StrictModel):
     )
 
 
+class GpuSpec(StrictModel):
+    """NVIDIA GPUs on every node of a pool; its nodes are tainted `nvidia.com/gpu=present:NoSchedule`."""
+
+    type: Optional[str] = Field(
+        None,
+        description=(
+            "GCP: the accelerator type attached to each node, e.g. `nvidia-l4` or `nvidia-tesla-t4` (required "
+            "on gcp). AWS: leave unset, the instance type decides (g5, g6, p5, ...). Default unset."
+        ),
+    )
+    count: int = Field(
+        1, ge=1, le=16,
+        description="GPUs per node (on aws it must match the instance types). Default 1.",
+    )
+    driver_version: Literal["DEFAULT", "LATEST"] = Field(
+        "DEFAULT",
+        description=(
+            "GCP: the NVIDIA driver GKE installs (`DEFAULT` for the node version, or `LATEST`). AWS: the "
+            "accelerated AMI (`AL2023_*_NVIDIA`) carries the driver. Default `DEFAULT`."
+        ),
+    )
+
+
 class NodePoolSpec(StrictModel):
     """A group of identical nodes (EKS managed node group, GKE node pool). The map key is its identity."""
 
@@ -46,6 +69,13 @@ class NodePoolSpec(StrictModel):
     disk_size_gb: int = Field(50, ge=20, le=16384, description="Root volume size per node, encrypted. Default 50.")
     labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels. Default none.")
     taints: list[TaintSpec] = Field(default_factory=list, description="Kubernetes node taints. Default none.")
+    gpu: Optional[GpuSpec] = Field(
+        None,
+        description=(
+            "Make this a GPU pool: AWS uses the NVIDIA accelerated AMI and installs the NVIDIA device plugin; "
+            "GCP attaches the accelerator and installs its driver. Default unset (no GPUs)."
+        ),
+    )
 
 
 class DeployerAccessSpec(StrictModel):

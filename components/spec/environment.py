@@ -10,9 +10,11 @@ from pydantic import Field, field_validator
 from ..errors import Problem
 from ..rules.argocd import argocd_problems
 from ..rules.bootstrap import bootstrap_problems
+from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
 from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
 from ..rules.network import network_problems
+from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
 from ..rules.workloads import workloads_problems
 from .allow_destroy import AllowDestroyList
@@ -20,6 +22,7 @@ from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
 
@@ -120,6 +123,14 @@ class EnvironmentSpec(StrictModel):
         ),
     )
 
+    promotion: Optional[PromotionSpec] = Field(
+        None,
+        description=(
+            "Where `stackctl promote` takes this environment's images from and the gates they pass "
+            "(docs/deployment-loop.md). Default unset: images change only by hand."
+        ),
+    )
+
     @field_validator("gcp_enable_apis", mode="before")
     @classmethod
     def _config_bool(cls, value: object) -> object:
@@ -175,6 +186,9 @@ class EnvironmentSpec(StrictModel):
         problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
         problems.extend(argocd_problems(self))
+        placement = placement_problems(self)
+        # Capacity is only meaningful once every workload has a valid pool.
+        problems.extend(placement or capacity_problems(self))
         if environment is not None and project is not None:
             problems.extend(naming_problems(environment, project, self))
         return problems

@@ -33,6 +33,13 @@ class ResourcesSpec(StrictModel):
             "so the node never has to kill a well-behaved neighbour)."
         ),
     )
+    gpu: int = Field(
+        0, ge=0, le=16,
+        description=(
+            "NVIDIA GPUs (`nvidia.com/gpu`, requested and limited alike); needs `node_pool` naming a GPU pool. "
+            "Default 0."
+        ),
+    )
 
 
 class ProbeSpec(StrictModel):
@@ -113,6 +120,14 @@ class WorkloadSpec(StrictModel):
     writable_paths: list[str] = Field(
         default_factory=lambda: ["/tmp"],
         description="Paths given an emptyDir, since the root filesystem is read-only. Default `[/tmp]`.",
+    )
+    node_pool: Optional[Name] = Field(
+        None,
+        description=(
+            "Key of the node pool (in `cluster.node_pools`) to run on: pods get that pool's node selector and "
+            "tolerate its taints. A job inherits its service's pool unless it sets its own. Default unset: any "
+            "untainted pool."
+        ),
     )
 
 

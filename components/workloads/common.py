@@ -28,6 +28,11 @@ class WorkloadArgs(StrictModel):
         description="Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds "
                     "`manifests` for the deployment repository. Default true.",
     )
+    placement: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
+                    "`components.scheduling.placement`. Default none: any untainted node.",
+    )
     depends_on: list[pulumi.Resource] = Field(
         default_factory=list, description="What the Kubernetes objects wait for (namespace, KEDA). Default none.")
     application: Optional[dict] = Field(

@@ -32,7 +32,8 @@ class BatchJob(pulumi.ComponentResource):
         identity = bind_identity(self, name, args)
         template = manifests.pod_template(
             workload_name, "job", workload, workload_name,
-            queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False)
+            queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False,
+            placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
         job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
         objects = [service_account(args, "job", identity)]
         if job.mode == "per_message":

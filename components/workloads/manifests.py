@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ..scheduling import GPU_RESOURCE
 from ..spec.workload import ProbeSpec, WorkloadSpec
 
 MANAGED_BY = "platform"
@@ -16,6 +17,10 @@ SHUTDOWN_GRACE_SECONDS = 30
 NEVER = "0 0 31 2 *"  # February 31st: a schedule that never fires (on-demand CronJobs are also suspended)
 
 Manifest = dict[str, Any]
+# A node autoscaler (Cluster Autoscaler, GKE's) never removes a node under a pod with this annotation, so a
+# running Job is not killed halfway to save a node; finished pods no longer count (kubernetes/autoscaler
+# FAQ, "What types of pods can prevent CA from removing a node?").
+RUN_TO_COMPLETION = {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}
 
 
 def labels(name: str, component: str) -> dict[str, str]:
@@ -100,9 +105,13 @@ def _volume_name(path: str) -> str:
 
 def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> dict[str, Any]:
     resources = workload.resources
+    requests = {"cpu": resources.cpu, "memory": resources.memory}
     limits = {"memory": resources.memory_limit or resources.memory}
     if resources.cpu_limit is not None:
         limits["cpu"] = resources.cpu_limit
+    if resources.gpu:
+        # Extended resources cannot be overcommitted: request and limit must be equal.
+        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpu)
     env = [{"name": key, "value": value} for key, value in sorted({**workload.env, **extra_env}.items())]
     env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
             for key, ref in sorted(workload.secret_env.items())]
@@ -110,7 +119,7 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
         "name": name,
         "image": workload.image,
         "imagePullPolicy": "IfNotPresent",
-        "resources": {"requests": {"cpu": resources.cpu, "memory": resources.memory}, "limits": limits},
+        "resources": {"requests": requests, "limits": limits},
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": workload.run_as_user,
@@ -137,7 +146,10 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
 
 
 def pod_template(name: str, component: str, workload: WorkloadSpec, service_account_name: str,
-                 extra_env: dict[str, Any], restart_policy: str, spread: bool) -> dict[str, Any]:
+                 extra_env: dict[str, Any], restart_policy: str, spread: bool,
+                 placement: Optional[dict[str, Any]] = None,
+                 annotations: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    """`placement`: the node selector and tolerations of the workload's pool (`components.scheduling`)."""
     spec: dict[str, Any] = {
         "serviceAccountName": service_account_name,
         "automountServiceAccountToken": False,
@@ -154,13 +166,17 @@ def pod_template(name: str, component: str, workload: WorkloadSpec, service_acco
         "volumes": [{"name": _volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}}
                     for path in workload.writable_paths],
     }
+    spec.update(placement or {})
     if spread:
         spec["topologySpreadConstraints"] = [
             {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
              "labelSelector": {"matchLabels": selector(name)}}
             for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
         ]
-    return {"metadata": {"labels": labels(name, component)}, "spec": spec}
+    pod_metadata: dict[str, Any] = {"labels": labels(name, component)}
+    if annotations:
+        pod_metadata["annotations"] = dict(annotations)
+    return {"metadata": pod_metadata, "spec": spec}
 
 
 def deployment(name: str, ns: str, template: dict[str, Any]) -> Manifest:

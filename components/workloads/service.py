@@ -60,7 +60,8 @@ class Service(pulumi.ComponentResource):
         identity = bind_identity(self, name, args)
         template = manifests.pod_template(
             workload_name, "service", spec, workload_name, queue_environment(args.queue, spec.max_message_seconds),
-            restart_policy="Always", spread=True)
+            restart_policy="Always", spread=True,
+            placement=args.placement)
         deployment = manifests.deployment(workload_name, namespace, template)
         if args.deploy and spec.secret_env:
             skip_await_for_external_secrets(self, deployment, spec)
