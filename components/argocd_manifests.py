@@ -14,7 +14,7 @@ API_VERSION = "argoproj.io/v1alpha1"
 WORKLOAD_KINDS = [
     ("", "ServiceAccount"), ("", "Service"), ("apps", "Deployment"), ("policy", "PodDisruptionBudget"),
     ("autoscaling", "HorizontalPodAutoscaler"), ("batch", "CronJob"), ("keda.sh", "ScaledObject"),
-    ("keda.sh", "ScaledJob"), ("keda.sh", "TriggerAuthentication"),
+    ("keda.sh", "ScaledJob"), ("keda.sh", "TriggerAuthentication"), ("networking.k8s.io", "NetworkPolicy"),
 ]
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 

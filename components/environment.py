@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Optional, Union
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
 
 from . import argocd_manifests as argo
 from . import scheduling
@@ -23,16 +25,23 @@ from .gcp_services import (
 )
 from .gitops import deployment_files
 from .keda import Keda, KedaArgs
+from .kms_policies import key_policy
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .output_tree import lift_tree
 from .queues import WorkQueue, WorkQueueArgs, work_queue
+from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
+from .rules.queues import uses_environment_queue_key
 from .spec import EnvironmentSpec, resolve
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
+# Cloud KMS rotation of the per-environment queue key (the GKE secrets key rotates every 90 days too).
+QUEUE_KEY_ROTATION_PERIOD = f"{90 * 24 * 3600}s"
+# How long VPC flow logs are kept per tier: enough for an incident review in dev, a year of evidence in prod.
+FLOW_LOG_RETENTION_DAYS = {"dev": 30, "staging": 90, "prod": 365}
 
 
 class Environment(pulumi.ComponentResource):
@@ -59,12 +68,17 @@ class Environment(pulumi.ComponentResource):
             self.project_services = GcpProjectServices(f"{name}-apis", GcpProjectServicesArgs(
                 project=spec.gcp_project, services=required_services(spec)), self._cloud_opts)
 
+        self.queue_key = self._queue_key(name)
         self.queues = {
             key: work_queue(
                 spec.cloud,
                 f"{name}-{key}",
-                WorkQueueArgs(**queue.model_dump(), physical_name=f"{name}-{key}", **self._gcp_dependencies(
-                    [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key else ())], "pubsub.googleapis.com")),
+                WorkQueueArgs(
+                    **queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                    managed_key=self._queue_key_ref() if not queue.kms_key else None,
+                    **self._gcp_dependencies(
+                        [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())],
+                        "pubsub.googleapis.com")),
                 self._cloud_opts,
             )
             for key, queue in sorted(spec.queues.items())
@@ -106,6 +120,36 @@ class Environment(pulumi.ComponentResource):
             high_availability=spec.tier == "prod"), opts)
         if any(pool.gpu is not None for pool in spec.cluster.node_pools.values()):
             self.gpu_device_plugin = NvidiaDevicePlugin(f"{name}-nvidia-device-plugin", NvidiaDevicePluginArgs(), opts)
+
+    def _queue_key(self, name: str) -> Optional[pulumi.CustomResource]:
+        """Prod: one rotating customer-managed key for the environment's queues that name none of their own.
+        AWS: its key policy is the account statement only; producers and consumers get kms:GenerateDataKey /
+        kms:Decrypt through IAM (the consume grants include it). GCP: a Cloud KMS key the Pub/Sub agent is
+        granted by each queue."""
+        spec = self.spec
+        if not uses_environment_queue_key(spec):
+            return None
+        if spec.cloud == "aws":
+            invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                      aws.get_caller_identity_output(opts=invoke).account_id)
+            return aws.kms.Key(
+                f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
+                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
+                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
+        # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).
+        after = self._gcp_dependencies(["cloudkms.googleapis.com"]).get("depends_on", [])
+        ring = gcp.kms.KeyRing(f"{name}-queues", location=spec.region, opts=pulumi.ResourceOptions.merge(
+            self._cloud_opts, pulumi.ResourceOptions(retain_on_delete=True, depends_on=after)))
+        return gcp.kms.CryptoKey(
+            f"{name}-queues", name="queues", key_ring=ring.id, rotation_period=QUEUE_KEY_ROTATION_PERIOD,
+            purpose="ENCRYPT_DECRYPT",
+            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True, depends_on=after)))
+
+    def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
+        if self.queue_key is None:
+            return None
+        return self.queue_key.arn if isinstance(self.queue_key, aws.kms.Key) else self.queue_key.id
 
     def _gcp_dependencies(self, services: Sequence[str], agent: Optional[str] = None) -> dict:
         """`depends_on` (API enablements) and `service_agent_email` arguments for a GCP component."""
@@ -201,6 +245,8 @@ class Environment(pulumi.ComponentResource):
                 availability_zones=network.availability_zones or default_zones(spec.region),
                 nat=network.nat,
                 cluster_name=self.cluster_name,
+                flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
+                protect=spec.tier == "prod",
             ), self._cloud_opts).refs
         if network.existing_network is not None:
             existing = network.existing_network
@@ -215,12 +261,18 @@ class Environment(pulumi.ComponentResource):
         spec = self.spec
         assert spec.cluster is not None
         cluster_spec = spec.cluster.model_dump(exclude={"protect"})
+        if spec.cloud == "aws" and cluster_spec.get("deployer_admin") is None:
+            # Outside dev the deploying identity is an admin only as a named entry of `cluster.admins`.
+            cluster_spec["deployer_admin"] = spec.tier == "dev"
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
+                log_key="create" if spec.tier == "prod" else None,
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
+        cluster_spec["dns_endpoint_external"] = dns_endpoint_external(spec)
+        cluster_spec["boot_disk_key"] = spec.tier == "prod"
         return GkeCluster(name, GkeClusterArgs(
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
+from .rules.queues import uses_environment_queue_key
 from .spec.base import StrictModel
 from .spec.environment import EnvironmentSpec
 
@@ -46,7 +47,7 @@ def required_services(spec: EnvironmentSpec) -> list[str]:
     services: set[str] = set()
     if spec.queues:
         services.update(QUEUE_APIS)
-    if any(queue.kms_key for queue in spec.queues.values()):
+    if any(queue.kms_key for queue in spec.queues.values()) or uses_environment_queue_key(spec):
         services.update(CMEK_QUEUE_APIS)
     if spec.cluster is not None:
         services.update(CLUSTER_APIS)

@@ -59,6 +59,24 @@ class PolicyInfo:
     name: str
     description: str
     level: str
+    # pulumi-policy >= 1.18 metadata (empty when the pack does not set it).
+    severity: str = ""
+    framework: dict[str, str] = field(default_factory=dict)
+    remediation: str = ""
+    url: str = ""
+
+
+SEVERITY_NAMES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+                  analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+
+
+def policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
+    framework = {key: value for key, value in (("name", policy.framework.name),
+                                                ("version", policy.framework.version),
+                                                ("reference", policy.framework.reference)) if value}
+    return PolicyInfo(policy.name, policy.description, LEVEL_NAMES.get(policy.enforcementLevel, "advisory"),
+                      severity=SEVERITY_NAMES.get(policy.severity, ""), framework=framework,
+                      remediation=policy.remediation_steps, url=policy.url)
 
 
 @dataclass
@@ -357,8 +375,7 @@ def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_sou
     return CheckResult(
         project=graph.project, stack=graph.stack, pack_name=info.name,
         pack_version=pack_version(pack_dir) or info.version,
-        policies=[PolicyInfo(p.name, p.description, LEVEL_NAMES.get(p.enforcementLevel, "advisory"))
-                  for p in info.policies],
+        policies=[policy_info(p) for p in info.policies],
         violations=sorted(set(violations)),
         pack_log=engine.log + [line for line in stderr.splitlines() if line.strip()],
     )

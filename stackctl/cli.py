@@ -172,7 +172,8 @@ def check(
     if output_format is Format.json:
         sys.stdout.write(report.json_report(results))
     elif output_format is Format.sarif:
-        sys.stdout.write(report.sarif_report(results, {r.stack: project.stack_label(r.stack) for r in results}))
+        sys.stdout.write(report.sarif_report(results, {r.stack: project.stack_label(r.stack) for r in results},
+                                             {r.stack: project.stack_file(r.stack) for r in results}))
     else:
         sys.stdout.write(report.text_report(results))
     if any(r.mandatory for r in results):

@@ -46,9 +46,11 @@ class GuardResult:
 
 def guarded_steps(result: DiffResult) -> list[Step]:
     """Deletes and replaces of stateful or protected resources. A retained delete keeps the resource
-    (and its data) in the cloud, so it is not guarded; a retained replace still swaps in an empty one."""
+    (and its data) in the cloud, so it is not guarded, unless it is protected (prod's queues are both:
+    the engine refuses the delete, so the guard says so first); a retained replace still swaps in an empty one."""
     return [s for s in result.steps
-            if is_stateful(s) and (s.op == "replace" or (s.op == "delete" and not s.retain_on_delete))]
+            if is_stateful(s) and (s.op == "replace"
+                                   or (s.op == "delete" and (s.protect or not s.retain_on_delete)))]
 
 
 def evaluate(result: DiffResult, allow_destroy: list[str]) -> GuardResult:

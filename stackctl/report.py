@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .stack_lines import StackLines
+
 if TYPE_CHECKING:  # annotations only: the analyzer (gRPC, jsonschema) loads when `check` runs
-    from .analyzer import CheckResult
+    from .analyzer import CheckResult, PolicyInfo
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"mandatory": "error", "advisory": "warning"}
@@ -33,6 +36,16 @@ def text_report(results: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
+def _about(result: CheckResult, policy: str) -> dict[str, Any]:
+    """A violation's rule metadata (severity, benchmark reference, remediation, url), where the pack sets it."""
+    for info in result.policies:
+        if info.name == policy:
+            about = {"severity": info.severity, "compliance": info.framework.get("reference", ""),
+                     "remediation": info.remediation, "url": info.url}
+            return {key: value for key, value in about.items() if value}
+    return {}
+
+
 def json_report(results: list[CheckResult]) -> str:
     data = [{
         "project": r.project,
@@ -40,21 +53,47 @@ def json_report(results: list[CheckResult]) -> str:
         "policyPack": {"name": r.pack_name, "version": r.pack_version},
         "summary": {"mandatory": len(r.mandatory), "advisory": len(r.violations) - len(r.mandatory)},
         "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "type": v.type, "name": v.name,
-                        "message": v.message} for v in r.violations],
+                        "message": v.message, **_about(r, v.policy)} for v in r.violations],
     } for r in results]
     return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
 
 
-def sarif_report(results: list[CheckResult], stack_files: dict[str, str]) -> str:
+# GitHub code scanning ranks security results by `security-severity` (over 9.0 critical, 7.0-8.9 high,
+# 4.0-6.9 medium, 0.1-3.9 low: docs.github.com, "SARIF support for code scanning", reportingDescriptor object).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def _rule(policy: PolicyInfo) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": policy.name,
+        "name": policy.name,
+        "shortDescription": {"text": policy.description},
+        "defaultConfiguration": {"level": SARIF_LEVELS.get(policy.level, "none")},
+    }
+    if policy.url:
+        rule["helpUri"] = policy.url
+    if policy.remediation:
+        rule["help"] = {"text": policy.remediation}
+    properties: dict[str, Any] = {"tags": ["security"]}
+    if policy.severity:
+        properties["security-severity"] = SECURITY_SEVERITY[policy.severity]
+    if policy.framework.get("reference"):
+        properties["compliance"] = policy.framework
+        properties["tags"].append("compliance")
+    rule["properties"] = properties
+    return rule
+
+
+def sarif_report(results: list[CheckResult], stack_files: dict[str, str],
+                 stack_paths: dict[str, Path] | None = None) -> str:
+    """SARIF 2.1.0; `stack_files` are the stack files' repository-relative paths (the artifact URIs),
+    `stack_paths` where to read them for the line of each result (line 1 when not given)."""
     runs: list[dict[str, Any]] = []
     for result in results:
-        rules = [{
-            "id": policy.name,
-            "name": policy.name,
-            "shortDescription": {"text": policy.description},
-            "defaultConfiguration": {"level": SARIF_LEVELS.get(policy.level, "none")},
-        } for policy in result.policies]
+        rules = [_rule(policy) for policy in result.policies]
         index = {rule["id"]: i for i, rule in enumerate(rules)}
+        path = (stack_paths or {}).get(result.stack)
+        lines = StackLines.load(path, result.stack) if path is not None else None
         runs.append({
             "tool": {"driver": {"name": result.pack_name, "version": result.pack_version,
                                 "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
@@ -67,7 +106,10 @@ def sarif_report(results: list[CheckResult], stack_files: dict[str, str]) -> str
                 "message": {"text": v.message},
                 "locations": [{
                     # The stack file is what a developer edits to fix a violation.
-                    "physicalLocation": {"artifactLocation": {"uri": stack_files[result.stack]}},
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": stack_files[result.stack]},
+                        "region": {"startLine": lines.line(v.urn, v.name, v.policy, v.message) if lines else 1},
+                    },
                     "logicalLocations": [{"fullyQualifiedName": v.urn, "kind": "resource"}],
                 }],
                 "partialFingerprints": {"urnPolicy/v1": f"{v.urn}|{v.policy}"},

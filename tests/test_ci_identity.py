@@ -23,7 +23,8 @@ AWS_ACTIONS = {
     # Cluster Autoscaler node-template tags on a node group's Auto Scaling group (autoscaling/group_tag.go).
     "aws:autoscaling/tag:Tag": ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
                                 "autoscaling:DescribeTags"],
-    "aws:cloudwatch/logGroup:LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DescribeLogGroups",
+    "aws:cloudwatch/logGroup:LogGroup": ["logs:AssociateKmsKey",
+                                         "logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DescribeLogGroups",
                                          "logs:DeleteLogGroup", "logs:TagResource"],
     "aws:ec2/eip:Eip": ["ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DescribeAddresses", "ec2:CreateTags"],
     "aws:ec2/internetGateway:InternetGateway": ["ec2:CreateInternetGateway", "ec2:AttachInternetGateway",
@@ -57,6 +58,11 @@ AWS_ACTIONS = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ["iam:CreateOpenIDConnectProvider",
                                                             "iam:GetOpenIDConnectProvider",
                                                             "iam:DeleteOpenIDConnectProvider"],
+    # Issue 14: flow logs deliver with a role passed to the flow-log service; the default group is adopted.
+    "aws:ec2/flowLog:FlowLog": ["ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "iam:PassRole"],
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ["ec2:DescribeSecurityGroups",
+                                                          "ec2:RevokeSecurityGroupIngress",
+                                                          "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags"],
     "aws:iam/role:Role": ["iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:TagRole",
                           "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
     "aws:iam/rolePolicy:RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
@@ -64,6 +70,7 @@ AWS_ACTIONS = {
                                                           "iam:ListAttachedRolePolicies"],
     "aws:kms/alias:Alias": ["kms:CreateAlias", "kms:DeleteAlias", "kms:ListAliases"],
     "aws:kms/key:Key": ["kms:CreateKey", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+                        "kms:PutKeyPolicy",
                         "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:ScheduleKeyDeletion"],
     "aws:sqs/queue:Queue": ["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
                             "sqs:ListQueueTags", "sqs:TagQueue", "sqs:DeleteQueue"],
@@ -129,6 +136,7 @@ GKE_KUBERNETES_FAMILIES = {
     "kubernetes:apps/v1:Deployment": ["deployments"],
     "kubernetes:batch/v1:CronJob": ["cronJobs"],
     "kubernetes:policy/v1:PodDisruptionBudget": ["podDisruptionBudgets"],
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": ["networkPolicies"],
     "kubernetes:keda.sh/v1alpha1:ScaledJob": ["thirdPartyObjects"],
     "kubernetes:keda.sh/v1alpha1:ScaledObject": ["thirdPartyObjects"],
     "kubernetes:keda.sh/v1alpha1:TriggerAuthentication": ["thirdPartyObjects"],
@@ -200,8 +208,8 @@ def test_the_aws_policy_allows_every_call_the_program_makes():
 def test_the_aws_policy_passes_roles_only_to_eks_and_ec2_and_grants_no_wildcard_service():
     document = json.loads(AWS_POLICY.read_text())
     [pass_role] = [s for s in document["Statement"] if s["Action"] == "iam:PassRole"]
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com",
-                                                                               "ec2.amazonaws.com"]}}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": [
+        "eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}
     assert not [a for a in allowed_aws_actions() if a.endswith(":*") or a == "*"]
     # A managed policy holds at most 6,144 characters, whitespace not counted (IAM quotas).
     assert len("".join(AWS_POLICY.read_text().split())) <= 6144

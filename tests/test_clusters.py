@@ -114,6 +114,12 @@ def test_prod_protects_cluster_node_groups_and_keys():
         ("aws:eks/cluster:Cluster", "prod-cluster"), ("aws:kms/key:Key", "prod-secrets"),
         ("aws:eks/nodeGroup:NodeGroup", "prod-general"), ("aws:eks/nodeGroup:NodeGroup", "prod-batch"),
         ("aws:eks/nodeGroup:NodeGroup", "prod-gpu"),
+        # Issue 14: every key and everything holding data (tests/test_hardening.py).
+        ("aws:kms/key:Key", "prod-control-plane-logs"), ("aws:kms/key:Key", "prod-flow-logs"),
+        ("aws:kms/key:Key", "prod-queues"), ("aws:cloudwatch/logGroup:LogGroup", "prod-control-plane"),
+        ("aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs"),
+        *{("aws:sqs/queue:Queue", f"prod-{queue}-{kind}") for queue in load_stack_yaml("prod")["config"]["queues"]
+          for kind in ("queue", "dlq")},
     }
     assert eks("prod", "aws:eks/cluster:Cluster", "prod-cluster").inputs["deletionProtection"] is True
     assert not any(r.protect for r in shipped_run("dev").graph.resources)
@@ -124,7 +130,12 @@ def test_prod_protection_can_be_turned_off_explicitly(make_project):
     config = copy.deepcopy(load_stack_yaml("prod")["config"])
     config["cluster"]["protect"] = False
     graph = run_stack(make_project({"prod": config}), "prod").graph
-    assert not any(r.protect for r in graph.resources)
+    assert not any(r.protect for r in graph.resources if "platform:index:EksCluster" in r.urn)
+    # The switch is the cluster's: prod's data (queues, flow logs and their keys) stays protected (issue 14).
+    assert {r.type for r in graph.resources if r.protect} == {
+        "aws:sqs/queue:Queue", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup"}
+    assert not [r for r in graph.resources if r.protect and r.type == "aws:cloudwatch/logGroup:LogGroup"
+                and r.name != "prod-flow-logs"]
 
 
 def test_public_endpoint_is_an_explicit_opt_in_with_an_allow_list(make_project):
@@ -212,7 +223,7 @@ def test_gke_node_pools_surge_without_unavailability_and_autoscale():
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert pool.inputs["nodeConfig"]["shieldedInstanceConfig"] == {"enableSecureBoot": True,
                                                                     "enableIntegrityMonitoring": True}
-    assert pool.ignoreChanges == ["initialNodeCount"]
+    assert pool.ignoreChanges == ["initialNodeCount", "nodeConfig.bootDiskKmsKey"]  # boot key: issue 14
 
 
 def test_gke_secrets_key_is_usable_by_the_gke_service_agent_only():
@@ -238,7 +249,8 @@ def test_gke_prod_has_deletion_protection_and_protected_resources(make_project):
     [cluster] = graph.of_type("gcp:container/cluster:Cluster")
     assert cluster.inputs["deletionProtection"] is True
     assert {r.type for r in graph.resources if r.protect} == {
-        "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey"}
+        "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription"}  # queues: issue 14
 
 
 def test_eks_private_api_admits_the_runner_network_on_443_before_kubernetes_resources_run():

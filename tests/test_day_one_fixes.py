@@ -44,10 +44,13 @@ def test_a_deployer_listed_in_admins_is_not_given_a_second_access_entry(monkeypa
     monkeypatch.setenv(CALLER_ARN_VARIABLE, "arn:aws:sts::123456789012:assumed-role/PlatformAdmin/ci-run-42")
     run = run_stack(PROJECT, "prod")
     entries = access_entries(run.graph)
+    # prod also lists its usual CI role (`deployer`, issue 14); the caller gets no entry of its own.
     assert entries == {"prod-admin-break-glass": "arn:aws:iam::123456789012:role/BreakGlass",
+                       "prod-admin-deployer": "arn:aws:iam::123456789012:role/deployer",
                        "prod-admin-platform-team": "arn:aws:iam::123456789012:role/PlatformAdmin"}
     associations = run.graph.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert sorted(r.name for r in associations) == ["prod-admin-break-glass", "prod-admin-platform-team"]
+    assert sorted(r.name for r in associations) == [
+        "prod-admin-break-glass", "prod-admin-deployer", "prod-admin-platform-team"]
     assert any("cluster.admins.platform-team" in d.message for d in run.diagnostics)
 
 

@@ -34,9 +34,13 @@ CASES = {
     "cluster-public-endpoint-review": "cluster",
     "gke-workload-identity": "gke",
     "gke-no-legacy-abac": "gke",
+    "gke-dns-endpoint-internal": "gke",
     "queue-encryption": "work",
     "queue-dead-letter": "work",
     "queue-no-public-access": "work-policy",
+    "stateful-resources-protected": "audit-logs",
+    "customer-managed-keys": "audit-logs",
+    "cluster-admins-limited": "admin-4",
     "iam-no-wildcard-actions": "worker-access",
     "gcp-no-basic-roles": "reader",
     "workload-identity-single-subject": "worker",
@@ -46,6 +50,7 @@ CASES = {
     "k8s-resource-limits": "web",
     "k8s-image-pinned": "web",
     "k8s-probes": "web",
+    "k8s-network-policy": "web",
     "deployment-repo-manifests": "fixture-{stack}",
     "prod-service-availability": "web",
     "argocd-no-default-project": "app",
@@ -109,6 +114,8 @@ def test_rule_passes_on_the_compliant_resource(policy: str):
 def test_tier_config_relaxes_prod_only_rules_through_configure():
     dev = {v.policy for v in fixture_check("bad", "dev").violations}
     assert "prod-service-availability" not in dev and "cluster-deletion-protection" not in dev
+    assert "stateful-resources-protected" not in dev and "customer-managed-keys" not in dev
+    assert "cluster-admins-limited" not in dev and "gke-dns-endpoint-internal" not in dev
     # A public endpoint (the day-one opt-in) is not flagged for review in dev (only an unrestricted one fails).
     assert "cluster-public-endpoint-review" not in dev
     assert "cluster-public-endpoint-review" in {v.policy for v in fixture_check("bad").violations}
@@ -205,3 +212,92 @@ def test_rules_import_without_starting_a_policy_server():
     result = subprocess.run([sys.executable, "-c", "import guardrails; print(len(guardrails.ALL_POLICIES))"],
                             cwd=PACK, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == str(len(CASES))
+
+
+def test_messages_show_property_lists_not_proxies():
+    # The SDK hands policies list proxies; a message formatting one printed `<..._ListProxy object at 0x...>`.
+    [message] = [v.message for v in fixture_check("bad").violations
+                 if v.policy == "cluster-private-endpoint" and "is public" in v.message]
+    assert "['0.0.0.0/0', '198.51.100.0/24']" in message
+    assert not [v.message for v in fixture_check("bad").violations if "Proxy object" in v.message]
+
+
+def test_probes_rule_covers_rendered_gitops_manifests():
+    probes = [v for v in fixture_check("bad").violations if v.policy == "k8s-probes"]
+    rendered = [v.message for v in probes if v.name == "fixture-bad"]
+    assert any("env/web/deployment-rendered.yaml: container 'web' has no readiness probe" in m for m in rendered)
+    assert {v.name for v in probes} == {"web", "fixture-bad"}
+    assert all(v.level == "advisory" for v in probes)
+
+
+def test_shipped_gitops_stack_gets_the_probe_advice_push_stacks_get():
+    _, reports = shipped_checks()
+    prod = next(r for r in reports if r["stack"] == "prod")
+    messages = [v["message"] for v in prod["violations"] if v["policy"] == "k8s-probes"]
+    # prod's orders and thumbnailer declare only liveness probes, like dev's declare none.
+    assert any("prod/orders/deployment-orders.yaml: container 'orders' has no readiness probe" in m for m in messages)
+    assert any("container 'thumbnailer' has no readiness probe" in m for m in messages)
+
+
+def test_every_rule_carries_severity_framework_remediation_and_url():
+    from pulumi_policy import Severity
+
+    severities = {s.value for s in Severity}
+    for policy in fixture_check("good").policies:
+        assert policy.severity in severities, policy.name
+        assert policy.remediation and policy.url.startswith("https://"), policy.name
+        assert policy.framework.get("name") and policy.framework.get("reference"), policy.name
+    by_name = {p.name: p for p in fixture_check("good").policies}
+    assert by_name["cluster-private-endpoint"].framework["reference"] == "EKS 5.4.1, 5.4.2; GKE 5.6.3, 5.6.4, 5.6.5"
+    assert by_name["gke-no-legacy-abac"].framework == {
+        "name": "CIS GKE Benchmark", "version": "1.6.0", "reference": "GKE 5.8.3"}
+    assert by_name["queue-no-public-access"].severity == "critical"
+
+
+def test_json_report_carries_rule_metadata():
+    bad = stackctl("check", "bad", "-C", str(FIXTURE.root), "--policy-pack", str(PACK),
+                   "--policy-pack-config", str(PACK / "config/prod.json"), "--format", "json")
+    [logging] = [v for v in json.loads(bad.stdout)["violations"] if v["policy"] == "cluster-control-plane-logging"]
+    assert logging["severity"] == "medium" and logging["compliance"] == "EKS 2.1.1; GKE 5.7.1"
+    assert "control_plane_logs" in logging["remediation"] and logging["url"].startswith("https://docs.aws")
+
+
+def _line_of(path: Path, text: str, after: str = "") -> int:
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i, line in enumerate(lines) if i >= start and text in line) + 1
+
+
+def test_sarif_results_point_at_the_stack_file_setting():
+    result = stackctl("check", "--all", "--format", "sarif")
+    assert result.returncode == 0
+    runs = {run["automationDetails"]["id"].split("/")[1]: run for run in json.loads(result.stdout)["runs"]}
+    stacks = REPO / "stacks"
+    for run in runs.values():
+        rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+        for rule in rules.values():
+            assert rule["helpUri"].startswith("https://") and rule["help"]["text"]
+            assert 0.1 <= float(rule["properties"]["security-severity"]) <= 10.0
+        for item in run["results"]:
+            assert item["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+    [review] = [r for r in runs["staging"]["results"] if r["ruleId"] == "cluster-public-endpoint-review"]
+    assert review["locations"][0]["physicalLocation"]["region"]["startLine"] == _line_of(
+        stacks / "Pulumi.staging.yaml", "public_endpoint: true")
+    # dev's orders declares no probes: the result points at the service's key.
+    dev_probes = [r for r in runs["dev"]["results"]
+                  if r["ruleId"] == "k8s-probes" and "'orders'" in r["message"]["text"]]
+    assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in dev_probes} == {
+        _line_of(stacks / "Pulumi.dev.yaml", "    orders:", after="  services:")}
+    # prod (GitOps): a rendered file's violation points at the workload's own setting.
+    prod_probes = [r for r in runs["prod"]["results"]
+                   if r["ruleId"] == "k8s-probes" and "prod/thumbnailer/" in r["message"]["text"]]
+    assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in prod_probes} == {
+        _line_of(stacks / "Pulumi.prod.yaml", "probes:", after="    thumbnailer:")}
+    [pull] = [r for r in runs["prod"]["results"] if r["ruleId"] == "services-pull-from-queues"]
+    assert pull["locations"][0]["physicalLocation"]["region"]["startLine"] == _line_of(
+        stacks / "Pulumi.prod.yaml", "expose: true", after="    orders-api:")
+
+
+def test_customer_managed_keys_cover_gke_boot_disks():
+    [pool] = [v for v in fixture_check("bad").violations if v.policy == "customer-managed-keys" and v.name == "pool"]
+    assert "nodeConfig.bootDiskKmsKey" in pool.message

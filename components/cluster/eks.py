@@ -23,6 +23,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import Problem, raise_problems
 from ..identity import WorkloadPrincipal
+from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
 from ..scheduling import declared_taints, node_labels
@@ -69,6 +70,15 @@ class EksClusterArgs(ClusterSpec):
     region: str = Field(description="AWS region, used in the kubeconfig. Required.")
     subnet_ids: Any = Field(description="Private subnet ids (Input[list[str]]) for the control plane ENIs and nodes. "
                                         "Required.")
+    log_key: Optional[str] = Field(
+        None,
+        pattern=r"^(create|arn:aws[a-z-]*:kms:.+)$",
+        description=(
+            "Customer-managed KMS key for the control-plane log group: `create` (a rotating key of the cluster's "
+            "own, with a key policy for CloudWatch Logs; the Environment's choice in prod), a key ARN, or unset "
+            "(CloudWatch's own encryption). Default unset."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cloud_limits(self) -> EksClusterArgs:
@@ -102,14 +112,21 @@ class EksCluster(Cluster):
         self.kubernetes_version = args.kubernetes_version
         self._cluster_name_value = args.cluster_name
         protect = bool(args.protect)
+        self._deployer = self._deploying_identity(args)
         child = pulumi.ResourceOptions(parent=self)
         guarded = pulumi.ResourceOptions(parent=self, protect=protect)
 
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                  aws.get_region_output(opts=invoke).region,
+                                  aws.get_caller_identity_output(opts=invoke).account_id)
         secrets_key = aws.kms.Key(
             f"{name}-secrets",
             description=f"EKS {args.cluster_name} Kubernetes secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            # The cluster role's IAM policy below grants EKS its use, through the account statement.
+            policy=where.apply(lambda w: key_policy(w[0], w[2])),
             opts=guarded,
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{args.cluster_name}", target_key_id=secrets_key.key_id,
@@ -131,11 +148,25 @@ class EksCluster(Cluster):
             opts=child,
         ))
         # Created before the cluster so EKS writes into a group with our retention, not a never-expiring one.
+        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
+        log_key: Optional[pulumi.Input[str]] = args.log_key if args.log_key != "create" else None
+        if args.log_key == "create":
+            log_key = aws.kms.Key(
+                f"{name}-control-plane-logs",
+                description=f"EKS {args.cluster_name} control-plane logs",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=where.apply(lambda w: key_policy(
+                    w[0], w[2], cloudwatch_logs_statement(w[0], w[1], w[2], [log_group_name]))),
+                opts=guarded,
+            ).arn
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
-            name=f"/aws/eks/{args.cluster_name}/cluster",
+            name=log_group_name,
             retention_in_days=args.log_retention_days,
-            opts=child,
+            kms_key_id=log_key,
+            # Audit logs are evidence: protected with the cluster.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
 
         cluster = aws.eks.Cluster(
@@ -207,7 +238,10 @@ class EksCluster(Cluster):
         vpc_cni_role = self.irsa_role(f"{name}-vpc-cni", "kube-system", "aws-node",
                                       managed_policies=[managed_policy("AmazonEKS_CNI_Policy")])
         early_addons = [
-            self._addon(name, cluster, "vpc-cni", versions, service_account_role_arn=vpc_cni_role.arn),
+            # The CNI's network policy agent enforces the workloads' NetworkPolicies (off unless enabled:
+            # https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html).
+            self._addon(name, cluster, "vpc-cni", versions, service_account_role_arn=vpc_cni_role.arn,
+                        configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
             self._addon(name, cluster, "kube-proxy", versions),
         ]
         node_groups = [
@@ -249,21 +283,32 @@ class EksCluster(Cluster):
 
     # -- pieces -----------------------------------------------------------------------------------
 
+    def _deploying_identity(self, args: EksClusterArgs) -> tuple[str, list[str]]:
+        """(the principal running `pulumi up`, the `admins` keys naming it), checked before any resource exists:
+        the run installs KEDA and Argo CD with the deployer's access, so without an entry it would fail half-way.
+        Resolved now, not as an Output: whether the deployer needs an entry of its own decides which resources
+        exist, and EKS refuses a second access entry for one principal."""
+        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
+        # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
+        deployer = aws.iam.get_session_context(arn=caller.arn, opts=pulumi.InvokeOptions(parent=self)).issuer_arn
+        listed = [key for key, arn in args.admins.items() if same_principal(arn, deployer)]
+        if args.deployer_admin is False and not listed:
+            raise_problems("EksClusterArgs", [Problem(
+                "cluster.admins",
+                f"the identity running `pulumi up` ({deployer}) is not listed, and `cluster.deployer_admin` is "
+                "false (the default outside dev): add it as a named admin, e.g. `ci: <its role ARN>`, or set "
+                "`cluster.deployer_admin: true`")])
+        return deployer, listed
+
     def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
         admins: dict[str, pulumi.Input[str]] = dict(sorted(args.admins.items()))
-        if args.deployer_admin:
-            # Resolved now, not as an Output: whether the deployer needs an entry of its own decides which
-            # resources exist, and EKS refuses a second access entry for one principal.
-            caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
-            # An assumed-role session ARN is not a valid access entry principal; its issuing role is.
-            deployer = aws.iam.get_session_context(arn=caller.arn, opts=pulumi.InvokeOptions(parent=self)).issuer_arn
-            listed = [key for key, arn in args.admins.items() if same_principal(arn, deployer)]
-            if listed:
-                pulumi.log.info(
-                    f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "
-                    "through that access entry, not a second one (deployer_admin)", resource=self)
-            else:
-                admins["deployer"] = deployer
+        deployer, listed = self._deployer
+        if listed:
+            pulumi.log.info(
+                f"the deploying identity {deployer} is cluster.admins.{listed[0]}: it gets cluster-admin "
+                "through that access entry, not a second one (deployer_admin)", resource=self)
+        elif args.deployer_admin is not False:
+            admins["deployer"] = deployer
         associations = []
         for key, principal in admins.items():
             entry = aws.eks.AccessEntry(

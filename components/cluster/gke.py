@@ -64,6 +64,14 @@ class GkeClusterArgs(ClusterSpec):
         default_factory=list,
         description="Resources every cloud resource of the cluster waits for, e.g. API enablements. Default none.",
     )
+    boot_disk_key: bool = Field(
+        False,
+        description=(
+            "Encrypt node boot disks with a rotating customer-managed Cloud KMS key of the cluster's own, granted "
+            "to the Compute Engine service agent (CIS GKE 5.9.2); the Environment sets it in prod. Node pools "
+            "created before keep their disks (the key is ignored on them) until they are replaced. Default false."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cloud_limits(self) -> GkeClusterArgs:
@@ -114,6 +122,23 @@ class GkeCluster(Cluster):
             opts=child,
         )
 
+        boot_disk_key: Optional[pulumi.Output[str]] = None
+        boot_disk_grants: list[pulumi.Resource] = []
+        if args.boot_disk_key:
+            boot_key = gcp.kms.CryptoKey(
+                f"{name}-boot-disks", name="boot-disks", key_ring=key_ring.id, rotation_period=KEY_ROTATION_PERIOD,
+                purpose="ENCRYPT_DECRYPT", opts=guarded)
+            number = gcp.organizations.get_project_output(
+                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)).number
+            # Compute Engine encrypts the disks as its service agent (GKE "Use customer-managed encryption
+            # keys": grant roles/cloudkms.cryptoKeyEncrypterDecrypter to service-<number>@compute-system...).
+            boot_disk_grants.append(gcp.kms.CryptoKeyIAMMember(
+                f"{name}-boot-disks-compute-agent", crypto_key_id=boot_key.id,
+                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
+                opts=child))
+            boot_disk_key = boot_key.id
+
         nodes_account = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=bounded(f"{args.cluster_name}-nodes", 30),
             display_name=f"GKE {args.cluster_name} nodes", opts=child)
@@ -133,6 +158,8 @@ class GkeCluster(Cluster):
         )
 
         pinned = args.release_channel == "NONE"
+        # Direct users keep the DNS endpoint open (unset = true); the Environment closes it in prod.
+        reachable_by_dns = args.dns_endpoint and args.dns_endpoint_external is not False
         cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -160,8 +187,13 @@ class GkeCluster(Cluster):
             ),
             control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
                 dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
-                    allow_external_traffic=args.dns_endpoint),
+                    allow_external_traffic=reachable_by_dns),
             ),
+            # Pod-to-pod traffic on one node goes through the VPC too, so flow logs and firewall rules see it
+            # (CIS GKE 5.6.1).
+            enable_intranode_visibility=True,
+            authenticator_groups_config=gcp.container.ClusterAuthenticatorGroupsConfigArgs(
+                security_group=args.rbac_security_group) if args.rbac_security_group else None,
             release_channel=gcp.container.ClusterReleaseChannelArgs(
                 channel="UNSPECIFIED" if pinned else args.release_channel),
             min_master_version=args.kubernetes_version,
@@ -199,9 +231,10 @@ class GkeCluster(Cluster):
         node_version = gcp.container.get_engine_versions_output(
             location=args.region, version_prefix=f"{args.kubernetes_version}.",
             opts=pulumi.InvokeOutputOptions(parent=self)).latest_node_version if pinned else None
-        pool_opts = pulumi.ResourceOptions.merge(guarded, pulumi.ResourceOptions(depends_on=node_grants))
+        pool_opts = pulumi.ResourceOptions.merge(
+            guarded, pulumi.ResourceOptions(depends_on=[*node_grants, *boot_disk_grants]))
         pools = [
-            self._node_pool(name, pool_name, pool, cluster, node_security, node_version, pool_opts)
+            self._node_pool(name, pool_name, pool, cluster, node_security, node_version, pool_opts, boot_disk_key)
             for pool_name, pool in sorted(args.node_pools.items())
         ]
         # Private nodes only accept the control plane on 443 and 10250 by default; KEDA's metrics API server
@@ -217,7 +250,7 @@ class GkeCluster(Cluster):
             opts=child,
         )
 
-        if args.dns_endpoint:
+        if reachable_by_dns:
             server = cluster.control_plane_endpoints_config.apply(
                 lambda config: f"https://{config['dns_endpoint_config']['endpoint']}")
             ca_data = None  # the DNS endpoint presents a publicly trusted certificate
@@ -244,7 +277,8 @@ class GkeCluster(Cluster):
 
     def _node_pool(self, name: str, pool_name: str, pool: NodePoolSpec, cluster: gcp.container.Cluster,
                    node_security: dict, version: Optional[pulumi.Output[str]],
-                   opts: pulumi.ResourceOptions) -> gcp.container.NodePool:
+                   opts: pulumi.ResourceOptions,
+                   boot_disk_key: Optional[pulumi.Output[str]] = None) -> gcp.container.NodePool:
         desired = pool.desired_size if pool.desired_size is not None else pool.min_size
         return gcp.container.NodePool(
             f"{name}-{pool_name}",
@@ -264,6 +298,7 @@ class GkeCluster(Cluster):
                 spot=pool.spot,
                 disk_size_gb=pool.disk_size_gb,
                 disk_type="pd-balanced",
+                boot_disk_kms_key=boot_disk_key,
                 labels=node_labels("gcp", pool_name, pool),
                 taints=[gcp.container.NodePoolNodeConfigTaintArgs(key=t["key"], value=t["value"],
                                                                   effect=TAINT_EFFECTS[t["effect"]])
@@ -278,7 +313,9 @@ class GkeCluster(Cluster):
                 workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
                     mode="GKE_METADATA"),
             ),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["initialNodeCount"])),
+            # A boot-disk key only applies to pools created with it: changing it would replace a running pool.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                ignore_changes=["initialNodeCount", "nodeConfig.bootDiskKmsKey"])),
         )
 
     def bind_workload_identity(self, name: str, namespace: str, service_account: str,

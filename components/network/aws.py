@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Literal, Optional
 
@@ -10,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
+from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..spec.base import StrictModel
 
 
@@ -39,6 +41,17 @@ class AwsNetworkArgs(StrictModel):
             "load balancers find them. Default unset."
         ),
     )
+    flow_log_retention_days: int = Field(
+        365,
+        description=(
+            "Days CloudWatch Logs keeps the VPC flow logs (a value CloudWatch accepts: 1, 3, 5, 7, 14, 30, 60, "
+            "90, 120, 150, 180, 365, ...). Default 365."
+        ),
+    )
+    protect: bool = Field(
+        False,
+        description="Protect the flow-log group and its key from deletion (prod). Default false.",
+    )
 
 
 def zone_index(zone: str) -> int:
@@ -66,6 +79,63 @@ class AwsNetwork(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
 
+    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, args: AwsNetworkArgs) -> None:
+        """Every accepted and rejected flow of the VPC into a CloudWatch log group encrypted with its own
+        rotating customer-managed key (the GCP subnetwork has flow logs too)."""
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect or None)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+        log_group_name = f"/aws/vpc/{name}/flow-logs"
+        key = aws.kms.Key(
+            f"{name}-flow-logs",
+            description=f"VPC {name} flow logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.all(partition, region, account).apply(lambda values: key_policy(
+                values[0], values[2], cloudwatch_logs_statement(values[0], values[1], values[2], [log_group_name]))),
+            opts=kept,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs", name=log_group_name, retention_in_days=args.flow_log_retention_days,
+            kms_key_id=key.arn, opts=kept)
+        # The flow-log service writes with a role that only this account's flow logs can assume
+        # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html, confused-deputy conditions).
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=pulumi.Output.all(partition, region, account).apply(lambda values: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": values[2]},
+                        "ArnLike": {"aws:SourceArn": f"arn:{values[0]}:ec2:{values[1]}:{values[2]}:vpc-flow-log/*"},
+                    },
+                }],
+            }, sort_keys=True)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.name,
+            policy=log_group.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+                               "logs:DescribeLogStreams"],
+                    "Resource": [arn, f"{arn}:*"],
+                }],
+            }, sort_keys=True)),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn, iam_role_arn=role.arn, tags={"Name": f"{name}-flow-logs"}, opts=child)
+
     def __init__(self, name: str, args: AwsNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:AwsNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -75,6 +145,11 @@ class AwsNetwork(pulumi.ComponentResource):
             f"{name}-vpc", cidr_block=args.cidr, enable_dns_hostnames=True, enable_dns_support=True,
             tags={"Name": name}, opts=child,
         )
+        # The default security group allows all traffic between its members; adopting it removes every rule
+        # (the provider's documented behaviour), so nothing can use it by accident (CIS AWS Foundations 5.4).
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
+                                     tags={"Name": f"{name}-default-deny"}, opts=child)
+        self._flow_logs(name, vpc, args)
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": name}, opts=child)
         public_routes = aws.ec2.RouteTable(
             f"{name}-public", vpc_id=vpc.id, tags={"Name": f"{name}-public"}, opts=child)

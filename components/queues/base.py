@@ -34,6 +34,22 @@ class WorkQueueArgs(QueueSpec):
         default_factory=list,
         description="Resources the queue's cloud resources wait for, e.g. the API enablement. Default none.",
     )
+    managed_key: Optional[Any] = Field(
+        None,
+        description=(
+            "A customer-managed key created in the same program (Input[str]: an AWS KMS key ARN or a Cloud KMS "
+            "CryptoKey id), used when `kms_key` is unset: the Environment's per-environment queue key in prod. "
+            "SQS consumers are granted kms:Decrypt on it; the Pub/Sub agent gets encrypter/decrypter. Default unset."
+        ),
+    )
+    protect: bool = Field(
+        False,
+        description=(
+            "Protect the queue and its dead-letter queue (SQS queues; Pub/Sub topics and subscriptions) from "
+            "deletion (`protect`) and keep them in the cloud if they ever leave the stack (`retainOnDelete`): "
+            "their messages are data. The Environment sets it in prod. Default false."
+        ),
+    )
 
 
 class WorkQueue(pulumi.ComponentResource):

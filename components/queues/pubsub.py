@@ -60,7 +60,8 @@ class PubSubWorkQueue(WorkQueue):
         self.physical_name = args.physical_name or name
         # Depending on the API's enablement: on a fresh project the first call would fail SERVICE_DISABLED.
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        kms: dict = {"kms_key_name": args.kms_key} if args.kms_key else {}
+        key = args.kms_key or args.managed_key
+        kms: dict = {"kms_key_name": key} if key is not None else {}
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
@@ -72,13 +73,17 @@ class PubSubWorkQueue(WorkQueue):
             service_agent = project.number.apply(
                 lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
             )
-        topic_opts = child
-        if args.kms_key:
+        # Messages are data: protected in prod and kept in the cloud (retainOnDelete) if they leave the stack.
+        keep = pulumi.ResourceOptions(protect=args.protect or None, retain_on_delete=args.protect or None)
+        stateful = pulumi.ResourceOptions.merge(child, keep)
+        topic_opts = stateful
+        if key is not None:
             # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails.
             key_grant = gcp.kms.CryptoKeyIAMMember(
-                f"{name}-kms-agent", crypto_key_id=args.kms_key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                f"{name}-kms-agent", crypto_key_id=key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
                 member=service_agent, opts=child)
-            topic_opts = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant])
+            topic_opts = pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant]), keep)
 
         dead_letter_topic = gcp.pubsub.Topic(
             f"{name}-dlq-topic", name=f"{self.physical_name}-dlq", **kms, opts=topic_opts
@@ -90,7 +95,7 @@ class PubSubWorkQueue(WorkQueue):
             ack_deadline_seconds=DEAD_LETTER_ACK_DEADLINE_SECONDS,
             message_retention_duration=dead_letter_retention_duration,
             expiration_policy=never_expire,
-            opts=child,
+            opts=stateful,
         )
         topic = gcp.pubsub.Topic(f"{name}-topic", name=self.physical_name, **kms, opts=topic_opts)
         subscription = gcp.pubsub.Subscription(
@@ -107,7 +112,7 @@ class PubSubWorkQueue(WorkQueue):
             retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
                 minimum_backoff=RETRY_MIN_BACKOFF, maximum_backoff=RETRY_MAX_BACKOFF
             ),
-            opts=child,
+            opts=stateful,
         )
 
         gcp.pubsub.TopicIAMMember(

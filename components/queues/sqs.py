@@ -83,11 +83,16 @@ class SqsWorkQueue(WorkQueue):
         suffix = ".fifo" if args.fifo else ""
         self.physical_name = args.physical_name or name
         child = pulumi.ResourceOptions(parent=self)
+        # Messages are data: a protected queue survives `pulumi destroy` and a deleted line, and an orphaned
+        # queue (retainOnDelete) is cheaper than lost messages.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
+                                    retain_on_delete=args.protect or None)
 
+        key = args.kms_key or args.managed_key
         encryption: dict = (
             # A reused data key cuts KMS calls (and cost) per message; 5 minutes is the SQS default.
-            {"kms_master_key_id": args.kms_key, "kms_data_key_reuse_period_seconds": 300}
-            if args.kms_key
+            {"kms_master_key_id": key, "kms_data_key_reuse_period_seconds": 300}
+            if key is not None
             else {"sqs_managed_sse_enabled": True}
         )
         fifo: dict = {"fifo_queue": True} if args.fifo else {}
@@ -98,7 +103,7 @@ class SqsWorkQueue(WorkQueue):
             message_retention_seconds=dead_letter_retention("aws", args),
             **encryption,
             **fifo,
-            opts=child,
+            opts=stateful,
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -113,7 +118,7 @@ class SqsWorkQueue(WorkQueue):
             ),
             **encryption,
             **fifo,
-            opts=child,
+            opts=stateful,
         )
         # Only this queue may move messages into the DLQ. A separate resource, because the DLQ would
         # otherwise have to reference the queue that references it.
@@ -174,9 +179,7 @@ class SqsWorkQueue(WorkQueue):
 
     def consume_policy(self) -> pulumi.Output[str]:
         """An IAM policy document allowing exactly the consume actions on this queue (and its key)."""
-        kms_key = self.args.kms_key
-
-        def document(queue_arn: str) -> str:
+        def document(queue_arn: str, kms_key: Optional[str]) -> str:
             statements: list[dict] = [
                 {"Sid": "ConsumeWorkQueue", "Effect": "Allow", "Action": CONSUME_ACTIONS, "Resource": queue_arn}
             ]
@@ -185,7 +188,8 @@ class SqsWorkQueue(WorkQueue):
                                    **kms_decrypt_scope(kms_key, queue_arn)})
             return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
-        return self.queue_arn.apply(document)
+        key = self.args.kms_key or self.args.managed_key
+        return pulumi.Output.all(self.queue_arn, key).apply(lambda values: document(*values))
 
     def grant_consume(
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None

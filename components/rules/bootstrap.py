@@ -22,6 +22,14 @@ if TYPE_CHECKING:  # the spec models import these rules
 PATH = "cluster.deployer_access"
 
 
+def dns_endpoint_external(spec: EnvironmentSpec) -> bool:
+    """GKE: whether the DNS endpoint takes user traffic from outside Google's network (off in prod by default)."""
+    assert spec.cluster is not None
+    if spec.cluster.dns_endpoint_external is not None:
+        return spec.cluster.dns_endpoint_external
+    return spec.tier != "prod"
+
+
 def options(cloud: str) -> str:
     """The documented ways for a runner outside the network to reach the API, for an error message."""
     network = "network.existing_vpc" if cloud == "aws" else "network.existing_network"
@@ -111,6 +119,10 @@ def bootstrap_problems(spec: EnvironmentSpec) -> list[Problem]:
                                         "dns_endpoint is GKE only; on aws choose " + options(spec.cloud)))
             elif not cluster.dns_endpoint:
                 problems.append(Problem("cluster.dns_endpoint", "must be true with deployer_access.via dns_endpoint"))
+            elif not dns_endpoint_external(spec):
+                problems.append(Problem("cluster.dns_endpoint_external",
+                                        "must be true with deployer_access.via dns_endpoint in prod (the DNS "
+                                        "endpoint takes no traffic from outside Google's network by default there)"))
             if access.runner_cidrs:
                 problems.append(Problem(f"{PATH}.runner_cidrs",
                                         "not used with dns_endpoint: IAM authorizes who reaches the API"))
@@ -118,7 +130,7 @@ def bootstrap_problems(spec: EnvironmentSpec) -> list[Problem]:
 
     if not deploys_kubernetes_objects(spec):
         return problems
-    if cluster.public_endpoint or (not aws and cluster.dns_endpoint):
+    if cluster.public_endpoint or (not aws and cluster.dns_endpoint and dns_endpoint_external(spec)):
         return problems
     if existing is not None and aws and cluster.private_access_cidrs is not None:
         return problems  # declared who reaches the private API ([] = managed outside this stack)

@@ -54,7 +54,8 @@ def is_open_to_the_internet(cidr: str) -> bool:
 # Fields that only mean something on one cloud: set on the other, they would be silently ignored.
 AWS_ONLY_CLUSTER_FIELDS = ("extended_support", "private_access_cidrs", "admins", "deployer_admin",
                            "control_plane_logs", "log_retention_days", "addon_versions")
-GCP_ONLY_CLUSTER_FIELDS = ("release_channel", "dns_endpoint", "master_cidr")
+GCP_ONLY_CLUSTER_FIELDS = ("release_channel", "dns_endpoint", "master_cidr", "dns_endpoint_external",
+                           "rbac_security_group")
 
 
 def explicitly_set(model, field: str) -> bool:

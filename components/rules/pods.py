@@ -33,6 +33,19 @@ def pod_spec(manifest: Manifest) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else {}
 
 
+def pod_labels(manifest: Manifest) -> dict[str, Any]:
+    """The labels of the pods a workload manifest creates (the Pod's own for a Pod)."""
+    kind = manifest.get("kind")
+    if kind == "Pod":
+        return (manifest.get("metadata") or {}).get("labels") or {}
+    node: Any = manifest
+    for key in POD_TEMPLATE_PATHS.get(str(kind), ()):
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return {}
+    return (node.get("metadata") or {}).get("labels") or {}
+
+
 def containers(pod: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in ("initContainers", "containers"):
         yield from pod.get(key) or []

@@ -64,3 +64,8 @@ def queue_problems(cloud: str, path: str, queue: QueueSpec) -> list[Problem]:
                 "must be a KMS key ARN or an 'alias/...' name on aws",
             ))
     return problems
+
+
+def uses_environment_queue_key(spec) -> bool:
+    """Prod creates one customer-managed key for the environment's queues that name no `kms_key` of their own."""
+    return spec.tier == "prod" and any(not queue.kms_key for queue in spec.queues.values())

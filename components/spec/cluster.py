@@ -169,12 +169,14 @@ class ClusterSpec(StrictModel):
             "by a name. Default none."
         ),
     )
-    deployer_admin: bool = Field(
-        True,
+    deployer_admin: Optional[bool] = Field(
+        None,
         description=(
-            "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry, so the same "
-            "run can install KEDA and Argo CD. Run `up` from one identity (your CI role), and set this false if "
-            "that role is also listed in `admins` (one principal, one access entry). Default true."
+            "AWS: give the IAM principal running `pulumi up` cluster-admin through an access entry of its own, so "
+            "the same run can install KEDA and Argo CD. When false, that principal must be listed in `admins` (a "
+            "named, reviewed admin; the run stops with an error otherwise), which is how staging and prod keep "
+            "their admins explicit (CIS EKS 4.1.1). Run `up` from one identity (your CI role). Default: true in "
+            "dev, false in staging and prod (EksCluster used directly: true)."
         ),
     )
     control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
@@ -216,5 +218,21 @@ class ClusterSpec(StrictModel):
             "in an existing network with `private_access_cidrs` or `authorized_networks`), otherwise a stack "
             "that deploys Kubernetes objects is refused at load time, because its first `up` could not reach "
             "its own API."
+        ),
+    )
+    dns_endpoint_external: Optional[bool] = Field(
+        None,
+        description=(
+            "GCP: accept user traffic on the DNS endpoint from outside Google's network (IAM still authorizes "
+            "every call). Default: true outside prod, false in prod, where CI reaches the API through a network "
+            "(`deployer_access.via: private_network`) unless this is set true explicitly."
+        ),
+    )
+    rbac_security_group: Optional[str] = Field(
+        None,
+        pattern=r"^gke-security-groups@[A-Za-z0-9.-]+$",
+        description=(
+            "GCP: Google Groups for RBAC: the `gke-security-groups@<your domain>` group whose member groups "
+            "RoleBindings may name (CIS GKE 5.8.2). Default unset."
         ),
     )

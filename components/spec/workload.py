@@ -162,6 +162,13 @@ class ServiceSpec(WorkloadSpec):
         False,
         description="Create a ClusterIP Service for the declared ports (services without a queue). Default false.",
     )
+    expose_to: list[Name] = Field(
+        default_factory=list,
+        description=(
+            "Namespaces whose pods may call an exposed service (its NetworkPolicy admits them on the declared "
+            "ports, besides pods of its own namespace). Default none: only its own namespace."
+        ),
+    )
 
 
 class JobSpec(WorkloadSpec):

@@ -10,6 +10,7 @@ from pydantic import Field
 from ..spec.workload import JobSpec, WorkloadSpec
 from . import manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
+from .network_policy import network_policy
 
 
 class BatchJobArgs(WorkloadArgs):
@@ -48,6 +49,8 @@ class BatchJob(pulumi.ComponentResource):
             objects.append(manifests.cron_job(
                 workload_name, namespace, job.schedule if job.mode == "schedule" else None, job.time_zone,
                 job.concurrency_policy, job.starting_deadline_seconds, job.history, job_spec))
+        objects.append(network_policy(workload_name, namespace, "job", keda_pod_identity_provider(args.cluster),
+                                      ports={}, expose_to=[]))
         self.manifests = objects
         self.identity = identity
         deliver(self, name, args, objects, identity)

@@ -10,6 +10,7 @@ from pydantic import Field
 from ..spec.workload import ServiceSpec
 from . import manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
+from .network_policy import network_policy
 
 # pulumi-kubernetes waits (10 minutes by default) for a Deployment's replicas to become ready; with this
 # annotation it returns once the object is applied (pulumi/pulumi-kubernetes#417, "Allow awaiters to be
@@ -85,6 +86,8 @@ class Service(pulumi.ComponentResource):
                 spec.scaling.cpu_target_percent))
         if spec.expose:
             objects.append(manifests.cluster_service(workload_name, namespace, spec.ports))
+        objects.append(network_policy(workload_name, namespace, "service", keda_pod_identity_provider(args.cluster),
+                                      spec.ports if spec.expose else {}, spec.expose_to))
         self.manifests = objects
         self.identity = identity
         deliver(self, name, args, objects, identity)

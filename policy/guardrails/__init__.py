@@ -1,10 +1,12 @@
 """The platform's policies, importable without starting a policy server (that is `policy/__main__.py`)."""
 
-from . import argocd, article, clusters, identity, queues, workloads
+from . import argocd, article, clusters, identity, keys, queues, stateful, workloads
 
 ALL_POLICIES = [
     *clusters.POLICIES,
     *queues.POLICIES,
+    *stateful.POLICIES,
+    *keys.POLICIES,
     *identity.POLICIES,
     *workloads.POLICIES,
     *argocd.POLICIES,

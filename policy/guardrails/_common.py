@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
@@ -15,7 +15,8 @@ def plain(value: Any) -> Any:
     numbers as ints (the wire carries every number as a double)."""
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    # The SDK's list proxy is a Sequence, not a list: formatting one prints `<..._ListProxy object at 0x...>`.
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -15,6 +15,7 @@ from pulumi_policy import (
 )
 
 from ._common import get, kubernetes_kind, plain
+from ._metadata import about
 
 
 def _no_default_project(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -31,6 +32,7 @@ def _no_default_project(args: ResourceValidationArgs, report_violation: ReportVi
 
 argocd_no_default_project = ResourceValidationPolicy(
     name="argocd-no-default-project",
+    **about("argocd-no-default-project"),
     description="Argo CD Applications never use the permissive `default` AppProject.",
     validate=_no_default_project,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -54,6 +56,7 @@ def _no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolatio
 
 argocd_no_wildcards = ResourceValidationPolicy(
     name="argocd-no-wildcards",
+    **about("argocd-no-wildcards"),
     description="AppProjects name their source repositories, destinations and cluster resources (prod).",
     validate=_no_wildcards,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -77,7 +80,7 @@ def _keys(value: Any, prefix: str = "") -> list[str]:
 def _admin_password_not_exported(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
         if resource.resource_type == "pulumi:pulumi:Stack":
-            for key in _keys(dict(resource.props)):
+            for key in _keys(plain(resource.props)):
                 if _ADMIN_PASSWORD.search(key):
                     report_violation(f"the stack exports {key!r}: the Argo CD admin password must never be an output",
                                      resource.urn)
@@ -88,6 +91,7 @@ def _admin_password_not_exported(args: StackValidationArgs, report_violation: Re
 
 argocd_admin_password_not_exported = StackValidationPolicy(
     name="argocd-admin-password-not-exported",
+    **about("argocd-admin-password-not-exported"),
     description="The Argo CD admin password never appears in stack outputs or Pulumi-managed secrets.",
     validate=_admin_password_not_exported,
     enforcement_level=EnforcementLevel.MANDATORY,

@@ -13,6 +13,7 @@ from pulumi_policy import (
 )
 
 from ._common import cluster_objects, get, plain
+from ._metadata import about
 
 SERVERLESS_TYPES = {
     "aws:lambda/function:Function": "tags",
@@ -36,6 +37,7 @@ def _no_serverless(args: ResourceValidationArgs, report_violation: ReportViolati
 
 no_serverless_functions = ResourceValidationPolicy(
     name="no-serverless-functions",
+    **about("no-serverless-functions"),
     description="No Lambda / Cloud Functions / Cloud Run functions unless explicitly exempted.",
     validate=_no_serverless,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -60,6 +62,7 @@ def _services_pull_from_queues(args: StackValidationArgs, report_violation: Repo
 
 services_pull_from_queues = StackValidationPolicy(
     name="services-pull-from-queues",
+    **about("services-pull-from-queues"),
     description="Services pull work from queues and scale on queue length (advisory).",
     validate=_services_pull_from_queues,
     enforcement_level=EnforcementLevel.ADVISORY,

@@ -8,12 +8,15 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from components.rules.clusters import REQUIRED_EKS_LOGS, is_open_to_the_internet
 from components.versions import EKS_EXTENDED_SUPPORT_VERSIONS, EKS_STANDARD_SUPPORT_VERSIONS, GKE_VERSIONS
 
 from ._common import get, plain
+from ._metadata import about
 
 EKS = "aws:eks/cluster:Cluster"
 GKE = "gcp:container/cluster:Cluster"
@@ -47,6 +50,7 @@ def _private_endpoint(args: ResourceValidationArgs, report_violation: ReportViol
 
 cluster_private_endpoint = ResourceValidationPolicy(
     name="cluster-private-endpoint",
+    **about("cluster-private-endpoint"),
     description="Kubernetes API endpoints are private; a public one needs `allow_public_endpoint` and an allow-list.",
     validate=_private_endpoint,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -69,6 +73,7 @@ def _secrets_encryption(args: ResourceValidationArgs, report_violation: ReportVi
 
 cluster_secrets_encryption = ResourceValidationPolicy(
     name="cluster-secrets-encryption",
+    **about("cluster-secrets-encryption"),
     description="Kubernetes secrets are encrypted with a customer-managed key (KMS / Cloud KMS).",
     validate=_secrets_encryption,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -89,6 +94,7 @@ def _control_plane_logging(args: ResourceValidationArgs, report_violation: Repor
 
 cluster_control_plane_logging = ResourceValidationPolicy(
     name="cluster-control-plane-logging",
+    **about("cluster-control-plane-logging"),
     description="Control-plane logs (API server, audit, authenticator) are collected.",
     validate=_control_plane_logging,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -114,6 +120,7 @@ def _supported_version(args: ResourceValidationArgs, report_violation: ReportVio
 
 cluster_supported_version = ResourceValidationPolicy(
     name="cluster-supported-version",
+    **about("cluster-supported-version"),
     description="Clusters run a Kubernetes version in (standard) support.",
     validate=_supported_version,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -131,6 +138,7 @@ def _gke_workload_identity(args: ResourceValidationArgs, report_violation: Repor
 
 gke_workload_identity = ResourceValidationPolicy(
     name="gke-workload-identity",
+    **about("gke-workload-identity"),
     description="GKE clusters use Workload Identity and node pools hide node credentials (GKE_METADATA).",
     validate=_gke_workload_identity,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -144,6 +152,7 @@ def _no_legacy_abac(args: ResourceValidationArgs, report_violation: ReportViolat
 
 gke_no_legacy_abac = ResourceValidationPolicy(
     name="gke-no-legacy-abac",
+    **about("gke-no-legacy-abac"),
     description="GKE legacy ABAC authorization is disabled.",
     validate=_no_legacy_abac,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -171,6 +180,7 @@ def _deletion_protection(args: ResourceValidationArgs, report_violation: ReportV
 
 cluster_deletion_protection = ResourceValidationPolicy(
     name="cluster-deletion-protection",
+    **about("cluster-deletion-protection"),
     description="Clusters, node pools and their keys are protected from deletion (prod).",
     validate=_deletion_protection,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -197,12 +207,57 @@ def _public_endpoint_review(args: ResourceValidationArgs, report_violation: Repo
 # `cluster-private-endpoint` unless prod's policy config opts in; this rule keeps the exception visible.
 cluster_public_endpoint_review = ResourceValidationPolicy(
     name="cluster-public-endpoint-review",
+    **about("cluster-public-endpoint-review"),
     description="A public Kubernetes API endpoint, even allow-listed, is flagged for review outside dev.",
     validate=_public_endpoint_review,
     enforcement_level=EnforcementLevel.ADVISORY,
 )
 
+def _dns_endpoint_external(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == GKE and get(plain(args.props), "controlPlaneEndpointsConfig", "dnsEndpointConfig",
+                                         "allowExternalTraffic") is True:
+        report_violation("the DNS endpoint accepts traffic from the internet (IAM-gated): in prod reach the API "
+                         "through a network, or opt in with `cluster.dns_endpoint_external: true`")
+
+
+gke_dns_endpoint_internal = ResourceValidationPolicy(
+    name="gke-dns-endpoint-internal",
+    **about("gke-dns-endpoint-internal"),
+    description="The GKE DNS endpoint takes no traffic from outside Google's network (prod).",
+    validate=_dns_endpoint_external,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def _admins(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    limit = int(args.get_config().get("max_admins", 3))
+    by_cluster: dict[str, list] = {}
+    for resource in args.resources:
+        if (resource.resource_type == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+                and resource.props.get("policyArn") == CLUSTER_ADMIN_POLICY):
+            by_cluster.setdefault(str(resource.props.get("clusterName")), []).append(resource)
+    for cluster, associations in sorted(by_cluster.items()):
+        for resource in sorted(associations, key=lambda r: r.name)[limit:]:
+            report_violation(f"cluster {cluster} has {len(associations)} cluster-admin principals (at most {limit}): "
+                             f"{resource.props.get('principalArn')} is one too many", resource.urn)
+
+
+cluster_admins_limited = StackValidationPolicy(
+    name="cluster-admins-limited",
+    **about("cluster-admins-limited"),
+    description="Few principals are cluster-admin (prod), each named in the stack file.",
+    validate=_admins,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "max_admins": {"type": "integer", "default": 3, "minimum": 1,
+                       "description": "Most principals with AmazonEKSClusterAdminPolicy on one cluster."}}),
+)
+
 POLICIES = [
+    cluster_admins_limited,
+    gke_dns_endpoint_internal,
     cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
     cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
     cluster_public_endpoint_review,

@@ -13,6 +13,7 @@ from components.rules.iam import (
 )
 
 from ._common import plain, report_all
+from ._metadata import about
 
 POLICY_DOCUMENT_FIELDS = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
@@ -37,6 +38,7 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportV
 
 iam_no_wildcard_actions = ResourceValidationPolicy(
     name="iam-no-wildcard-actions",
+    **about("iam-no-wildcard-actions"),
     description="IAM policies allow named actions only, never wildcards.",
     validate=_no_wildcard_actions,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -50,6 +52,7 @@ def _no_basic_roles(args: ResourceValidationArgs, report_violation: ReportViolat
 
 gcp_no_basic_roles = ResourceValidationPolicy(
     name="gcp-no-basic-roles",
+    **about("gcp-no-basic-roles"),
     description="No GCP basic roles (owner, editor, viewer): they grant far more than any workload needs.",
     validate=_no_basic_roles,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -73,6 +76,7 @@ def _single_subject(args: ResourceValidationArgs, report_violation: ReportViolat
 
 workload_identity_single_subject = ResourceValidationPolicy(
     name="workload-identity-single-subject",
+    **about("workload-identity-single-subject"),
     description="A workload identity (IRSA role, Workload Identity binding) trusts exactly one service account.",
     validate=_single_subject,
     enforcement_level=EnforcementLevel.MANDATORY,

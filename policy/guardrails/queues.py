@@ -16,6 +16,7 @@ from pulumi_policy import (
 from components.rules.iam import PUBLIC_GCP_MEMBERS, document, public_allow_statements
 
 from ._common import plain
+from ._metadata import about
 
 SQS_QUEUE = "aws:sqs/queue:Queue"
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
@@ -29,6 +30,7 @@ def _encryption(args: ResourceValidationArgs, report_violation: ReportViolation)
 
 queue_encryption = ResourceValidationPolicy(
     name="queue-encryption",
+    **about("queue-encryption"),
     description="Queues are encrypted at rest (Pub/Sub always is).",
     validate=_encryption,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -57,6 +59,7 @@ def _dead_letter(args: StackValidationArgs, report_violation: ReportViolation) -
 
 queue_dead_letter = StackValidationPolicy(
     name="queue-dead-letter",
+    **about("queue-dead-letter"),
     description="Every work queue moves messages that keep failing to a dead-letter queue.",
     validate=_dead_letter,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -76,6 +79,7 @@ def _no_public_access(args: ResourceValidationArgs, report_violation: ReportViol
 
 queue_no_public_access = ResourceValidationPolicy(
     name="queue-no-public-access",
+    **about("queue-no-public-access"),
     description="No queue, topic or subscription is accessible to everyone.",
     validate=_no_public_access,
     enforcement_level=EnforcementLevel.MANDATORY,

@@ -18,6 +18,7 @@ from pulumi_policy import (
 from components.rules.pods import (
     image_pin_problems,
     non_root_problems,
+    pod_labels,
     pod_spec,
     privilege_problems,
     probe_problems,
@@ -25,7 +26,8 @@ from components.rules.pods import (
     resource_problems,
 )
 
-from ._common import cluster_objects, get, kubernetes_kind, plain, report_all
+from ._common import WORKLOAD_KINDS, cluster_objects, get, kubernetes_kind, plain, report_all
+from ._metadata import about
 
 PodRule = Callable[[dict[str, Any], dict[str, Any]], list[str]]
 
@@ -41,7 +43,7 @@ def pod_policy(name: str, description: str, rule: PodRule, level: EnforcementLev
             report_all(report_violation, rule(pod, args.get_config()))
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level,
-                                    config_schema=config_schema)
+                                    config_schema=config_schema, **about(name))
 
 
 DIGEST_SCHEMA = PolicyConfigSchema(properties={
@@ -65,9 +67,26 @@ POLICIES = [
     pod_policy(name, description, rule, config_schema=DIGEST_SCHEMA if name == "k8s-image-pinned" else None)
     for name, (description, rule) in POD_RULES.items()
 ]
-POLICIES.append(pod_policy(
-    "k8s-probes", "Services declare readiness and liveness probes.",
-    lambda pod, cfg: probe_problems(pod), level=EnforcementLevel.ADVISORY, kinds=("Deployment",)))
+
+
+def _probes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    # A stack policy, so that one rule sees both what Pulumi applies (push) and what the deployment repository
+    # holds (GitOps): the same service gets the same advice in either delivery mode.
+    for where, manifest, urn in cluster_objects(args):
+        if manifest.get("kind") != "Deployment":
+            continue
+        prefix = f"{where}: " if where.endswith(".yaml") else ""
+        for problem in probe_problems(pod_spec(manifest) or {}):
+            report_violation(f"{prefix}{problem}", urn)
+
+
+POLICIES.append(StackValidationPolicy(
+    name="k8s-probes",
+    **about("k8s-probes"),
+    description="Services declare readiness and liveness probes (applied and rendered manifests).",
+    validate=_probes,
+    enforcement_level=EnforcementLevel.ADVISORY,
+))
 
 
 def _rendered_manifests(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -85,6 +104,7 @@ def _rendered_manifests(args: StackValidationArgs, report_violation: ReportViola
 
 POLICIES.append(StackValidationPolicy(
     name="deployment-repo-manifests",
+    **about("deployment-repo-manifests"),
     description="Manifests rendered into the deployment repository (GitOps) pass the same pod rules.",
     validate=_rendered_manifests,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -128,8 +148,44 @@ def _availability(args: StackValidationArgs, report_violation: ReportViolation) 
 
 prod_service_availability = StackValidationPolicy(
     name="prod-service-availability",
+    **about("prod-service-availability"),
     description="Prod services keep at least two replicas and a PodDisruptionBudget.",
     validate=_availability,
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 POLICIES.append(prod_service_availability)
+
+
+def _isolates(policy: dict[str, Any], labels: dict[str, Any]) -> bool:
+    """Whether a NetworkPolicy selects pods with `labels` for both ingress and egress."""
+    spec = policy.get("spec") or {}
+    selector = (spec.get("podSelector") or {}).get("matchLabels") or {}
+    return (set(spec.get("policyTypes") or []) >= {"Ingress", "Egress"}
+            and all(labels.get(k) == v for k, v in selector.items()))
+
+
+def _network_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    objects = list(cluster_objects(args))
+    policies: dict[Any, list[dict[str, Any]]] = {}
+    for _, manifest, _ in objects:
+        if manifest.get("kind") == "NetworkPolicy":
+            policies.setdefault(get(manifest, "metadata", "namespace"), []).append(manifest)
+    for where, manifest, urn in objects:
+        if manifest.get("kind") not in WORKLOAD_KINDS or pod_spec(manifest) is None:
+            continue
+        kind, namespace, name = manifest.get("kind"), get(manifest, "metadata", "namespace"), get(
+            manifest, "metadata", "name")
+        labels = pod_labels(manifest)
+        if not any(_isolates(policy, labels) for policy in policies.get(namespace, [])):
+            prefix = f"{where}: " if where.endswith(".yaml") else ""
+            report_violation(f"{prefix}{kind} {namespace}/{name}: no NetworkPolicy isolates its pods (ingress and "
+                             "egress): every pod in the cluster can reach them and they can reach everything", urn)
+
+
+POLICIES.append(StackValidationPolicy(
+    name="k8s-network-policy",
+    **about("k8s-network-policy"),
+    description="Every workload's pods are isolated by a NetworkPolicy (default deny plus the allows it needs).",
+    validate=_network_policies,
+    enforcement_level=EnforcementLevel.MANDATORY,
+))
