@@ -37,13 +37,17 @@ def _cloud_settings(cloud: str, services: int) -> dict[str, Any]:
             "cluster": {"kubernetes_version": "1.35", "log_retention_days": 365,
                         # As the shipped prod stack: private API, CI runners inside this VPC (docs/bootstrap.md).
                         "deployer_access": {"via": "private_network", "runner_cidrs": ["10.40.0.0/19"]},
-                        "admins": {"platform-team": "arn:aws:iam::123456789012:role/PlatformAdmin"},
+                        # As the shipped prod stack: the identity running `pulumi up` is a named admin.
+                        "admins": {"platform-team": "arn:aws:iam::123456789012:role/PlatformAdmin",
+                                   "deployer": "arn:aws:iam::123456789012:role/deployer"},
                         "node_pools": {"general": {"machine_types": ["m7i.xlarge", "m6i.xlarge"],
                                                    "min_size": 3, "max_size": nodes}}},
         }
     return {
         "cloud": "gcp", "region": "europe-west1", "gcp_project": "acme-platform-bench",
         "cluster": {"kubernetes_version": "1.35", "release_channel": "REGULAR",
+                    # Prod keeps the DNS endpoint internal: CI runners inside the network (docs/bootstrap.md).
+                    "deployer_access": {"via": "private_network", "runner_cidrs": ["10.0.0.0/20"]},
                     "node_pools": {"general": {"machine_types": ["e2-standard-4"], "min_size": 3,
                                                "max_size": nodes}}},
     }
@@ -72,7 +76,8 @@ def stack_config(cloud: str, services: int, jobs: int | None = None, http_servic
             "queue": f"queue-{i:04d}",
             "max_message_seconds": 90,
             "resources": {"cpu": "250m", "memory": "256Mi"},
-            "probes": {"liveness": {"command": ["python", "-m", "worker.healthcheck"]}},
+            "probes": {"readiness": {"command": ["python", "-m", "worker.ready"]},
+                       "liveness": {"command": ["python", "-m", "worker.healthcheck"]}},
             "scaling": {"max_replicas": 10, "messages_per_replica": 10},
         }
         for i in range(queue_driven)
