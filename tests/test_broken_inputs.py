@@ -183,6 +183,8 @@ MISTAKES: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("staging", {"services.orders-api.expose": True, "services.orders-api.ports": {}},
      "services.orders-api.expose: needs at least one declared port", ()),
     ("dev", {"services.orders.namespace": "kube-system"}, "services.orders.namespace: 'kube-system' is reserved", ()),
+    ("prod", {"services.cluster-autoscaler": {"image": GOOD_IMAGE}},
+     "services.cluster-autoscaler.namespace: 'cluster-autoscaler' is reserved", ()),
     ("dev", {"services.orders.writable_paths": ["tmp"]}, "services.orders.writable_paths[0]: must be an absolute",
      ()),
     ("prod", {"services.orders-api.probes.readiness": {"http_path": "/h", "command": ["true"]}},

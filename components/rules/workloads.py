@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
     from ..spec.workload import ResourcesSpec, WorkloadSpec
 
-SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd"})
+# Kubernetes' own namespaces and those of the platform add-ons (KEDA, Argo CD, the node autoscaler, the NVIDIA
+# device plugin, External Secrets): a workload there would share their identities and Pod Security level.
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd",
+                               "cluster-autoscaler", "nvidia-device-plugin", "external-secrets"})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
