@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Optional
 from ..errors import Problem
 from .credentials import looks_like_credential, shown
 from .cron import cron_problem
-from .kubernetes import dns_subdomain_problem, secret_key_problem
+from .secrets import secret_ref_problems
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
     from ..spec.workload import ResourcesSpec, WorkloadSpec
 
-SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd"})
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "keda", "argocd",
+                               "external-secrets"})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k)?$")
@@ -143,12 +144,8 @@ def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec,
             report(("env",), f"env.{name}", "looks like a credential (value hidden); keep it in a Kubernetes Secret "
                                             "and reference it with secret_env")
     for name, ref in workload.secret_env.items():
-        problem = dns_subdomain_problem(ref.secret)
-        if problem:
-            report(("secret_env",), f"secret_env.{name}.secret", f"Secret name {shown(ref.secret)} {problem}")
-        problem = secret_key_problem(ref.key)
-        if problem:
-            report(("secret_env",), f"secret_env.{name}.key", f"Secret key {shown(ref.key)} {problem}")
+        for field, message in secret_ref_problems(ref, spec.cloud):
+            report(("secret_env",), f"secret_env.{name}{'.' + field if field else ''}", message)
     for name, port in workload.ports.items():
         if not 1 <= port <= 65535:
             report(("ports",), f"ports.{name}", f"must be between 1 and 65535 (got {port})")
