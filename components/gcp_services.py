@@ -36,8 +36,10 @@ CLUSTER_APIS = (
     "monitoring.googleapis.com",        # cluster monitoring, Managed Prometheus (KEDA reads Pub/Sub backlog)
 )
 QUEUE_APIS = ("pubsub.googleapis.com",)
-# Workloads reading secrets from Secret Manager (`secret_env` with `gcp_secret`): per-secret IAM grants.
-SECRET_MANAGER_API = "secretmanager.googleapis.com"
+# Workloads reading secrets from Secret Manager (`secret_env` with `gcp_secret`): per-secret IAM grants, and
+# External Secrets Operator impersonating each workload's Google service account through the IAM Credentials
+# API (GenerateAccessToken; external-secrets v2.9.0 providers/v1/gcp/secretmanager/workload_identity.go).
+SECRET_MANAGER_APIS = ("iamcredentials.googleapis.com", "secretmanager.googleapis.com")
 # CMEK queues grant the Pub/Sub agent a Cloud KMS role.
 CMEK_QUEUE_APIS = ("cloudkms.googleapis.com", "cloudresourcemanager.googleapis.com")
 # Services whose agent a grant in this library names: the GKE agent (secrets key), the Pub/Sub agent
@@ -55,7 +57,7 @@ def required_services(spec: EnvironmentSpec) -> list[str]:
     if spec.cluster is not None:
         services.update(CLUSTER_APIS)
     if uses_cloud_secrets(spec):
-        services.add(SECRET_MANAGER_API)
+        services.update(SECRET_MANAGER_APIS)
     return sorted(services)
 
 
