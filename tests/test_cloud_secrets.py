@@ -47,6 +47,8 @@ def _env(graph, kind_name: str, variable: str) -> dict:
      "services.orders.secret_env.DATABASE_URL.gcp_secret: GCP secret id 'orders/db-url' must be 1-255"),
     ("gcp-dev", {"gcp_secret": "orders-db-url", "version": "newest"},
      "services.orders.secret_env.DATABASE_URL.version: must be 'latest' or a version number (got 'newest')"),
+    ("dev", {"aws_secret": "orders/db-url", "version": "v1/2"},
+     "services.orders.secret_env.DATABASE_URL.version: must be a version stage such as AWSCURRENT or uuid/"),
     ("dev", {"aws_secret": "orders/db-url", "key": "url with space"},
      "services.orders.secret_env.DATABASE_URL.key: JSON property 'url with space' must be"),
     ("staging", {"secret": "orders-db"},
@@ -151,6 +153,7 @@ def test_a_json_property_and_version_reach_the_remote_ref(make_project):
         "DATABASE_URL": {"aws_secret": "orders/db", "key": "url", "version": "AWSPREVIOUS"},
         "DATABASE_PASSWORD": {"aws_secret": "orders/db", "key": "password"},
         "LEGACY_TOKEN": {"secret": "legacy", "key": "token"},
+        "SIGNING_KEY": {"aws_secret": "orders/signing", "version": "uuid/9b2a4c1e-0f3d-4e8a-9c71-2d5e6f708192"},
     }
     from stackctl.runner import run_stack
     graph = run_stack(make_project({"dev": config}), "dev").graph
@@ -159,12 +162,16 @@ def test_a_json_property_and_version_reach_the_remote_ref(make_project):
     assert external["spec"]["data"] == [
         {"secretKey": "DATABASE_PASSWORD", "remoteRef": {"key": "orders/db", "property": "password"}},
         {"secretKey": "DATABASE_URL", "remoteRef": {"key": "orders/db", "property": "url", "version": "AWSPREVIOUS"}},
+        {"secretKey": "SIGNING_KEY",
+         "remoteRef": {"key": "orders/signing", "version": "uuid/9b2a4c1e-0f3d-4e8a-9c71-2d5e6f708192"}},
     ]
     assert _env(graph, "Deployment/orders", "LEGACY_TOKEN")["valueFrom"] == {
         "secretKeyRef": {"name": "legacy", "key": "token"}}
     [policy] = [r for r in graph.resources if r.name == "dev-orders-read-secrets"]
+    # Each secret once, however many variables read it.
     assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-??????"]
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-??????",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/signing-??????"]
 
 
 def test_argo_cd_may_sync_the_secret_objects_and_nothing_more():

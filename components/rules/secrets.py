@@ -25,8 +25,9 @@ _GCP_SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _GCP_VERSION = re.compile(r"^(latest|[1-9][0-9]*)$")
 # A JSON property ESO extracts (`remoteRef.property`, gjson path): keep it to plain keys and dots.
 _PROPERTY = re.compile(r"^[A-Za-z0-9_.-]{1,253}$")
-# AWS version ids are UUIDs; stages are labels (`AWSCURRENT`, custom ones): letters, digits and `_.-`.
-_AWS_VERSION = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+# ESO reads an AWS `version` as a version stage (`AWSCURRENT`, `AWSPREVIOUS`, custom labels) unless it is
+# `uuid/<VersionId>` (external-secrets v2.9.0 docs/provider/aws-secrets-manager.md, "Secret Versions").
+_AWS_VERSION = re.compile(r"^(uuid/[0-9A-Fa-f-]{32,64}|[A-Za-z0-9_.-]{1,256})$")
 
 
 def secret_ref_problems(ref: SecretRef, cloud: str) -> list[tuple[str, str]]:
@@ -62,7 +63,7 @@ def secret_ref_problems(ref: SecretRef, cloud: str) -> list[tuple[str, str]]:
             problems.append((field, f"AWS secret name {shown(name)} must not end with '-' and six characters "
                                     "(Secrets Manager appends such a suffix to every secret's ARN)"))
         if ref.version is not None and not _AWS_VERSION.match(ref.version):
-            problems.append(("version", f"must be a version stage such as AWSCURRENT or a version id "
+            problems.append(("version", f"must be a version stage such as AWSCURRENT or uuid/<version id> "
                                         f"(got {shown(ref.version)})"))
     else:
         if not _GCP_SECRET_ID.match(name):

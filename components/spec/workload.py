@@ -35,8 +35,8 @@ class SecretRef(StrictModel):
     )
     version: Optional[str] = Field(
         None,
-        description="Cloud secret version: AWS a version stage (`AWSCURRENT`, `AWSPREVIOUS`, ...) or version id; "
-                    "GCP `latest` or a version number. Default: the current version.",
+        description="Cloud secret version: AWS a version stage (`AWSCURRENT`, `AWSPREVIOUS`, ...) or "
+                    "`uuid/<version id>`; GCP `latest` or a version number. Default: the current version.",
     )
 
     @property
