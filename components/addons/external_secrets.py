@@ -12,6 +12,10 @@ and exchanges it for that workload's cloud identity. Only namespaced stores are 
 stores and push secrets (`processClusterStore`, `processClusterExternalSecret`, `processClusterPushSecret`,
 `processPushSecret`, all in the chart's values.yaml at helm-chart-2.9.0) are switched off, so no object can
 read or write secrets across namespaces.
+
+Its admission webhook listens on 10250 (`webhook.port`), which private GKE nodes accept from the control plane
+by default and the EKS node security group opens (`CONTROL_PLANE_TO_NODE_PORTS`); the release waits for those
+rules (`cluster.webhook_access`) like KEDA's.
 """
 
 from __future__ import annotations
