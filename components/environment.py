@@ -96,6 +96,7 @@ class Environment(pulumi.ComponentResource):
         self.keda: Optional[Keda] = None
         self.cluster_autoscaler: Optional[ClusterAutoscaler] = None
         self.gpu_device_plugin: Optional[NvidiaDevicePlugin] = None
+        self.external_secrets: Optional[ExternalSecrets] = None
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
@@ -247,7 +248,6 @@ class Environment(pulumi.ComponentResource):
         """When a workload reads cloud secrets: External Secrets Operator (its CRDs must exist before any
         SecretStore), where the secrets live, and what the grants wait for (GCP: the Secret Manager API)."""
         spec = self.spec
-        self.external_secrets: Optional[ExternalSecrets] = None
         if not uses_cloud_secrets(spec):
             return None, [], []
         self.external_secrets = ExternalSecrets(f"{name}-external-secrets", ExternalSecretsArgs(
