@@ -15,6 +15,8 @@ WORKLOAD_KINDS = [
     ("", "ServiceAccount"), ("", "Service"), ("apps", "Deployment"), ("policy", "PodDisruptionBudget"),
     ("autoscaling", "HorizontalPodAutoscaler"), ("batch", "CronJob"), ("keda.sh", "ScaledObject"),
     ("keda.sh", "ScaledJob"), ("keda.sh", "TriggerAuthentication"), ("networking.k8s.io", "NetworkPolicy"),
+    # Cloud secrets: only the store and the request; the Secret itself is written by External Secrets Operator.
+    ("external-secrets.io", "SecretStore"), ("external-secrets.io", "ExternalSecret"),
 ]
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 

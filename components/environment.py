@@ -12,6 +12,7 @@ import pulumi_gcp as gcp
 from . import argocd_manifests as argo
 from . import scheduling
 from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from .addons.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
@@ -33,9 +34,11 @@ from .queues import WorkQueue, WorkQueueArgs, work_queue
 from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
 from .rules.queues import uses_environment_queue_key
+from .rules.secrets import uses_cloud_secrets
 from .spec import EnvironmentSpec, resolve
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
+from .workloads.cloud_secrets import SecretManagerTarget, cloud_secret_names
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
 # Cloud KMS rotation of the per-environment queue key (the GKE secrets key rotates every 90 days too).
@@ -93,6 +96,7 @@ class Environment(pulumi.ComponentResource):
         self.keda: Optional[Keda] = None
         self.cluster_autoscaler: Optional[ClusterAutoscaler] = None
         self.gpu_device_plugin: Optional[NvidiaDevicePlugin] = None
+        self.external_secrets: Optional[ExternalSecrets] = None
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
@@ -173,6 +177,7 @@ class Environment(pulumi.ComponentResource):
                 cluster=cluster, queues=[self.queues[q] for q in scaled_queues], gcp_project=spec.gcp_project,
                 high_availability=spec.tier == "prod"), opts)
         keda = [self.keda.release] if self.keda else []
+        secret_manager, secrets_ready, grants_after = self._secret_manager(name, cluster, opts)
         workload_namespaces = resolve.namespaces(spec)
         # Prod namespaces under Argo CD: pruning one deletes everything in it, so a person confirms.
         self.namespace_manifests = {ns: manifests.namespace(ns, confirm_deletion=gitops and spec.tier == "prod")
@@ -214,8 +219,10 @@ class Environment(pulumi.ComponentResource):
                 placement=scheduling.placement(spec.cluster, service),
                 queue=self.queues.get(service.queue) if service.queue else None,
                 deploy=not gitops,
-                depends_on=[*ready[namespace], *(keda if service.queue else [])],
+                depends_on=[*ready[namespace], *(keda if service.queue else []),
+                            *(secrets_ready if cloud_secret_names(service) else [])],
                 application=application(key, namespace, scaled=True),
+                secret_manager=secret_manager, secret_grants_depend_on=grants_after,
             ), opts)
         for key, job in sorted(spec.jobs.items()):
             namespace = resolve.job_namespace(key, job, spec.services)
@@ -226,13 +233,36 @@ class Environment(pulumi.ComponentResource):
                 placement=scheduling.placement(spec.cluster, workload),
                 queue=self.queues.get(workload.queue) if workload.queue else None,
                 deploy=not gitops,
-                depends_on=[*ready[namespace], *(keda if job.mode == "per_message" else [])],
+                depends_on=[*ready[namespace], *(keda if job.mode == "per_message" else []),
+                            *(secrets_ready if cloud_secret_names(workload) else [])],
                 application=application(key, namespace, scaled=False),
+                secret_manager=secret_manager, secret_grants_depend_on=grants_after,
             ), opts)
         if gitops:
             self.deployment_files = lift_tree(deployment_files(
                 path, self.namespace_manifests,
                 {key: w.manifests for key, w in [*self.services.items(), *self.jobs.items()]}))
+
+    def _secret_manager(self, name: str, cluster: Cluster, opts: pulumi.ResourceOptions) -> tuple[
+            Optional[SecretManagerTarget], list[pulumi.Resource], list[pulumi.Resource]]:
+        """When a workload reads cloud secrets: External Secrets Operator (its CRDs must exist before any
+        SecretStore), where the secrets live, and what the grants wait for (GCP: the Secret Manager API)."""
+        spec = self.spec
+        if not uses_cloud_secrets(spec):
+            return None, [], []
+        self.external_secrets = ExternalSecrets(f"{name}-external-secrets", ExternalSecretsArgs(
+            high_availability=spec.tier == "prod", depends_on=list(cluster.webhook_access)), opts)
+        if spec.cloud == "aws":
+            invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            prefix = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                       aws.get_caller_identity_output(opts=invoke).account_id).apply(
+                lambda w: f"arn:{w[0]}:secretsmanager:{spec.region}:{w[1]}:secret:")
+            target = SecretManagerTarget(cloud="aws", region=spec.region, aws_secret_arn_prefix=prefix)
+            return target, [self.external_secrets.release], []
+        target = SecretManagerTarget(cloud="gcp", region=spec.region, gcp_project=spec.gcp_project,
+                                     cluster_name=self.cluster_name)
+        after = self._gcp_dependencies(["secretmanager.googleapis.com"]).get("depends_on", [])
+        return target, [self.external_secrets.release], list(after)
 
     def _network(self, name: str) -> NetworkRefs:
         spec, network = self.spec, self.spec.network

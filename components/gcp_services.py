@@ -19,6 +19,7 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from .rules.queues import uses_environment_queue_key
+from .rules.secrets import uses_cloud_secrets
 from .spec.base import StrictModel
 from .spec.environment import EnvironmentSpec
 
@@ -35,6 +36,10 @@ CLUSTER_APIS = (
     "monitoring.googleapis.com",        # cluster monitoring, Managed Prometheus (KEDA reads Pub/Sub backlog)
 )
 QUEUE_APIS = ("pubsub.googleapis.com",)
+# Workloads reading secrets from Secret Manager (`secret_env` with `gcp_secret`): per-secret IAM grants, and
+# External Secrets Operator impersonating each workload's Google service account through the IAM Credentials
+# API (GenerateAccessToken; external-secrets v2.9.0 providers/v1/gcp/secretmanager/workload_identity.go).
+SECRET_MANAGER_APIS = ("iamcredentials.googleapis.com", "secretmanager.googleapis.com")
 # CMEK queues grant the Pub/Sub agent a Cloud KMS role.
 CMEK_QUEUE_APIS = ("cloudkms.googleapis.com", "cloudresourcemanager.googleapis.com")
 # Services whose agent a grant in this library names: the GKE agent (secrets key), the Pub/Sub agent
@@ -51,6 +56,8 @@ def required_services(spec: EnvironmentSpec) -> list[str]:
         services.update(CMEK_QUEUE_APIS)
     if spec.cluster is not None:
         services.update(CLUSTER_APIS)
+    if uses_cloud_secrets(spec):
+        services.update(SECRET_MANAGER_APIS)
     return sorted(services)
 
 

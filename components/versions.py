@@ -61,3 +61,9 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
 # plugin for GPUs"); GKE runs its own.
 NVIDIA_DEVICE_PLUGIN_CHART_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
 NVIDIA_DEVICE_PLUGIN_CHART_VERSION = "0.20.0"
+
+# External Secrets Operator Helm chart (external-secrets/external-secrets, tag helm-chart-2.9.0, chart path
+# deploy/charts/external-secrets, appVersion v2.9.0). It serves `external-secrets.io/v1` SecretStore and
+# ExternalSecret (v1beta1 no longer served); their CRDs at v2.9.0 are vendored in stackctl/crds.
+EXTERNAL_SECRETS_CHART_REPOSITORY = "https://charts.external-secrets.io"
+EXTERNAL_SECRETS_CHART_VERSION = "2.9.0"

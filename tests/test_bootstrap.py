@@ -169,8 +169,8 @@ def test_preview_shows_every_api_enabled_and_kept_on_destroy(preview_json):
                 if r["type"] == "gcp:projects/service:Service"}
     assert sorted(services) == [
         "cloudkms.googleapis.com", "cloudresourcemanager.googleapis.com", "compute.googleapis.com",
-        "container.googleapis.com", "iam.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com",
-        "pubsub.googleapis.com"]
+        "container.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "logging.googleapis.com",
+        "monitoring.googleapis.com", "pubsub.googleapis.com", "secretmanager.googleapis.com"]
     for found in services.values():
         assert found["inputs"]["disableOnDestroy"] is False
         assert found["inputs"]["disableDependentServices"] is False

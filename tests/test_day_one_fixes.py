@@ -70,13 +70,20 @@ def deployment(stack: str, name: str) -> dict:
     return found.inputs
 
 
-def test_push_deployments_with_external_secrets_do_not_wait_and_say_why():
+def test_push_deployments_with_external_secrets_do_not_wait_and_say_why(make_project):
     orders = deployment("dev", "orders")
     assert orders["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
     # Without secrets the await stays: a broken image must still fail `pulumi up`.
     assert "annotations" not in deployment("dev", "thumbnailer")["metadata"]
-    [warning] = [d for d in shipped_run("dev").diagnostics
-                 if d.severity == "warning" and "orders-db" in d.message]
+    # dev's orders reads a cloud secret: ESO syncs it, so the note says so and asks for no kubectl.
+    [note] = [d for d in shipped_run("dev").diagnostics if "orders/db-url" in d.message]
+    assert note.severity == "info" and "External Secrets Operator" in note.message
+    assert not [d for d in shipped_run("dev").diagnostics if d.severity == "warning" and "orders" in d.message]
+    # A hand-made Kubernetes Secret: the warning says what to create.
+    config = copy.deepcopy(load_stack_yaml("dev")["config"])
+    config["services"]["orders"]["secret_env"] = {"DATABASE_URL": {"secret": "orders-db", "key": "url"}}
+    run = run_stack(make_project({"dev": config}), "dev")
+    [warning] = [d for d in run.diagnostics if d.severity == "warning" and "orders-db" in d.message]
     assert "Deployment orders/orders" in warning.message and "pulumi.com/skipAwait" in warning.message
     assert "kubectl -n orders create secret generic" in warning.message
 

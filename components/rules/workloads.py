@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 from ..errors import Problem
 from .credentials import looks_like_credential, shown
 from .cron import cron_problem
-from .kubernetes import dns_subdomain_problem, secret_key_problem
+from .secrets import secret_ref_problems
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
@@ -146,12 +146,8 @@ def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec,
             report(("env",), f"env.{name}", "looks like a credential (value hidden); keep it in a Kubernetes Secret "
                                             "and reference it with secret_env")
     for name, ref in workload.secret_env.items():
-        problem = dns_subdomain_problem(ref.secret)
-        if problem:
-            report(("secret_env",), f"secret_env.{name}.secret", f"Secret name {shown(ref.secret)} {problem}")
-        problem = secret_key_problem(ref.key)
-        if problem:
-            report(("secret_env",), f"secret_env.{name}.key", f"Secret key {shown(ref.key)} {problem}")
+        for field, message in secret_ref_problems(ref, spec.cloud):
+            report(("secret_env",), f"secret_env.{name}{'.' + field if field else ''}", message)
     for name, port in workload.ports.items():
         if not 1 <= port <= 65535:
             report(("ports",), f"ports.{name}", f"must be between 1 and 65535 (got {port})")

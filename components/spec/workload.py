@@ -12,10 +12,37 @@ DEFAULT_RUN_AS_USER = 10001
 
 
 class SecretRef(StrictModel):
-    """A value taken from a Kubernetes Secret that already exists in the workload's namespace."""
+    """Where a secret value comes from: a Kubernetes Secret that already exists in the workload's namespace
+    (`secret` + `key`), or a secret in the cloud's secret manager (`aws_secret` or `gcp_secret`), synced into
+    the namespace by External Secrets Operator and readable only by this workload's cloud identity.
+    Exactly one of `secret`, `aws_secret`, `gcp_secret`."""
 
-    secret: str = Field(description="Name of the Kubernetes Secret. Required.")
-    key: str = Field(description="Key inside the Secret. Required.")
+    secret: Optional[str] = Field(None, description="Name of the Kubernetes Secret. Default unset.")
+    key: Optional[str] = Field(
+        None,
+        description="With `secret`: the key inside the Secret (required). With a cloud secret: the property to "
+                    "take from a JSON secret value. Default unset: with a cloud secret, the whole value.",
+    )
+    aws_secret: Optional[str] = Field(
+        None,
+        description="Name of an AWS Secrets Manager secret in the environment's account and region (cloud "
+                    "`aws`), e.g. `orders/db-url`. Default unset.",
+    )
+    gcp_secret: Optional[str] = Field(
+        None,
+        description="Id of a GCP Secret Manager secret in the environment's `gcp_project` (cloud `gcp`), e.g. "
+                    "`orders-db-url`. Default unset.",
+    )
+    version: Optional[str] = Field(
+        None,
+        description="Cloud secret version: AWS a version stage (`AWSCURRENT`, `AWSPREVIOUS`, ...) or "
+                    "`uuid/<version id>`; GCP `latest` or a version number. Default: the current version.",
+    )
+
+    @property
+    def cloud_secret(self) -> Optional[str]:
+        """The cloud secret's name, when this value comes from the cloud's secret manager."""
+        return self.aws_secret if self.aws_secret is not None else self.gcp_secret
 
 
 class ResourcesSpec(StrictModel):
@@ -83,8 +110,8 @@ class WorkloadSpec(StrictModel):
     env: dict[str, str] = Field(default_factory=dict, description="Environment variables. Default none.")
     secret_env: dict[str, SecretRef] = Field(
         default_factory=dict,
-        description="Environment variables read from existing Kubernetes Secrets (values never in config). "
-                    "Default none.",
+        description="Environment variables read from existing Kubernetes Secrets or from the cloud's secret "
+                    "manager (values never in config). Default none.",
     )
     resources: ResourcesSpec = Field(
         default_factory=ResourcesSpec, description="CPU and memory requests and limits. Default: see section."

@@ -11,7 +11,9 @@ from ..cluster import Cluster, EksCluster, WorkloadIdentity
 from ..kubernetes import kubernetes_resource, resource_name
 from ..queues import WorkQueue
 from ..spec.base import StrictModel
-from . import manifests
+from ..spec.workload import WorkloadSpec
+from . import cloud_secrets, manifests
+from .cloud_secrets import SecretManagerTarget
 
 
 class WorkloadArgs(StrictModel):
@@ -41,18 +43,32 @@ class WorkloadArgs(StrictModel):
                     "deployment repository; Pulumi keeps it, so removing the workload removes its objects. "
                     "Default unset.",
     )
+    secret_manager: Optional[SecretManagerTarget] = Field(
+        None,
+        description="Where the environment's cloud secrets live; required when the workload's `secret_env` names "
+                    "an `aws_secret` or `gcp_secret`. Default unset.",
+    )
+    secret_grants_depend_on: list[pulumi.Resource] = Field(
+        default_factory=list,
+        description="What the cloud secret grants wait for (GCP: the Secret Manager API). Default none.")
 
 
 def keda_pod_identity_provider(cluster: Cluster) -> str:
     return "aws" if isinstance(cluster, EksCluster) else "gcp"
 
 
-def bind_identity(component: pulumi.ComponentResource, name: str, args: WorkloadArgs) -> WorkloadIdentity:
-    """A cloud identity only `namespace/workload_name` can use, allowed to consume its queue and nothing else."""
+def bind_identity(component: pulumi.ComponentResource, name: str, args: WorkloadArgs,
+                  workload: Optional[WorkloadSpec] = None) -> WorkloadIdentity:
+    """A cloud identity only `namespace/workload_name` can use, allowed to consume its queue and read its own
+    cloud secrets, and nothing else."""
     child = pulumi.ResourceOptions(parent=component)
     identity = args.cluster.bind_workload_identity(name, args.namespace, args.workload_name, child)
     if args.queue is not None:
         identity.resources.extend(args.queue.grant_consume(f"{name}-consume", identity.principal, child))
+    if workload is not None:
+        identity.resources.extend(cloud_secrets.grant_read(
+            name, identity, workload, args.secret_manager,
+            pulumi.ResourceOptions(parent=component, depends_on=args.secret_grants_depend_on)))
     return identity
 
 

@@ -8,7 +8,7 @@ import pulumi
 from pydantic import Field
 
 from ..spec.workload import JobSpec, WorkloadSpec
-from . import manifests
+from . import cloud_secrets, manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
 from .network_policy import network_policy
 
@@ -29,13 +29,14 @@ class BatchJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:BatchJob", name, None, opts)
         job, workload, workload_name, namespace = args.job, args.workload, args.workload_name, args.namespace
-        identity = bind_identity(self, name, args)
+        identity = bind_identity(self, name, args, workload)
         template = manifests.pod_template(
             workload_name, "job", workload, workload_name,
             queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False,
             placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
         job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
-        objects = [service_account(args, "job", identity)]
+        objects = [service_account(args, "job", identity),
+                   *cloud_secrets.objects(workload_name, namespace, "job", workload, args.secret_manager)]
         if job.mode == "per_message":
             if args.queue is None:
                 raise ValueError(f"job {workload_name}: per_message jobs need a queue")

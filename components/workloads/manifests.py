@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..scheduling import GPU_RESOURCE
-from ..spec.workload import ProbeSpec, WorkloadSpec
+from ..spec.workload import ProbeSpec, SecretRef, WorkloadSpec
 
 MANAGED_BY = "platform"
 # Pods get this long beyond the longest message to stop pulling and exit cleanly.
@@ -103,6 +103,18 @@ def _volume_name(path: str) -> str:
     return f"writable-{cleaned or 'root'}"[:63]
 
 
+def cloud_secrets_name(workload_name: str) -> str:
+    """The Kubernetes Secret External Secrets Operator writes a workload's cloud secrets into."""
+    return f"{workload_name}-cloud-secrets"
+
+
+def _secret_key_ref(workload_name: str, variable: str, ref: SecretRef) -> dict[str, str]:
+    if ref.cloud_secret is not None:
+        # The ExternalSecret stores each value under its environment variable's name.
+        return {"name": cloud_secrets_name(workload_name), "key": variable}
+    return {"name": str(ref.secret), "key": str(ref.key)}
+
+
 def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> dict[str, Any]:
     resources = workload.resources
     requests = {"cpu": resources.cpu, "memory": resources.memory}
@@ -113,7 +125,7 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
         # Extended resources cannot be overcommitted: request and limit must be equal.
         requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpu)
     env = [{"name": key, "value": value} for key, value in sorted({**workload.env, **extra_env}.items())]
-    env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
+    env += [{"name": key, "valueFrom": {"secretKeyRef": _secret_key_ref(name, key, ref)}}
             for key, ref in sorted(workload.secret_env.items())]
     spec: dict[str, Any] = {
         "name": name,

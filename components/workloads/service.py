@@ -8,7 +8,7 @@ import pulumi
 from pydantic import Field
 
 from ..spec.workload import ServiceSpec
-from . import manifests
+from . import cloud_secrets, manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
 from .network_policy import network_policy
 
@@ -29,8 +29,16 @@ def skip_await_for_external_secrets(component: pulumi.ComponentResource, deploym
     """
     metadata = deployment["metadata"]
     metadata["annotations"] = {**metadata.get("annotations", {}), SKIP_AWAIT: "true"}
-    secrets = sorted({f"{ref.secret} (key {ref.key})" for ref in spec.secret_env.values()})
     namespace = metadata["namespace"]
+    cloud = cloud_secrets.cloud_secret_names(spec)
+    if cloud:
+        pulumi.log.info(
+            f"Deployment {namespace}/{metadata['name']} reads cloud secret {', '.join(cloud)} through External "
+            f"Secrets Operator: `pulumi up` applies it without waiting for ready pods ({SKIP_AWAIT}); its pods "
+            f"start once the secret exists in the cloud and ESO has synced it", resource=component)
+    secrets = sorted({f"{ref.secret} (key {ref.key})" for ref in spec.secret_env.values() if ref.secret is not None})
+    if not secrets:
+        return
     pulumi.log.warn(
         f"Deployment {namespace}/{metadata['name']} reads Secret {', '.join(secrets)}, which this program does "
         f"not create: `pulumi up` applies it without waiting for ready pods ({SKIP_AWAIT}); its pods start "
@@ -57,7 +65,7 @@ class Service(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:Service", name, None, opts)
         spec, workload_name, namespace = args.spec, args.workload_name, args.namespace
-        identity = bind_identity(self, name, args)
+        identity = bind_identity(self, name, args, spec)
         template = manifests.pod_template(
             workload_name, "service", spec, workload_name, queue_environment(args.queue, spec.max_message_seconds),
             restart_policy="Always", spread=True,
@@ -67,6 +75,7 @@ class Service(pulumi.ComponentResource):
             skip_await_for_external_secrets(self, deployment, spec)
         objects = [
             service_account(args, "service", identity),
+            *cloud_secrets.objects(workload_name, namespace, "service", spec, args.secret_manager),
             deployment,
             manifests.pod_disruption_budget(workload_name, namespace),
         ]
