@@ -17,6 +17,7 @@ from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
 from .gcp_services import (
+    BINARY_AUTHORIZATION_APIS,
     CLUSTER_APIS,
     CMEK_QUEUE_APIS,
     QUEUE_APIS,
@@ -310,9 +311,12 @@ class Environment(pulumi.ComponentResource):
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
         cluster_spec["dns_endpoint_external"] = dns_endpoint_external(spec)
         cluster_spec["boot_disk_key"] = spec.tier == "prod"
+        if spec.tier == "prod":
+            cluster_spec["binary_authorization_images"] = sorted(
+                {w.image for w in [*spec.services.values(), *spec.jobs.values()] if w.image})
         return GkeCluster(name, GkeClusterArgs(
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
-            **self._gcp_dependencies(CLUSTER_APIS, "container.googleapis.com"),
+            **self._gcp_dependencies((*CLUSTER_APIS, *BINARY_AUTHORIZATION_APIS), "container.googleapis.com"),
         ), self._cloud_opts)
