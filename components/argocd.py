@@ -96,8 +96,8 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
         )
         workloads = kubernetes_resource(
             f"{name}-project", argo.workload_project(env, spec.repository, args.namespaces), after_argo)
-        bootstrap = kubernetes_resource(f"{name}-bootstrap-project", argo.bootstrap_project(env, spec.repository),
-                                        after_argo)
+        bootstrap = kubernetes_resource(
+            f"{name}-bootstrap-project", argo.bootstrap_project(env, spec.repository, args.namespaces), after_argo)
         after_projects = pulumi.ResourceOptions(parent=self, depends_on=[bootstrap, repository])
         self.namespaces_app = kubernetes_resource(f"{name}-namespaces-app", argo.application(
             f"{env}-namespaces", env, f"{env}-bootstrap", spec.repository, spec.revision,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from .workloads.manifests import MANAGED_BY, Manifest
@@ -42,8 +43,9 @@ def workload_project(environment: str, repository: str, namespaces: list[str]) -
     }
 
 
-def bootstrap_project(environment: str, repository: str) -> Manifest:
-    """The project of the root app-of-apps and the namespaces app: Applications and Namespaces only."""
+def bootstrap_project(environment: str, repository: str, namespaces: Sequence[str] = ()) -> Manifest:
+    """The project of the root app-of-apps and the namespaces app: Applications, Namespaces and each workload
+    namespace's default-deny NetworkPolicy (synced with its namespace, so no workload app shares it)."""
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
@@ -51,9 +53,10 @@ def bootstrap_project(environment: str, repository: str) -> Manifest:
         "spec": {
             "description": f"App-of-apps and namespaces of the {environment} environment",
             "sourceRepos": [repository],
-            "destinations": [{"server": IN_CLUSTER, "namespace": NAMESPACE}],
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in [NAMESPACE, *namespaces]],
             "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
-            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"}],
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"},
+                                           {"group": "networking.k8s.io", "kind": "NetworkPolicy"}],
             "orphanedResources": {"warn": True},
         },
     }

@@ -17,6 +17,7 @@ from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
 from .gcp_services import (
+    BINARY_AUTHORIZATION_APIS,
     CLUSTER_APIS,
     CMEK_QUEUE_APIS,
     QUEUE_APIS,
@@ -39,6 +40,7 @@ from .spec import EnvironmentSpec, resolve
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 from .workloads.cloud_secrets import SecretManagerTarget, cloud_secret_names
+from .workloads.network_policy import namespace_default_deny
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
 # Cloud KMS rotation of the per-environment queue key (the GKE secrets key rotates every 90 days too).
@@ -100,6 +102,7 @@ class Environment(pulumi.ComponentResource):
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
+        self.namespace_policies: dict[str, dict] = {}
         self.argocd: Optional[ArgoCdBootstrap] = None
         self.deployment_files: Optional[pulumi.Output[dict]] = None
         if spec.cluster is not None:
@@ -182,6 +185,7 @@ class Environment(pulumi.ComponentResource):
         # Prod namespaces under Argo CD: pruning one deletes everything in it, so a person confirms.
         self.namespace_manifests = {ns: manifests.namespace(ns, confirm_deletion=gitops and spec.tier == "prod")
                                     for ns in workload_namespaces}
+        self.namespace_policies = {ns: namespace_default_deny(ns) for ns in workload_namespaces}
 
         self.argocd = None
         path = ""
@@ -202,7 +206,10 @@ class Environment(pulumi.ComponentResource):
                 assert self.argocd is not None
                 ready[namespace] = list(self.argocd.ready)
             else:
-                ready[namespace] = [kubernetes_resource(f"{name}-namespace-{namespace}", manifest, opts)]
+                created = kubernetes_resource(f"{name}-namespace-{namespace}", manifest, opts)
+                ready[namespace] = [created, kubernetes_resource(
+                    f"{name}-namespace-{namespace}-default-deny", self.namespace_policies[namespace],
+                    pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[created])))]
 
         def application(key: str, namespace: str, scaled: bool) -> Optional[dict]:
             if not gitops:
@@ -241,7 +248,8 @@ class Environment(pulumi.ComponentResource):
         if gitops:
             self.deployment_files = lift_tree(deployment_files(
                 path, self.namespace_manifests,
-                {key: w.manifests for key, w in [*self.services.items(), *self.jobs.items()]}))
+                {key: w.manifests for key, w in [*self.services.items(), *self.jobs.items()]},
+                self.namespace_policies))
 
     def _secret_manager(self, name: str, cluster: Cluster, opts: pulumi.ResourceOptions) -> tuple[
             Optional[SecretManagerTarget], list[pulumi.Resource], list[pulumi.Resource]]:
@@ -303,9 +311,12 @@ class Environment(pulumi.ComponentResource):
         assert isinstance(self.network, GcpNetworkRefs) and spec.gcp_project is not None
         cluster_spec["dns_endpoint_external"] = dns_endpoint_external(spec)
         cluster_spec["boot_disk_key"] = spec.tier == "prod"
+        if spec.tier == "prod":
+            cluster_spec["binary_authorization_images"] = sorted(
+                {w.image for w in [*spec.services.values(), *spec.jobs.values()] if w.image})
         return GkeCluster(name, GkeClusterArgs(
             **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, project=spec.gcp_project,
             region=spec.region, network=self.network.network, subnetwork=self.network.subnetwork,
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
-            **self._gcp_dependencies(CLUSTER_APIS, "container.googleapis.com"),
+            **self._gcp_dependencies((*CLUSTER_APIS, *BINARY_AUTHORIZATION_APIS), "container.googleapis.com"),
         ), self._cloud_opts)

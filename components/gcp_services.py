@@ -36,6 +36,8 @@ CLUSTER_APIS = (
     "monitoring.googleapis.com",        # cluster monitoring, Managed Prometheus (KEDA reads Pub/Sub backlog)
 )
 QUEUE_APIS = ("pubsub.googleapis.com",)
+# Prod GKE enforces the project's Binary Authorization policy (components/cluster/gke_binary_authorization.py).
+BINARY_AUTHORIZATION_APIS = ("binaryauthorization.googleapis.com",)
 # Workloads reading secrets from Secret Manager (`secret_env` with `gcp_secret`): per-secret IAM grants, and
 # External Secrets Operator impersonating each workload's Google service account through the IAM Credentials
 # API (GenerateAccessToken; external-secrets v2.9.0 providers/v1/gcp/secretmanager/workload_identity.go).
@@ -56,6 +58,8 @@ def required_services(spec: EnvironmentSpec) -> list[str]:
         services.update(CMEK_QUEUE_APIS)
     if spec.cluster is not None:
         services.update(CLUSTER_APIS)
+        if spec.tier == "prod":
+            services.update(BINARY_AUTHORIZATION_APIS)
     if uses_cloud_secrets(spec):
         services.update(SECRET_MANAGER_APIS)
     return sorted(services)

@@ -87,6 +87,9 @@ AWS_ACTIONS = {
 AWS_INVOKE_ACTIONS = ["sts:GetCallerIdentity", "iam:GetRole"]
 
 GCP_PERMISSIONS = {
+    # The provider PUTs the project's policy on create and delete (resetting the default) and GETs it on read
+    # (terraform-provider-google resource_binary_authorization_policy.go; Binary Authorization "Permissions").
+    "gcp:binaryauthorization/policy:Policy": ["binaryauthorization.policy.get", "binaryauthorization.policy.update"],
     "gcp:compute/firewall:Firewall": ["compute.firewalls.create", "compute.firewalls.get", "compute.firewalls.delete",
                                       "compute.networks.updatePolicy"],
     "gcp:compute/network:Network": ["compute.networks.create", "compute.networks.get", "compute.networks.delete",

@@ -65,9 +65,13 @@ def test_workload_project_allows_only_the_deployment_repo_and_own_namespaces():
     assert ("", "Secret") not in kinds and ("rbac.authorization.k8s.io", "Role") not in kinds
     assert ("apps", "Deployment") in kinds and ("keda.sh", "ScaledObject") in kinds
     bootstrap = argo_object("prod", "AppProject", "prod-bootstrap")["spec"]
-    assert bootstrap["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "argocd"}]
+    # argocd for Applications; the workload namespaces for their default-deny NetworkPolicy only.
+    assert bootstrap["destinations"] == [
+        {"server": "https://kubernetes.default.svc", "namespace": ns}
+        for ns in ("argocd", "classify-image", "orders", "orders-api", "thumbnailer")]
     assert bootstrap["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
-    assert bootstrap["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
+    assert bootstrap["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"},
+                                                       {"group": "networking.k8s.io", "kind": "NetworkPolicy"}]
 
 
 def test_default_project_is_emptied_and_never_used():

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from components.rules.stateful import DATA_TYPES
+from components.workloads.network_policy import NAMESPACE_DEFAULT_DENY
 from stackctl import guard
 from stackctl.diff import DiffResult, Step
 from stackctl.runner import run_stack
@@ -170,14 +171,46 @@ def test_outside_dev_an_unlisted_deployer_stops_the_run_before_any_resource(make
     assert _admin_principals(run)["prod-admin-deployer"] == "arn:aws:iam::123456789012:role/deployer"
 
 
-def _network_policies(stack: str) -> dict[str, dict]:
-    """name -> NetworkPolicy the stack gives the cluster: applied by Pulumi (push) or rendered (GitOps)."""
+def _all_network_policies(stack: str) -> list[dict]:
+    """Every NetworkPolicy the stack gives the cluster: applied by Pulumi (push) or rendered (GitOps)."""
     graph = shipped_run(stack).graph
-    found = {r.inputs["metadata"]["name"]: r.inputs
-             for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    found = [r.inputs for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
     files = (graph.stack_outputs.get("deployment_files") or {}).get("files", {})
-    found.update({m["metadata"]["name"]: m for m in files.values() if m.get("kind") == "NetworkPolicy"})
-    return found
+    return found + [m for m in files.values() if m.get("kind") == "NetworkPolicy"]
+
+
+def _network_policies(stack: str) -> dict[str, dict]:
+    """workload name -> its own NetworkPolicy."""
+    return {m["metadata"]["name"]: m for m in _all_network_policies(stack)
+            if m["metadata"]["name"] != NAMESPACE_DEFAULT_DENY}
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp-dev", "staging", "prod"])
+def test_every_workload_namespace_denies_all_traffic_by_default(stack: str):
+    graph = shipped_run(stack).graph
+    files = (graph.stack_outputs.get("deployment_files") or {}).get("files", {})
+    defaults = [m for m in _all_network_policies(stack) if m["metadata"]["name"] == NAMESPACE_DEFAULT_DENY]
+    workload_namespaces = {m["metadata"]["namespace"] for m in _network_policies(stack).values()}
+    assert sorted(m["metadata"]["namespace"] for m in defaults) == sorted(workload_namespaces) != []
+    for policy in defaults:
+        assert validate_manifest(policy, "1.35") == []
+        # Empty selector, both types, no rule: every pod of the namespace isolated in both directions.
+        assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    if files:
+        # GitOps: synced by the namespaces app, whose project must allow it in those namespaces.
+        paths = [p for p, m in files.items() if m.get("metadata", {}).get("name") == NAMESPACE_DEFAULT_DENY]
+        assert all("/namespaces/" in p for p in paths) and len(set(paths)) == len(defaults)
+        [project] = [m for m in _argo_objects(stack) if m["kind"] == "AppProject"
+                     and m["metadata"]["name"].endswith("-bootstrap")]
+        assert {"group": "networking.k8s.io", "kind": "NetworkPolicy"} in project["spec"]["namespaceResourceWhitelist"]
+        assert workload_namespaces <= {d["namespace"] for d in project["spec"]["destinations"]}
+    else:
+        # Push: created after its namespace, and every workload waits for it.
+        [stack_env] = [r for r in graph.resources if r.type == "platform:index:Environment"]
+        records = {r.name: r for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+        for ns in workload_namespaces:
+            record = records[f"{stack_env.name}-namespace-{ns}-default-deny"]
+            assert any(d.endswith(f"{stack_env.name}-namespace-{ns}") for d in record.dependencies)
 
 
 @pytest.mark.parametrize("stack", ["dev", "gcp-dev", "staging", "prod"])

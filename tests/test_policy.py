@@ -35,6 +35,7 @@ CASES = {
     "gke-workload-identity": "gke",
     "gke-no-legacy-abac": "gke",
     "gke-dns-endpoint-internal": "gke",
+    "gke-binary-authorization": "gke",
     "queue-encryption": "work",
     "queue-dead-letter": "work",
     "queue-no-public-access": "work-policy",
@@ -116,6 +117,7 @@ def test_tier_config_relaxes_prod_only_rules_through_configure():
     assert "prod-service-availability" not in dev and "cluster-deletion-protection" not in dev
     assert "stateful-resources-protected" not in dev and "customer-managed-keys" not in dev
     assert "cluster-admins-limited" not in dev and "gke-dns-endpoint-internal" not in dev
+    assert "gke-binary-authorization" not in dev
     # A public endpoint (the day-one opt-in) is not flagged for review in dev (only an unrestricted one fails).
     assert "cluster-public-endpoint-review" not in dev
     assert "cluster-public-endpoint-review" in {v.policy for v in fixture_check("bad").violations}

@@ -258,6 +258,7 @@ def test_removing_a_service_removes_exactly_its_resources(make_project):
     after = run_stack(make_project({"staging": reduced}, "after"), "staging").graph
     env = "urn:pulumi:staging::platform::platform:index:Environment$"
     expected = subtree(before, env + "platform:index:Service::staging-orders-api") | {
-        env + "kubernetes:core/v1:Namespace::staging-namespace-orders-api"}
+        env + "kubernetes:core/v1:Namespace::staging-namespace-orders-api",
+        env + "kubernetes:networking.k8s.io/v1:NetworkPolicy::staging-namespace-orders-api-default-deny"}
     assert set(before.urns()) - set(after.urns()) == expected
     assert set(after.urns()) <= set(before.urns())

@@ -29,6 +29,8 @@ from ..rules.clusters import cluster_problems
 from ..scheduling import declared_taints, node_labels
 from ..spec.cluster import ClusterSpec, NodePoolSpec
 from .base import Cluster, WorkloadIdentity, exec_kubeconfig
+from .gke_binary_authorization import EVALUATION_MODE as BINARY_AUTHORIZATION_MODE
+from .gke_binary_authorization import project_policy
 from .gke_gpus import guest_accelerators
 from .names import bounded, gcp_account_id
 
@@ -70,6 +72,15 @@ class GkeClusterArgs(ClusterSpec):
             "Encrypt node boot disks with a rotating customer-managed Cloud KMS key of the cluster's own, granted "
             "to the Compute Engine service agent (CIS GKE 5.9.2); the Environment sets it in prod. Node pools "
             "created before keep their disks (the key is ignored on them) until they are replaced. Default false."
+        ),
+    )
+    binary_authorization_images: Optional[list[str]] = Field(
+        None,
+        description=(
+            "When set: enforce Binary Authorization (CIS GKE 5.10.4) with the project's policy, which denies every "
+            "image except Google's system images, these workload images' repositories and the pinned add-on "
+            "charts' images (`gke_binary_authorization.py`); the Environment sets it in prod. The policy is one "
+            "per project. Default unset: not enforced."
         ),
     )
 
@@ -157,6 +168,10 @@ class GkeCluster(Cluster):
             metadata={"disable-legacy-endpoints": "true"},
         )
 
+        admission = []
+        if args.binary_authorization_images is not None:
+            admission = [project_policy(f"{name}-binary-authorization", args.project,
+                                        args.binary_authorization_images, child)]
         pinned = args.release_channel == "NONE"
         # Direct users keep the DNS endpoint open (unset = true); the Environment closes it in prod.
         reachable_by_dns = args.dns_endpoint and args.dns_endpoint_external is not False
@@ -213,11 +228,13 @@ class GkeCluster(Cluster):
             # Kubernetes security posture (workload configuration audit). GKE retired the basic
             # vulnerability-scanning tier, so vulnerability_mode is left to the API default.
             security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(mode="BASIC"),
+            binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
+                evaluation_mode=BINARY_AUTHORIZATION_MODE) if admission else None,
             deletion_protection=protect,
             opts=pulumi.ResourceOptions(
                 parent=self, protect=protect,
                 # Nodes (even the temporary default pool) must not boot before their account has its roles.
-                depends_on=[*self._after, key_grant, *node_grants],
+                depends_on=[*self._after, key_grant, *node_grants, *admission],
                 # The API reports the first node pool's config here; the pools own node configuration, and
                 # a diff on this field would replace the cluster.
                 ignore_changes=["nodeConfig"],

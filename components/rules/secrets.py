@@ -78,4 +78,5 @@ def secret_ref_problems(ref: SecretRef, cloud: str) -> list[tuple[str, str]]:
 def uses_cloud_secrets(spec) -> bool:  # noqa: ANN001 (EnvironmentSpec; the spec models import these rules)
     """Whether any service or job reads a secret from the cloud's secret manager (ESO is then installed)."""
     workloads = [*spec.services.values(), *spec.jobs.values()]
-    return any(ref.cloud_secret is not None for workload in workloads for ref in workload.secret_env.values())
+    return any(ref.cloud_secret is not None for workload in workloads
+               for ref in [*workload.secret_env.values(), *workload.secret_files.values()])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 from ..errors import Problem
 from .credentials import looks_like_credential, shown
 from .cron import cron_problem
+from .secret_files import secret_file_path_problems
 from .secrets import secret_ref_problems
 
 if TYPE_CHECKING:  # the spec models import these rules
@@ -165,6 +166,11 @@ def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec,
     for index, writable in enumerate(workload.writable_paths):
         if not writable.startswith("/"):
             report(("writable_paths",), f"writable_paths[{index}]", f"must be an absolute path (got {writable!r})")
+    for file_path, ref in workload.secret_files.items():
+        for field, message in secret_ref_problems(ref, spec.cloud):
+            report(("secret_files",), f"secret_files.{file_path}{'.' + field if field else ''}", message)
+    for file_path, message in secret_file_path_problems(list(workload.secret_files), workload.writable_paths):
+        report(("secret_files",), f"secret_files.{file_path}", message)
     if workload.queue is not None:
         queue = spec.queues.get(workload.queue)
         if queue is None:

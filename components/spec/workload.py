@@ -156,6 +156,13 @@ class WorkloadSpec(StrictModel):
             "untainted pool."
         ),
     )
+    secret_files: dict[str, SecretRef] = Field(
+        default_factory=dict,
+        description="Files read from existing Kubernetes Secrets or from the cloud's secret manager, keyed by "
+                    "absolute file path, e.g. `{/etc/orders/db.json: {aws_secret: orders/db}}`. Each file's "
+                    "directory becomes a read-only volume holding only the listed files (mode 0400, readable "
+                    "by the workload's user and group); it must not overlap `writable_paths`. Default none.",
+    )
 
 
 class ScalingSpec(StrictModel):

@@ -4,7 +4,8 @@ Per workload (nothing shared, nothing cluster-wide):
 - a namespaced `SecretStore` that authenticates as the workload's own ServiceAccount: on AWS the IRSA role
   named by its `eks.amazonaws.com/role-arn` annotation (`auth.jwt.serviceAccountRef`), on GCP the Google
   service account bound to it by Workload Identity (`auth.workloadIdentity.serviceAccountRef`);
-- an `ExternalSecret` that writes `<workload>-cloud-secrets`, one key per environment variable;
+- an `ExternalSecret` that writes `<workload>-cloud-secrets`, one key per environment variable and one per
+  secret file (`secret_files.file_key`);
 - the cloud grant: read exactly the named secrets (AWS `secretsmanager:GetSecretValue` and `DescribeSecret` on
   `arn:...:secret:<name>-??????`, the six `?` matching the random suffix Secrets Manager appends and nothing
   else; GCP `roles/secretmanager.secretAccessor` on each secret).
@@ -29,7 +30,7 @@ import pulumi_gcp as gcp
 
 from ..cluster import WorkloadIdentity
 from ..spec.workload import WorkloadSpec
-from . import manifests
+from . import manifests, secret_files
 
 API_VERSION = "external-secrets.io/v1"
 REFRESH_INTERVAL = "1h0m0s"
@@ -51,7 +52,8 @@ class SecretManagerTarget:
 
 def cloud_secret_names(workload: WorkloadSpec) -> list[str]:
     """The cloud secrets a workload reads, each once, sorted."""
-    return sorted({ref.cloud_secret for ref in workload.secret_env.values() if ref.cloud_secret is not None})
+    return sorted({ref.cloud_secret for ref in [*workload.secret_env.values(), *workload.secret_files.values()]
+                   if ref.cloud_secret is not None})
 
 
 def secret_store(workload_name: str, namespace: str, component: str, target: SecretManagerTarget) -> dict:
@@ -72,7 +74,9 @@ def secret_store(workload_name: str, namespace: str, component: str, target: Sec
 
 def external_secret(workload_name: str, namespace: str, component: str, workload: WorkloadSpec) -> dict:
     data = []
-    for variable, ref in sorted(workload.secret_env.items()):
+    entries = [*sorted(workload.secret_env.items()),
+               *[(secret_files.file_key(path), ref) for path, ref in sorted(workload.secret_files.items())]]
+    for variable, ref in entries:
         if ref.cloud_secret is None:
             continue
         remote: dict[str, str] = {"key": ref.cloud_secret}

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from ..scheduling import GPU_RESOURCE
 from ..spec.workload import ProbeSpec, SecretRef, WorkloadSpec
+from . import secret_files
 
 MANAGED_BY = "platform"
 # Pods get this long beyond the longest message to stop pulling and exit cleanly.
@@ -142,7 +143,8 @@ def container(name: str, workload: WorkloadSpec, extra_env: dict[str, Any]) -> d
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "volumeMounts": [{"name": _volume_name(path), "mountPath": path} for path in workload.writable_paths],
+        "volumeMounts": [{"name": _volume_name(path), "mountPath": path} for path in workload.writable_paths]
+        + secret_files.volume_mounts(workload),
         **_probes(workload),
     }
     if workload.command is not None:
@@ -176,7 +178,8 @@ def pod_template(name: str, component: str, workload: WorkloadSpec, service_acco
         },
         "containers": [container(name, workload, extra_env)],
         "volumes": [{"name": _volume_name(path), "emptyDir": {"sizeLimit": "1Gi"}}
-                    for path in workload.writable_paths],
+                    for path in workload.writable_paths]
+        + secret_files.volumes(name, workload, cloud_secrets_name(name)),
     }
     spec.update(placement or {})
     if spread:

@@ -53,3 +53,22 @@ def network_policy(name: str, namespace: str, component: str, cloud: str, ports:
             "egress": egress,
         },
     }
+
+
+# Longer than a workload name may be (30 characters, `components/spec/base.py`), so no workload's own policy
+# can ever take this name in the same namespace.
+NAMESPACE_DEFAULT_DENY = "namespace-wide-default-deny-policy"
+
+
+def namespace_default_deny(namespace: str) -> Manifest:
+    """Isolates every pod of a workload namespace, including pods no workload policy selects (a Job's debug
+    copy, something applied by hand): policies are additive, so each workload's own policy still opens
+    exactly what that workload needs (kubernetes.io, "Network Policies", "Default deny all ingress and all
+    egress traffic")."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": manifests.metadata(NAMESPACE_DEFAULT_DENY, namespace,
+                                       {"app.kubernetes.io/managed-by": manifests.MANAGED_BY}),
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }

@@ -36,7 +36,9 @@ def skip_await_for_external_secrets(component: pulumi.ComponentResource, deploym
             f"Deployment {namespace}/{metadata['name']} reads cloud secret {', '.join(cloud)} through External "
             f"Secrets Operator: `pulumi up` applies it without waiting for ready pods ({SKIP_AWAIT}); its pods "
             f"start once the secret exists in the cloud and ESO has synced it", resource=component)
-    secrets = sorted({f"{ref.secret} (key {ref.key})" for ref in spec.secret_env.values() if ref.secret is not None})
+    secrets = sorted({f"{ref.secret} (key {ref.key})" for ref in [*spec.secret_env.values(),
+                                                                  *spec.secret_files.values()]
+                      if ref.secret is not None})
     if not secrets:
         return
     pulumi.log.warn(
@@ -71,7 +73,7 @@ class Service(pulumi.ComponentResource):
             restart_policy="Always", spread=True,
             placement=args.placement)
         deployment = manifests.deployment(workload_name, namespace, template)
-        if args.deploy and spec.secret_env:
+        if args.deploy and (spec.secret_env or spec.secret_files):
             skip_await_for_external_secrets(self, deployment, spec)
         objects = [
             service_account(args, "service", identity),

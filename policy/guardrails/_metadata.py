@@ -92,6 +92,12 @@ ABOUT: dict[str, About] = {
         "List each admin in `cluster.admins` (the CI role included: `cluster.deployer_admin` is false outside dev) "
         "and keep the list short; grant others namespaced access.",
         "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html"),
+    "gke-binary-authorization": About(
+        Severity.HIGH, ((CIS_GKE, "5.10.4"),),
+        "Use the Environment in prod (GkeCluster `binary_authorization_images`): the cluster enforces the "
+        "project's policy (PROJECT_SINGLETON_POLICY_ENFORCE), which denies by default and lists only the "
+        "environment's registries; never default to ALWAYS_ALLOW or dry-run.",
+        "https://cloud.google.com/binary-authorization/docs/setting-up"),
     "gke-dns-endpoint-internal": About(
         Severity.MEDIUM, ((CIS_GKE, "5.6.3, 5.6.4"),),
         "Leave `cluster.dns_endpoint_external` unset in prod and reach the API from a runner inside the network "

@@ -228,6 +228,33 @@ gke_dns_endpoint_internal = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
+BINARY_AUTHORIZATION_POLICY = "gcp:binaryauthorization/policy:Policy"
+
+
+def _binary_authorization(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = plain(args.props)
+    if args.resource_type == GKE:
+        mode = get(props, "binaryAuthorization", "evaluationMode")
+        if mode != "PROJECT_SINGLETON_POLICY_ENFORCE":
+            report_violation(f"Binary Authorization is not enforced (binaryAuthorization.evaluationMode is {mode!r}, "
+                             "not PROJECT_SINGLETON_POLICY_ENFORCE): any image can run")
+    elif args.resource_type == BINARY_AUTHORIZATION_POLICY:
+        rule = props.get("defaultAdmissionRule") or {}
+        if rule.get("evaluationMode") == "ALWAYS_ALLOW":
+            report_violation("the Binary Authorization policy admits every image by default (ALWAYS_ALLOW)")
+        if rule.get("enforcementMode") != "ENFORCED_BLOCK_AND_AUDIT_LOG":
+            report_violation(f"the Binary Authorization policy only audits (enforcementMode "
+                             f"{rule.get('enforcementMode')!r})")
+
+
+gke_binary_authorization = ResourceValidationPolicy(
+    name="gke-binary-authorization",
+    **about("gke-binary-authorization"),
+    description="GKE clusters enforce a deny-by-default Binary Authorization policy (prod).",
+    validate=_binary_authorization,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
@@ -257,7 +284,7 @@ cluster_admins_limited = StackValidationPolicy(
 
 POLICIES = [
     cluster_admins_limited,
-    gke_dns_endpoint_internal,
+    gke_dns_endpoint_internal, gke_binary_authorization,
     cluster_private_endpoint, cluster_secrets_encryption, cluster_control_plane_logging,
     cluster_supported_version, gke_workload_identity, gke_no_legacy_abac, cluster_deletion_protection,
     cluster_public_endpoint_review,

@@ -1,0 +1,82 @@
+"""GKE Binary Authorization for prod: deny every image except the platform's own registries.
+
+The project's singleton policy (`gcp.binaryauthorization.Policy`, one per project: the API's
+`projects/<p>/policy`) denies by default (`ALWAYS_DENY`, enforced with an audit log) and exempts:
+- Google-maintained system images through the global policy (`global_policy_evaluation_mode: ENABLE`), so
+  GKE's own kube-system workloads keep running;
+- the repositories of the environment's workload images (`<repository>@*`: prod pins every image by digest,
+  rule `k8s-image-pinned`);
+- the images of the pinned add-on charts (`CHART_IMAGE_REPOSITORIES`).
+A pattern's trailing `*` does not cross a `/` ("gcr.io/nginx* matches gcr.io/nginx@latest, but it does not
+match gcr.io/nginx/image"; google.cloud.binaryauthorization.v1beta1 AdmissionWhitelistPattern reference).
+The cluster enforces it with `binary_authorization.evaluation_mode: PROJECT_SINGLETON_POLICY_ENFORCE`.
+Deleting the resource puts the API's default policy back (allow all; terraform-provider-google
+resource_binary_authorization_policy.go DefaultBinaryAuthorizationPolicy), so a destroy never leaves a
+project that rejects everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Optional
+
+import pulumi
+import pulumi_gcp as gcp
+
+EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
+
+# Image repositories of the charts pinned in components/versions.py, as their default values name them:
+# - argo-cd (argoproj/argo-helm charts/argo-cd/values.yaml @ af0a9310, chart 10.1.1, the newest in the snapshot
+#   read; 10.3.3 is pinned): `global.image.repository`, `redis.image` and the `redis-ha` subchart's redis and
+#   haproxy (prod runs redis-ha). Dex is disabled; the redis exporter is off by default.
+# - keda (kedacore/charts keda/values.yaml @ chart 2.20.2): registry `ghcr.io`, repositories kedacore/keda,
+#   keda-metrics-apiserver, keda-admission-webhooks.
+# - external-secrets (external-secrets/external-secrets deploy/charts/external-secrets/values.yaml): the
+#   controller, webhook and cert controller all run ghcr.io/external-secrets/external-secrets.
+CHART_IMAGE_REPOSITORIES = (
+    "quay.io/argoproj/argocd",
+    "ecr-public.aws.com/docker/library/redis",
+    "ecr-public.aws.com/docker/library/haproxy",
+    "ghcr.io/kedacore/keda",
+    "ghcr.io/kedacore/keda-metrics-apiserver",
+    "ghcr.io/kedacore/keda-admission-webhooks",
+    "ghcr.io/external-secrets/external-secrets",
+)
+
+
+def image_repository(image: str) -> str:
+    """`host/path[:tag][@digest]` -> `host/path`; Docker Hub short names get their full `docker.io` form."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    first = name.split("/", 1)[0]
+    if "/" not in name:
+        return f"docker.io/library/{name}"
+    if "." not in first and ":" not in first and first != "localhost":
+        return f"docker.io/{name}"
+    return name
+
+
+def whitelist_patterns(workload_images: Iterable[str]) -> list[str]:
+    """Admission allowlist patterns: each workload repository by digest, each chart repository by tag or digest."""
+    patterns = {f"{image_repository(image)}@*" for image in workload_images}
+    for repository in CHART_IMAGE_REPOSITORIES:
+        patterns |= {f"{repository}:*", f"{repository}@*"}
+    return sorted(patterns)
+
+
+def project_policy(name: str, project: str, workload_images: Iterable[str],
+                   opts: Optional[pulumi.ResourceOptions] = None) -> gcp.binaryauthorization.Policy:
+    return gcp.binaryauthorization.Policy(
+        name,
+        project=project,
+        description="Managed by the platform: deny all images except the environment's registries (prod).",
+        global_policy_evaluation_mode="ENABLE",
+        default_admission_rule=gcp.binaryauthorization.PolicyDefaultAdmissionRuleArgs(
+            evaluation_mode="ALWAYS_DENY", enforcement_mode="ENFORCED_BLOCK_AND_AUDIT_LOG"),
+        admission_whitelist_patterns=[
+            gcp.binaryauthorization.PolicyAdmissionWhitelistPatternArgs(name_pattern=pattern)
+            for pattern in whitelist_patterns(workload_images)],
+        opts=opts,
+    )
