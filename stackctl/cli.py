@@ -285,9 +285,9 @@ def history(
     try:
         project = _project(project_dir)
         label = project.stack_label(stack)
-        project.existing_stack_file(stack)
+        stack_file = project.existing_stack_file(stack)
         repo = gitrepo.toplevel(project.root)
-        entries = image_history.timeline(repo, gitrepo.relative(repo, project.stack_file(stack)), project.name)
+        entries = image_history.timeline(repo, gitrepo.relative(repo, stack_file), project.name)
         if workload is not None:
             key = find({k: "" for k in entries}, workload, f"{label} (history)")
             entries = {key: entries[key]}
