@@ -14,6 +14,7 @@ import typer
 from components.errors import SpecError
 
 from . import report
+from .collector import skip_final_collection
 from .errors import InputError
 from .project import Project
 from .render import write_deployment
@@ -321,7 +322,10 @@ def rollback(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        skip_final_collection()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pulumi.runtime.proto import engine_pb2, source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
+from .collector import few_collections
 from .graph import Graph
 from .mocks import OfflineMocks
 from .pending import drain_pending
@@ -92,7 +93,7 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None,
     config = config if config is not None else read_stack_config(project, stack)
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
+    with few_collections(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
         return pool.submit(contextvars.Context().run, _run, project, stack, config, program).result()
 
 
