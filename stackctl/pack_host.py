@@ -106,32 +106,54 @@ def _follow_configure_stack() -> None:
 
 
 def _convert_each_struct_once() -> None:
+    """Per RPC, each property Struct is converted to a dict and deserialized once, not once per policy, and
+    policies get proxies built as they read them (stackctl/lazy_proxy.py) over that shared, never written
+    tree. Trees holding assets or archives (objects a policy could change) are deserialized per policy."""
     import pulumi_policy.policy as policy_module
     from google.protobuf import json_format
+    from pulumi_policy import deserialize
 
-    # id(message) -> (message kept alive, its dict), per server thread: calls may overlap.
-    local = threading.local()
+    from . import lazy_proxy
 
-    def converted() -> dict[int, tuple[object, dict]]:
-        if not hasattr(local, "converted"):
-            local.converted = {}
-        return local.converted
+    asset_sigs = (deserialize.SPECIAL_ASSET_SIG.encode(), deserialize.SPECIAL_ARCHIVE_SIG.encode())
+    local = threading.local()  # calls may overlap: one cache per server thread
 
+    def cache() -> dict[int, tuple[object, object]]:
+        if not hasattr(local, "cache"):
+            local.cache = {}
+        return local.cache
+
+    # id(message) -> (message kept alive, its dict); id(dict) -> (dict kept alive, deserialized) for dicts
+    # without assets.
     def message_to_dict(message, *args, **kwargs):
         if args or kwargs:
             return json_format.MessageToDict(message, *args, **kwargs)
-        cache = converted()
-        hit = cache.get(id(message))
+        converted = cache()
+        hit = converted.get(id(message))
         if hit is not None and hit[0] is message:
             return hit[1]
         result = json_format.MessageToDict(message)
-        cache[id(message)] = (message, result)
+        converted[id(message)] = (message, result)
+        wire = message.SerializeToString()
+        if not any(sig in wire for sig in asset_sigs):
+            converted[id(result)] = (result, None)
         return result
+
+    def deserialize_properties(props, proxy_secrets: bool = False):
+        shared = cache()
+        hit = shared.get(id(props))
+        if proxy_secrets or hit is None or hit[0] is not props:
+            return deserialize.deserialize_properties(props, proxy_secrets)
+        if hit[1] is None:
+            shared[id(props)] = hit = (props, deserialize.deserialize_properties(props))
+        return hit[1]
 
     shim = types.SimpleNamespace(**{name: getattr(json_format, name) for name in dir(json_format)
                                     if not name.startswith("__")})
     shim.MessageToDict = message_to_dict
     policy_module.json_format = shim
+    policy_module.deserialize_properties = deserialize_properties
+    policy_module.unknown_checking_proxy = lazy_proxy.unknown_checking_proxy
 
     servicer = policy_module._PolicyAnalyzerServicer
     for method in ("Analyze", "AnalyzeStack", "Remediate"):
@@ -139,9 +161,20 @@ def _convert_each_struct_once() -> None:
             try:
                 return _method(self, request, context)
             finally:
-                converted().clear()
+                cache().clear()
 
         setattr(servicer, method, call_once)
+
+
+def _settings_signature_once() -> None:
+    """pulumi-policy inspects `pulumi.runtime.Settings`' signature on every call (to know whether it takes an
+    organization): 8 % of a large stack's pack time. A class's signature does not change while it runs."""
+    import functools
+    import inspect
+
+    import pulumi_policy.policy as policy_module
+
+    policy_module.signature = functools.lru_cache(maxsize=None)(inspect.signature)
 
 
 def _collect_rarely() -> None:
@@ -166,6 +199,7 @@ def main() -> None:
     _install_config()
     _follow_configure_stack()
     _convert_each_struct_once()
+    _settings_signature_once()
     _collect_rarely()
     runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
 

@@ -27,17 +27,51 @@ ORDER = sorted(SHIPPED_STACKS, key=lambda s: (s != "prod", s != "dev", s))
 
 PROBE_PACK = '''
 import json
+from collections.abc import Mapping
 
 import pulumi
 import pulumi.runtime
 import pulumi.runtime.config
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy,
                            StackValidationPolicy)
+from pulumi_policy.proxy import UnknownValueError
+
+
+def known_maps(props):
+    for key in list(props):
+        try:
+            value = props[key]
+        except UnknownValueError:
+            continue
+        if isinstance(value, Mapping):
+            yield value
+
+
+def write(props):
+    """A policy may write into the proxies it is given: no other policy may see it."""
+    for value in list(known_maps(props)):
+        value["written"] = True
+    props["written"] = True
+
+
+def written(props):
+    return "written" in props or any("written" in value for value in known_maps(props))
+
+
+def stack_writer(args, report_violation):
+    for resource in args.resources:
+        write(resource.props)
+
+
+def resource_writer(args, report_violation):
+    write(args.props)
 
 
 def seen(args):
     """What a policy can read about the stack it checks."""
+    resources = args.resources if hasattr(args, "resources") else []
     return json.dumps({
+        "written": any(written(r.props) for r in resources) or written(getattr(args, "props", {})),
         "stack": pulumi.get_stack(),
         "project": pulumi.get_project(),
         "config_env": pulumi.runtime.get_config_env(),
@@ -60,6 +94,8 @@ PolicyPack(
     name="probe",
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=[
+        StackValidationPolicy(name="stack-writer", description="writes", validate=stack_writer),
+        ResourceValidationPolicy(name="resource-writer", description="writes", validate=resource_writer),
         StackValidationPolicy(name="stack-probe", description="reports what it sees", validate=stack_probe,
                               config_schema=SCHEMA),
         ResourceValidationPolicy(name="resource-probe", description="reports what it sees",
@@ -127,6 +163,7 @@ def test_a_reused_pack_sees_each_stacks_own_name_config_and_policy_config(probe_
             assert view["config_env"] == run.config.values
             assert view["runtime_config"] == sorted(run.config.values)
             assert view["policy_config"] == configs[run.graph.stack]["all"]
+            assert view["written"] is False
     assert not only_first & set(_seen(shared[1])["stack-probe"]["runtime_config"])
 
 
