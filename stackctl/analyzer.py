@@ -315,7 +315,7 @@ class PolicyPackProcess:
             try:
                 with self.process.stdin:
                     self.process.stdin.write(json.dumps(config).encode())
-            except BrokenPipeError:  # the pack died first: its stderr says why
+            except (BrokenPipeError, ValueError):  # the pack died (or was stopped) first: its stderr says why
                 pass
 
         # A pipe holds 64 KiB: a large config is written while the pack reads it.
@@ -347,7 +347,9 @@ class PolicyPackProcess:
                 self.process.kill()
                 self.process.wait()
         self._stderr_reader.join(timeout=5)
-        self.process.stdout.close()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if not pipe.closed:
+                pipe.close()
         return "\n".join(self.stderr_lines())
 
 

@@ -152,6 +152,9 @@ def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
             self.written += data
             return self.pipe.write(data)
 
+        def __getattr__(self, name):
+            return getattr(self.pipe, name)
+
         def __enter__(self):
             return self
 
