@@ -19,6 +19,7 @@ ruamel on the shipped stacks' manifests and on generated edge cases.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -170,29 +171,57 @@ class ManifestWriter:
             else:
                 lines.append(head + self._scalar(item))
 
+    def learn(self, manifests: Iterable[Any]) -> None:
+        """Ask ruamel at once for the text of every key and value of `manifests` that this writer has not seen
+        (optional: `dump` asks for what is new in each manifest, which costs two small dumps per manifest)."""
+        for manifest in manifests:
+            self._collect(manifest)
+        self._learn()
+
+    def _collect(self, value: Any) -> None:
+        kind = type(value)
+        if kind is dict:
+            for key, item in value.items():
+                if type(key) is str and key not in self._keys:
+                    self._new_keys.add(key)
+                self._collect(item)
+        elif kind is list:
+            for item in value:
+                self._collect(item)
+        elif kind in _SCALARS:
+            key = _value_key(value)
+            if key not in self._values:
+                self._new_values[key] = value
+
     def _learn(self) -> None:
-        """Ask ruamel for the text of the new keys and values: one document for all of each, and each alone when
-        the document shows that one of them took more than one line."""
+        """Ask ruamel for the text of the new keys and values: one document of all values and one of all keys."""
         values = [(key, value) for key, value in self._new_values.items()
                   if not (type(value) is str and _has_break(value))]
         for key in self._new_values.keys() - {key for key, _ in values}:
             self._values[key] = None
-        texts = _single_lines(ruamel_dump([value for _, value in values]), len(values), "- ", "") if values else []
-        for index, (key, value) in enumerate(values):
-            self._values[key] = texts[index] if texts is not None else _one_line(ruamel_dump([value]), "- ", "")
+        texts = _texts([value for _, value in values], ruamel_dump, "- ", "")
+        self._values.update(zip([key for key, _ in values], texts, strict=True))
         keys = sorted(key for key in self._new_keys if not _has_break(key))
         for key in self._new_keys.difference(keys):
             self._keys[key] = None
-        texts = _single_lines(ruamel_dump(dict.fromkeys(keys, 0)), len(keys), "", ": 0") if keys else []
-        for index, key in enumerate(keys):
-            self._keys[key] = texts[index] if texts is not None else _one_line(ruamel_dump({key: 0}), "", ": 0")
+        texts = _texts(keys, lambda part: ruamel_dump(dict.fromkeys(part, 0)), "", ": 0")
+        self._keys.update(zip(keys, texts, strict=True))
         self._new_values.clear()
         self._new_keys.clear()
 
 
-def _one_line(text: str, prefix: str, suffix: str) -> str | None:
-    lines = _single_lines(text, 1, prefix, suffix)
-    return None if lines is None else lines[0]
+def _texts(items: list[Any], dump: Callable[[list[Any]], str], prefix: str, suffix: str) -> list[str | None]:
+    """The text of each item in the document `dump(items)`; when an item took more than one line, each half
+    again, down to the items that did (None)."""
+    if not items:
+        return []
+    texts = _single_lines(dump(items), len(items), prefix, suffix)
+    if texts is not None:
+        return list(texts)
+    if len(items) == 1:
+        return [None]
+    half = len(items) // 2
+    return _texts(items[:half], dump, prefix, suffix) + _texts(items[half:], dump, prefix, suffix)
 
 
 def _single_lines(text: str, count: int, prefix: str, suffix: str) -> list[str] | None:

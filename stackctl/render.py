@@ -124,6 +124,7 @@ def write_deployment(deployment: Any, out: Path, source: str, where: str = "depl
     # Every file's text exists before anything is removed: a manifest that cannot be written stops the render
     # with the checkout untouched. One writer for all: it reuses the text of each key and value it has seen.
     writer = ManifestWriter()
+    writer.learn(files.values())
     texts = {name: to_yaml(manifest, source, writer) for name, manifest in sorted(files.items())}
 
     if env_dir.exists():

@@ -68,10 +68,13 @@ def test_each_scalar_as_value_item_and_key(scalar):
     assert ManifestWriter().dump(document) == ruamel_dump(document)
 
 
-def test_random_documents_are_written_as_ruamel_writes_them():
+@pytest.mark.parametrize("learn_first", [False, True])
+def test_random_documents_are_written_as_ruamel_writes_them(learn_first):
     rng = random.Random(15)
     writer = ManifestWriter()
     documents = [_random_document(rng) for _ in range(300)]
+    if learn_first:  # all texts from one document of values and one of keys, split where a text takes lines
+        writer.learn(documents)
     for document in documents:
         assert writer.dump(document) == ruamel_dump(document), document
     # Both paths ran: the writer's own layout and ruamel for what it leaves to ruamel.
@@ -108,6 +111,13 @@ def test_texts_are_asked_from_ruamel_once_per_writer(monkeypatch):
     assert len(calls) == 2  # one document of the new values, one of the new keys
     assert writer.dump(manifest) == first == ruamel_dump(manifest)
     assert len(calls) == 2
+    calls.clear()
+    learned = ManifestWriter()
+    learned.learn(files.values())  # what render does: every text of every manifest in two documents
+    assert len(calls) == 2
+    texts = [learned.dump(manifest) for manifest in files.values()]
+    assert len(calls) == 2 and learned.dumped_by_ruamel == 0
+    assert texts == [ruamel_dump(manifest) for manifest in files.values()]
 
 
 def test_render_touches_nothing_when_a_manifest_cannot_be_written(tmp_path):
