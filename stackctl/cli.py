@@ -14,7 +14,7 @@ import typer
 from components.errors import SpecError
 
 from . import report
-from .collector import skip_final_collection
+from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
 from .project import Project
 from .render import write_deployment
@@ -324,6 +324,7 @@ def rollback(
 
 
 def main() -> None:
+    few_collections_for_this_process()
     try:
         app()
     finally:
