@@ -454,7 +454,9 @@ class PackSession:
         thread makes the calls while this one builds the requests, so the pack starts on the first resource
         at once and the AnalyzeStack request is ready when the last Analyze returns."""
         providers: dict[str, Any] = {}
-        requests: queue.Queue[tuple[str, analyzer_pb2.AnalyzeRequest] | None] = queue.Queue()
+        # Bounded: the builder stays a little ahead of the calls instead of holding every request at once
+        # (unbounded, the requests of a 2,264-resource stack added ~20 MiB to check's peak memory).
+        requests: queue.Queue[tuple[str, analyzer_pb2.AnalyzeRequest] | None] = queue.Queue(maxsize=64)
 
         def analyze_each() -> list[tuple[str, Any]]:
             found = []
@@ -470,11 +472,13 @@ class PackSession:
             try:
                 for record in graph.resources:
                     requests.put((record.urn, analyze_request(record, graph, providers)))
-                stack_resources = [stack_resource(record, graph, providers) for record in graph.resources]
             finally:
                 requests.put(None)
             diagnostics = analyzed.result()
-        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
+        # Built once the Analyze calls are done, from a generator: built alongside them, the stack's resources
+        # and the calls' buffers were alive together, +24 MiB of peak memory at aws-200 for ~0.3 s.
+        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(
+            resources=(stack_resource(record, graph, providers) for record in graph.resources)))
         root = graph.root.urn if graph.root else ""
         for diagnostic in response.diagnostics if response else []:
             diagnostics.append((diagnostic.urn if diagnostic.urn in graph.by_urn else root, diagnostic))
