@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from ruamel.yaml import YAML
 
 from components.cluster.gke_binary_authorization import CHART_IMAGE_REPOSITORIES, image_repository
@@ -34,6 +35,7 @@ def _prod_gke(make_project):
     return run_stack(make_project({"gcp-prod": _prod_gke_config()}), "gcp-prod")
 
 
+@pytest.mark.slow(2)
 def test_prod_gke_enforces_a_deny_by_default_policy_listing_only_its_registries(make_project):
     run = _prod_gke(make_project)
     [policy] = run.graph.of_type(POLICY)

@@ -198,6 +198,7 @@ def test_push_and_gitops_produce_the_same_objects(make_project):
     assert pushed == rendered
 
 
+@pytest.mark.slow(2)
 def test_render_is_deterministic_and_prunes_removed_workloads(tmp_path, make_project):
     first, second = tmp_path / "a", tmp_path / "b"
     assert stackctl("render", "prod", "--out", str(first)).returncode == 0
