@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
 import os
 import shutil
 import subprocess
@@ -64,25 +65,45 @@ def load_stack_yaml(stack: str) -> dict:
     return copy.deepcopy(_stack_yaml(stack))
 
 
+def _copy_project(root: Path, stacks: dict[str, dict], program: str | None = None) -> Project:
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+    if program is None:
+        shutil.copy(REPO / "__main__.py", root / "__main__.py")
+    else:
+        (root / "__main__.py").write_text(program)
+    yaml = YAML()
+    for name, config in stacks.items():
+        with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
+            yaml.dump({"config": config}, handle)
+    return Project.load(root)
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Project]:
     """A copy of this project whose stacks/ holds only the stack files given as {name: config dict}."""
 
     def make(stacks: dict[str, dict], directory: str = "project", program: str | None = None) -> Project:
-        root = tmp_path / directory
-        (root / "stacks").mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        if program is None:
-            shutil.copy(REPO / "__main__.py", root / "__main__.py")
-        else:
-            (root / "__main__.py").write_text(program)
-        yaml = YAML()
-        for name, config in stacks.items():
-            with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
-                yaml.dump({"config": config}, handle)
-        return Project.load(root)
+        return _copy_project(tmp_path / directory, stacks, program)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, dict], StackRun]:
+    """`shared_run(stack, config)`: the offline run of a copy of this project whose one stack file holds
+    `config`, made once per distinct (stack, config) per test session. For tests that only read the run (runs
+    are deterministic); a test that changes the run or its project makes its own with `make_project`."""
+    runs: dict[tuple[str, str], StackRun] = {}
+
+    def run(stack: str, config: dict) -> StackRun:
+        key = (stack, json.dumps(config))  # key order kept: it is the order the program sees
+        if key not in runs:
+            project = _copy_project(tmp_path_factory.mktemp("shared-run"), {stack: copy.deepcopy(config)})
+            runs[key] = run_stack(project, stack)
+        return runs[key]
+
+    return run
 
 
 def wire_value(record, key: str):
