@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,8 +68,18 @@ def median_run(args: list[str], cwd: Path, repeat: int) -> dict:
         "stdout": runs[-1]["stdout"]}
 
 
-def program_cost(project: Project, stack: str, repeat: int) -> dict:
-    """CPU and wall seconds of the offline program run in this process (imports warm)."""
+def program_cost(root: Path, stack: str, repeat: int) -> dict:
+    """CPU and wall seconds of the offline program run of the project at `root`, imports warm. Runs in a fresh
+    child process: a benchmark process grown by earlier in-process runs would also inflate the peak RSS
+    reported for the CLI processes it starts afterwards (a child's maxrss counts the memory it shared with the
+    parent before exec)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_program_cost, root, stack, repeat).result()
+
+
+def _program_cost(root: Path, stack: str, repeat: int) -> dict:
+    project = Project.load(root)
     run_stack(project, stack)
     cpu, wall = [], []
     for _ in range(repeat):
@@ -79,14 +91,14 @@ def program_cost(project: Project, stack: str, repeat: int) -> dict:
             "stack_outputs": run.graph.stack_outputs}
 
 
-def raw_project(root: Path, stack: str, graph_json: str) -> Project:
+def raw_project(root: Path, stack: str, graph_json: str) -> Path:
     raw = root.parent / f"raw-{stack}"
     (raw / "stacks").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Pulumi.yaml", raw / "Pulumi.yaml")
     shutil.copy(REPO / "benchmarks" / "raw_replay.py", raw / "__main__.py")
     shutil.copy(root / "stacks" / f"Pulumi.{stack}.yaml", raw / "stacks" / f"Pulumi.{stack}.yaml")
     (raw / "graph.json").write_text(graph_json)
-    return Project.load(raw)
+    return raw
 
 
 def measure_stack(work: Path, cloud: str, services: int, repeat: int) -> dict:
@@ -96,7 +108,7 @@ def measure_stack(work: Path, cloud: str, services: int, repeat: int) -> dict:
     check = median_run(["check", stack, "--format", "json"], root, repeat)
     render = median_run(["render", stack, "--out", str(work / f"out-{stack}")], root, repeat)
     resources = len(json.loads(preview["stdout"])["resources"])
-    components = program_cost(Project.load(root), stack, repeat)
+    components = program_cost(root, stack, repeat)
     recorded = json.loads(preview["stdout"]) | {"stack_outputs": components.pop("stack_outputs")}
     raw = program_cost(raw_project(root, stack, json.dumps(recorded)), stack, repeat)
     raw.pop("stack_outputs")

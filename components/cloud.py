@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_gcp as gcp
 
+from .cloud_sdks import aws, gcp
 from .spec import EnvironmentSpec
 
 

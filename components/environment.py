@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from typing import Optional, Union
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_gcp as gcp
 
 from . import argocd_manifests as argo
 from . import scheduling
@@ -15,6 +13,7 @@ from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin
 from .addons.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
+from .cloud_sdks import aws, gcp
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
 from .gcp_services import (
     BINARY_AUTHORIZATION_APIS,

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from typing import Optional
 
 import pulumi
-import pulumi_gcp as gcp
 from pydantic import Field
 
+from .cloud_sdks import gcp
 from .rules.queues import uses_environment_queue_key
 from .rules.secrets import uses_cloud_secrets
 from .spec.base import StrictModel

@@ -6,11 +6,10 @@ import json
 from typing import Any, Optional
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field
 
+from .cloud_sdks import aws, gcp
 from .cluster import Cluster, EksCluster
 from .helm import install_chart
 from .queues import WorkQueue

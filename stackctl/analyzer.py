@@ -15,7 +15,6 @@ import queue
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -139,24 +138,40 @@ def _engine_value(value: Any, graph: Graph) -> Any:
     return value
 
 
+# A Struct holding none of these bytes has no resource reference, output value or internal (`__`) key (secrets
+# may be there: they stay as they are): `_engine_value` would return it unchanged, so it is sent as it is.
+# That is every resource of a generated 200-service stack; the round trip through dicts was a third of
+# `check`'s own CPU. Any other Struct takes the round trip.
+_SPECIAL_BYTES = (rpc._special_resource_sig.encode(), rpc._special_output_value_sig.encode(), b"__")
+
+
 def _properties(struct: struct_pb2.Struct | None, graph: Graph) -> struct_pb2.Struct:
+    if struct is None:
+        return struct_pb2.Struct()
+    wire = struct.SerializeToString()
+    if not any(marker in wire for marker in _SPECIAL_BYTES):
+        return struct
     result = struct_pb2.Struct()
-    if struct is not None:
-        result.update(_engine_value(json_format.MessageToDict(struct), graph))
+    result.update(_engine_value(json_format.MessageToDict(struct), graph))
     return result
 
 
-def _provider(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(record: ResourceRecord, graph: Graph,
+              cache: dict[str, analyzer_pb2.AnalyzerProviderResource | None] | None = None,
+              ) -> analyzer_pb2.AnalyzerProviderResource | None:
     if not record.provider:
         return None
     urn = record.provider.rsplit("::", 1)[0]
+    if cache is not None and urn in cache:
+        return cache[urn]
     provider = graph.by_urn.get(urn)
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(
+    resource = None if provider is None else analyzer_pb2.AnalyzerProviderResource(
         type=provider.type, urn=provider.urn, name=provider.name,
         properties=_properties(provider.wire_inputs, graph) if provider.wire_inputs is not None else
         json_format.ParseDict(provider.inputs, struct_pb2.Struct()))
+    if cache is not None:
+        cache[urn] = resource
+    return resource
 
 
 def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
@@ -172,17 +187,20 @@ def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def analyze_request(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzeRequest:
+def analyze_request(record: ResourceRecord, graph: Graph,
+                    providers: dict | None = None) -> analyzer_pb2.AnalyzeRequest:
+    """`providers` (provider URN -> its message) saves converting a provider's properties for every resource."""
     request = analyzer_pb2.AnalyzeRequest(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
         properties=_properties(record.wire_inputs, graph))
-    provider = _provider(record, graph)
+    provider = _provider(record, graph, providers)
     if provider is not None:
         request.provider.CopyFrom(provider)
     return request
 
 
-def stack_resource(record: ResourceRecord, graph: Graph) -> analyzer_pb2.AnalyzerResource:
+def stack_resource(record: ResourceRecord, graph: Graph,
+                   providers: dict | None = None) -> analyzer_pb2.AnalyzerResource:
     resource = analyzer_pb2.AnalyzerResource(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
         properties=_properties(record.wire_outputs, graph), parent=record.parent,
@@ -190,7 +208,7 @@ def stack_resource(record: ResourceRecord, graph: Graph) -> analyzer_pb2.Analyze
         propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
                               for key, urns in record.propertyDependencies.items() if urns},
     )
-    provider = _provider(record, graph)
+    provider = _provider(record, graph, providers)
     if provider is not None:
         resource.provider.CopyFrom(provider)
     return resource
@@ -264,33 +282,63 @@ def pack_version(pack_dir: Path) -> str:
 
 
 class PolicyPackProcess:
-    """`python -u -m pulumi.policy <engine> .` in the pack directory (through `stackctl.pack_host`, which adds
-    the stack config from a file), and a channel to the port it prints."""
+    """`python -u -m pulumi.policy <engine> .` in the pack directory (through `stackctl.pack_host`, which takes
+    the stack config on stdin), and a channel to the port it prints.
+
+    Started before the stack program runs, so its imports overlap the run; `connect` hands it the first stack's
+    config and waits for its port."""
 
     def __init__(self, pack_dir: Path, engine_address: str, env: dict[str, str]):
         if not (pack_dir / "PulumiPolicy.yaml").is_file():
             raise InputError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
+        self.channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "stackctl.pack_host", engine_address, "."],
-            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cwd=pack_dir, env={**env, pack_host.CONFIG_STDIN_VARIABLE: "1"},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Read all along, so a chatty pack never blocks on a full pipe; `stderr_lines` hands out what came.
+        self._stderr: list[str] = []
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
+
+    def _read_stderr(self) -> None:
+        for line in self.process.stderr:
+            self._stderr.append(line.decode(errors="replace"))
+
+    def stderr_lines(self) -> list[str]:
+        lines, self._stderr[:] = list(self._stderr), []
+        return [line.rstrip("\n") for line in lines if line.strip()]
+
+    def connect(self, config: dict[str, str]) -> analyzer_pb2_grpc.AnalyzerStub:
+        def hand_over() -> None:
+            try:
+                with self.process.stdin:
+                    self.process.stdin.write(json.dumps(config).encode())
+            except (BrokenPipeError, ValueError):  # the pack died (or was stopped) first: its stderr says why
+                pass
+
+        # A pipe holds 64 KiB: a large config is written while the pack reads it.
+        threading.Thread(target=hand_over, daemon=True).start()
         lines: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
         try:
             first = lines.get(timeout=PORT_TIMEOUT_SECONDS).decode().strip()
         except queue.Empty:
-            self.close()
             raise PackError(f"the policy pack printed no port within {PORT_TIMEOUT_SECONDS}s") from None
         if not first.isdigit() or not 0 < int(first) < 65536:
-            stderr = self.close()
-            raise PackError(f"the policy pack did not start (it printed {first!r}):\n{stderr}")
+            raise PackError(f"the policy pack did not start (it printed {first!r}):\n{self.close()}")
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{first}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
         grpc.channel_ready_future(self.channel).result(timeout=10)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self.stub
 
     def close(self) -> str:
-        if getattr(self, "channel", None) is not None:
+        """Stop the pack; what it wrote to stderr and nobody took yet."""
+        if self.channel is not None:
             self.channel.close()
+            self.channel = None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -298,8 +346,11 @@ class PolicyPackProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        _, stderr = self.process.communicate()
-        return stderr.decode(errors="replace")
+        self._stderr_reader.join(timeout=5)
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if not pipe.closed:
+                pipe.close()
+        return "\n".join(self.stderr_lines())
 
 
 def _optional(call, *args):
@@ -312,70 +363,130 @@ def _optional(call, *args):
         raise
 
 
-def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_source: str) -> CheckResult:
-    graph = run.graph
-    engine = _Engine()
-    engine.root = graph.root.urn if graph.root else ""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
-    engine_port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    # The stack config goes in a file, not in PULUMI_CONFIG: one environment variable is limited to 128 KiB
-    # (stackctl/pack_host.py). Mode 0600, deleted when the check ends.
-    config_file = tempfile.NamedTemporaryFile("w", prefix="stackctl-config-", suffix=".json", delete=False)
-    with config_file:
-        json.dump(run.config.values, config_file)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG"},
-        pack_host.CONFIG_FILE_VARIABLE: config_file.name,
-        "PULUMI_PROJECT": graph.project,
-        "PULUMI_STACK": graph.stack,
-        "PULUMI_DRY_RUN": "true",
-        "PULUMI_ORGANIZATION": ORGANIZATION,
-    }
-    pack = None
-    try:
-        pack = PolicyPackProcess(pack_dir, f"127.0.0.1:{engine_port}", env)
-        stub = pack.stub
-        _optional(stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
-            engine_address=f"127.0.0.1:{engine_port}", root_directory=str(pack_dir), program_directory=str(pack_dir)))
-        _optional(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=graph.stack, project=graph.project, organization=ORGANIZATION, dry_run=True,
-            config=run.config.values, config_secret_keys=run.config.secret_keys))
-        _optional(stub.GetPluginInfo, empty_pb2.Empty())
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(
-            policyConfig=reconcile_config(info, file_config, config_source)))
-        diagnostics: list[tuple[str, Any]] = []
-        for record in graph.resources:
-            request = analyze_request(record, graph)
-            _optional(stub.Remediate, request)
-            # The CLI attributes a resource policy's violation to the resource analyzed.
-            diagnostics += [(record.urn, d) for d in stub.Analyze(request).diagnostics]
-        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(
-            resources=[stack_resource(r, graph) for r in graph.resources]))
+class PackSession:
+    """The engine endpoint and one policy pack process, for one or more stacks of a project.
+
+    The pack starts at once (its imports overlap the stack program's run on the other core). `check` runs a
+    stack through it as the Pulumi CLI runs a preview through a fresh pack: the first stack's config is the
+    pack's start-up config (PULUMI_CONFIG), every stack gets ConfigureStack with its own config and stack name
+    and Configure with its own policy config, so a pack reused for the next stack (`check --all`) sees what a
+    fresh one would (stackctl/pack_host.py). Calls go one at a time, in the CLI's order; the next request is
+    built while the pack works on the current one."""
+
+    def __init__(self, pack_dir: Path, project: str, stack: str):
+        self.pack_dir = pack_dir
+        self.engine = _Engine()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.server)
+        self.engine_address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+        self.server.start()
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self.pack: PolicyPackProcess | None = None
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG"},
+            "PULUMI_PROJECT": project,
+            "PULUMI_STACK": stack,
+            "PULUMI_DRY_RUN": "true",
+            "PULUMI_ORGANIZATION": ORGANIZATION,
+        }
+        try:
+            self.pack = PolicyPackProcess(pack_dir, self.engine_address, env)
+        except BaseException:
+            self.server.stop(0)
+            raise
+
+    def __enter__(self) -> PackSession:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> str:
+        stderr = self.pack.close() if self.pack is not None else ""
+        self.pack = None
+        self.server.stop(0)
+        return stderr
+
+    def _connect(self, run: StackRun) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self.stub is None:
+            self.stub = self.pack.connect(run.config.values)
+            _optional(self.stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
+                engine_address=self.engine_address, root_directory=str(self.pack_dir),
+                program_directory=str(self.pack_dir)))
+        return self.stub
+
+    def check(self, run: StackRun, file_config: dict[str, Any], config_source: str) -> CheckResult:
+        graph = run.graph
+        self.engine.root = graph.root.urn if graph.root else ""
+        self.engine.log = []
+        try:
+            stub = self._connect(run)
+            _optional(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=graph.stack, project=graph.project, organization=ORGANIZATION, dry_run=True,
+                config=run.config.values, config_secret_keys=run.config.secret_keys))
+            _optional(stub.GetPluginInfo, empty_pb2.Empty())
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig=reconcile_config(info, file_config, config_source)))
+            diagnostics = self._analyze(stub, graph)
+        except grpc.RpcError as exc:
+            raise PackError(f"the policy pack failed: {exc.code().name}: {exc.details()}") from None
+
+        violations = []
+        for urn, diagnostic in diagnostics:
+            record = graph.by_urn.get(urn)
+            level = LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory")
+            level = "mandatory" if level == "remediate" else level
+            violations.append(Violation(urn=urn, policy=diagnostic.policyName, level=level,
+                                        message=diagnostic.message.strip(), type=record.type if record else "",
+                                        name=record.name if record else ""))
+        return CheckResult(
+            project=graph.project, stack=graph.stack, pack_name=info.name,
+            pack_version=pack_version(self.pack_dir) or info.version,
+            policies=[policy_info(p) for p in info.policies],
+            violations=sorted(set(violations)),
+            pack_log=self.engine.log + self.pack.stderr_lines(),
+        )
+
+    @staticmethod
+    def _analyze(stub: analyzer_pb2_grpc.AnalyzerStub, graph: Graph) -> list[tuple[str, Any]]:
+        """Remediate + Analyze per resource, then AnalyzeStack, one call at a time in the engine's order. One
+        thread makes the calls while this one builds the requests, so the pack starts on the first resource
+        at once and the AnalyzeStack request is ready when the last Analyze returns."""
+        providers: dict[str, Any] = {}
+        requests: queue.Queue[tuple[str, analyzer_pb2.AnalyzeRequest] | None] = queue.Queue()
+
+        def analyze_each() -> list[tuple[str, Any]]:
+            found = []
+            while (item := requests.get()) is not None:
+                urn, request = item
+                _optional(stub.Remediate, request)
+                # The CLI attributes a resource policy's violation to the resource analyzed.
+                found += [(urn, d) for d in stub.Analyze(request).diagnostics]
+            return found
+
+        with futures.ThreadPoolExecutor(max_workers=1) as caller:
+            analyzed = caller.submit(analyze_each)
+            try:
+                for record in graph.resources:
+                    requests.put((record.urn, analyze_request(record, graph, providers)))
+                stack_resources = [stack_resource(record, graph, providers) for record in graph.resources]
+            finally:
+                requests.put(None)
+            diagnostics = analyzed.result()
+        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
         root = graph.root.urn if graph.root else ""
         for diagnostic in response.diagnostics if response else []:
             diagnostics.append((diagnostic.urn if diagnostic.urn in graph.by_urn else root, diagnostic))
-    except grpc.RpcError as exc:
-        raise PackError(f"the policy pack failed: {exc.code().name}: {exc.details()}") from None
-    finally:
-        stderr = pack.close() if pack is not None else ""
-        server.stop(0)
-        os.unlink(config_file.name)
+        return diagnostics
 
-    violations = []
-    for urn, diagnostic in diagnostics:
-        record = graph.by_urn.get(urn)
-        level = LEVEL_NAMES.get(diagnostic.enforcementLevel, "advisory")
-        level = "mandatory" if level == "remediate" else level
-        violations.append(Violation(urn=urn, policy=diagnostic.policyName, level=level,
-                                    message=diagnostic.message.strip(), type=record.type if record else "",
-                                    name=record.name if record else ""))
-    return CheckResult(
-        project=graph.project, stack=graph.stack, pack_name=info.name,
-        pack_version=pack_version(pack_dir) or info.version,
-        policies=[policy_info(p) for p in info.policies],
-        violations=sorted(set(violations)),
-        pack_log=engine.log + [line for line in stderr.splitlines() if line.strip()],
-    )
+
+def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_source: str) -> CheckResult:
+    """One stack through a pack of its own, as `pulumi preview --policy-pack` runs it."""
+    session = PackSession(pack_dir, run.graph.project, run.graph.stack)
+    try:
+        result = session.check(run, file_config, config_source)
+    finally:
+        stderr = session.close()
+    result.pack_log += [line for line in stderr.splitlines() if line.strip()]
+    return result

@@ -14,7 +14,7 @@ import typer
 from components.errors import SpecError
 
 from . import report
-from .collector import skip_final_collection
+from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
 from .project import Project
 from .render import write_deployment
@@ -160,16 +160,18 @@ def check(
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     results = []
-    for name in stacks:
-        run = _run(project, name)
-        try:
-            config_path = policy_config or _tier_config(project, pack_dir, run)
-            file_config = analyzer.load_policy_config(config_path)
-            results.append(analyzer.check(run, pack_dir, file_config, str(config_path or "policy config")))
-        except InputError as exc:
-            raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-        except analyzer.PackError as exc:
-            raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+    # One pack for every stack, started now so its imports overlap the first program run (analyzer.PackSession).
+    with analyzer.PackSession(pack_dir, project.name, stacks[0]) as session:
+        for name in stacks:
+            run = _run(project, name)
+            try:
+                config_path = policy_config or _tier_config(project, pack_dir, run)
+                file_config = analyzer.load_policy_config(config_path)
+                results.append(session.check(run, file_config, str(config_path or "policy config")))
+            except InputError as exc:
+                raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+            except analyzer.PackError as exc:
+                raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
     if output_format is Format.json:
         sys.stdout.write(report.json_report(results))
     elif output_format is Format.sarif:
@@ -322,6 +324,7 @@ def rollback(
 
 
 def main() -> None:
+    few_collections_for_this_process()
     try:
         app()
     finally:

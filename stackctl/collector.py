@@ -33,6 +33,13 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
+def few_collections_for_this_process() -> None:
+    """For a short-lived CLI process: the same young-collection threshold as a program run for all of it, so
+    what follows the run (building the policy pack's requests, writing manifests) does not re-scan the run's
+    results either."""
+    gc.set_threshold(*RUN_THRESHOLD)
+
+
 def skip_final_collection() -> None:
     """At the end of a CLI process: the interpreter's shutdown collection would walk every object left (0.5 s
     after a preview of the shipped dev stack) only to free memory the exit frees anyway. Frozen objects are

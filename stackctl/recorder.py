@@ -126,9 +126,9 @@ class RecordingMonitor(MockMonitor):
             additional_secret_outputs=list(request.additionalSecretOutputs),
             delete_before_replace_defined=request.deleteBeforeReplaceDefined,
             custom_timeouts=json_format.MessageToDict(request.customTimeouts) if request.customTimeouts else {},
-            wire_inputs=request.object,
-            wire_outputs=object_proto,
         )
+        record.wire_inputs = request.object
+        record.wire_outputs = object_proto
         with self._lock:
             if urn in self.records:
                 raise DuplicateResource(urn)

@@ -9,6 +9,7 @@ import logging
 import os
 import runpy
 import sys
+import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -159,7 +160,7 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
     libraries (even a virtualenv inside the project) and modules loaded before the run stay."""
     directory = project.program_directory
     for name in set(sys.modules) - before:
-        module_file = getattr(sys.modules.get(name), "__file__", None)
+        module_file = _module_file(sys.modules.get(name))
         if not module_file:
             continue
         path = Path(module_file).resolve()
@@ -169,6 +170,17 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
         if top.removesuffix(".py") == name.split(".")[0] and name.split(".")[0] not in {
                 m.split(".")[0] for m in before}:
             del sys.modules[name]
+
+
+def _module_file(module: object) -> str | None:
+    """A module's file, read without loading a lazy module (components.cloud_sdks): a plain `getattr` would
+    import the SDK of the cloud the stack does not use."""
+    try:
+        if isinstance(module, types.ModuleType):
+            return types.ModuleType.__getattribute__(module, "__file__")
+        return getattr(module, "__file__", None)
+    except AttributeError:
+        return None
 
 
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,

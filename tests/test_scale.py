@@ -19,7 +19,7 @@ import pytest
 
 from benchmarks.stack_generator import stack_config, write_project
 from components.output_tree import lift_tree
-from stackctl.pack_host import CONFIG_FILE_VARIABLE
+from stackctl.pack_host import CONFIG_FILE_VARIABLE, CONFIG_STDIN_VARIABLE
 from stackctl.project import Project, read_stack_config
 
 from .conftest import REPO, stackctl
@@ -139,27 +139,64 @@ def test_every_public_component_name_still_imports():
 
 
 def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
-    """The stack config travels in a 0600 file named by the pack host's variable, never in PULUMI_CONFIG."""
+    """The stack config travels on the pack's stdin, never in PULUMI_CONFIG (nor in a file left behind)."""
     from stackctl import analyzer
 
     seen = {}
     real_popen = subprocess.Popen
 
+    class RecordingStdin:
+        def __init__(self, pipe):
+            self.pipe, self.written = pipe, b""
+
+        def write(self, data):
+            self.written += data
+            return self.pipe.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.pipe, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            seen["config"] = json.loads(self.written)
+            self.pipe.close()
+
     def recording_popen(args, **kwargs):
-        env = kwargs["env"]
-        path = env[CONFIG_FILE_VARIABLE]
-        seen.update(args=args, env=env, config=json.loads(open(path).read()), mode=os.stat(path).st_mode)
-        return real_popen(args, **kwargs)
+        process = real_popen(args, **kwargs)
+        seen.update(args=args, env=kwargs["env"])
+        process.stdin = RecordingStdin(process.stdin)
+        return process
 
     monkeypatch.setattr(subprocess, "Popen", recording_popen)
     from .conftest import shipped_run
 
     run = shipped_run("dev")
-    analyzer.check(run, REPO / "policy", {}, "test")
-    assert "PULUMI_CONFIG" not in seen["env"]
+    result = analyzer.check(run, REPO / "policy", {}, "test")
+    assert "PULUMI_CONFIG" not in seen["env"] and CONFIG_FILE_VARIABLE not in seen["env"]
+    assert seen["env"][CONFIG_STDIN_VARIABLE] == "1"
     assert seen["config"] == run.config.values
-    assert seen["mode"] & 0o777 == 0o600
     assert seen["args"][1:4] == ["-u", "-m", "stackctl.pack_host"]
+    assert result.policies
+
+
+def test_the_pack_host_reads_a_large_config_from_stdin(tmp_path):
+    """On stdin there is no size limit, PULUMI_CONFIG is set inside the process, parsed once."""
+    config = {"platform:services": json.dumps({f"svc-{i}": {"image": "x" * 100} for i in range(2000)})}
+    probe = (
+        "import json, os, pulumi.runtime\n"
+        "from stackctl import pack_host\n"
+        "pack_host._install_config()\n"
+        "print(json.dumps({'value': pulumi.runtime.get_config_env(), 'env': json.loads(os.environ['PULUMI_CONFIG']),\n"
+        "                  'variable_left': pack_host.CONFIG_STDIN_VARIABLE in os.environ}))\n"
+    )
+    env = {**os.environ, CONFIG_STDIN_VARIABLE: "1"}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, input=json.dumps(config), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(config["platform:services"]) > MAX_ARG_STRLEN
+    assert json.loads(result.stdout) == {"value": config, "env": config, "variable_left": False}
 
 
 def test_the_pack_host_sets_the_config_in_process_and_parses_it_once(tmp_path):

@@ -22,9 +22,9 @@ import json
 from typing import Any, Optional
 
 import pulumi
-import pulumi_aws as aws
 from pydantic import ConfigDict, Field
 
+from ..cloud_sdks import aws
 from ..cluster import EksCluster
 from ..helm import install_chart
 from ..scheduling import NODE_POOL_LABEL

@@ -17,10 +17,10 @@ import json
 from typing import Any, Optional
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field, model_validator
 
+from ..cloud_sdks import aws
 from ..errors import Problem, raise_problems
 from ..identity import WorkloadPrincipal
 from ..kms_policies import cloudwatch_logs_statement, key_policy

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 
 import pulumi
-import pulumi_aws as aws
 
+from ..cloud_sdks import aws
 from ..scheduling import GPU_RESOURCE, declared_taints, node_labels
 from ..spec.cluster import NodePoolSpec
 

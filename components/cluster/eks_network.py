@@ -11,7 +11,8 @@ webhook ports).
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
+
+from ..cloud_sdks import aws
 
 # Control plane -> nodes: kubelet (logs, exec, metrics), and the ports admission webhooks and aggregated
 # APIs listen on: 443, 4443 (metrics-server), 6443 (KEDA metrics API server), 8443, 9443 (KEDA and most

@@ -18,10 +18,10 @@ import math
 from typing import Any, Optional
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field, model_validator
 
+from ..cloud_sdks import gcp
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.bootstrap import merged, runner_cidrs

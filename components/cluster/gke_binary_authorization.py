@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from typing import Optional
 
 import pulumi
-import pulumi_gcp as gcp
+
+from ..cloud_sdks import gcp
 
 EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-import pulumi_gcp as gcp
-
+from ..cloud_sdks import gcp
 from ..spec.cluster import NodePoolSpec
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 import pulumi
-import pulumi_aws as aws
 from pydantic import Field
 
+from ..cloud_sdks import aws
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..spec.base import StrictModel
 

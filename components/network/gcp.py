@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
-import pulumi_gcp as gcp
 from pydantic import Field
 
+from ..cloud_sdks import gcp
 from ..spec.base import StrictModel
 
 PODS_RANGE = "pods"

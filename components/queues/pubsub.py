@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-import pulumi_gcp as gcp
 
+from ..cloud_sdks import gcp
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.queues import dead_letter_retention, queue_problems

@@ -6,8 +6,8 @@ import json
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 
+from ..cloud_sdks import aws
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.queues import dead_letter_retention, queue_problems

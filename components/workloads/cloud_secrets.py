@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_gcp as gcp
 
+from ..cloud_sdks import aws, gcp
 from ..cluster import WorkloadIdentity
 from ..spec.workload import WorkloadSpec
 from . import manifests, secret_files

@@ -10,14 +10,24 @@ from pulumi_policy import ReportViolation, StackValidationArgs
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ScaledJob", "Pod")
 
 
+# Values that `plain` returns as they are (checked by exact type first: most of a manifest is leaves, and the
+# ABC checks below cost more than the conversion).
+_LEAVES = frozenset({str, bool, int, type(None), bytes})
+
+
 def plain(value: Any) -> Any:
     """Resource properties as plain dicts and lists (the SDK hands policies read-only proxies), with whole
     numbers as ints (the wire carries every number as a double)."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(value[k]) for k in value}
     # The SDK's list proxy is a Sequence, not a list: formatting one prints `<..._ListProxy object at 0x...>`.
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return [plain(v) for v in value]
+        return [plain(value[i]) for i in range(len(value))]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
