@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import gc
+import json
 import os
 import shutil
 import subprocess
@@ -11,15 +14,38 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import kubernetes_validate.utils
 import pytest
 from ruamel.yaml import YAML
 
 from stackctl.project import Project
 from stackctl.runner import StackRun, run_stack
 
+# The test processes keep hundreds of thousands of objects alive (SDK modules, the session's shipped runs) and
+# allocate millions more; with the default thresholds (700, 10, 10) the cycle collector took ~10 % of the
+# suite's CPU re-scanning them. Young collections every 20,000 net allocations instead of 700: cycles are still
+# collected, full collections still run (stackctl/collector.py tunes the same for a program run).
+gc.set_threshold(20_000, 10, 10)
+
+# kubernetes-validate re-reads and re-parses a kind's schema and the 1.5 MB definitions file on every
+# `validate` call (kubernetes_validate/utils.py: `validate` -> `schema_contents`), ~9 ms per manifest; the
+# files never change, so the session parses each once (the validation itself is unchanged).
+kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.schema_contents)
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = Project.load(REPO)
 SHIPPED_STACKS = PROJECT.stacks()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest tests first (marker `slow`, longest estimate first; the rest keep their order): with two xdist
+    workers (Makefile), a long test handed out last would leave one worker running alone at the end."""
+
+    def estimate(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return marker.args[0] if marker is not None else 0.0
+
+    items.sort(key=estimate, reverse=True)
 
 
 @cache
@@ -28,8 +54,29 @@ def shipped_run(stack: str) -> StackRun:
     return run_stack(PROJECT, stack)
 
 
-def load_stack_yaml(stack: str) -> dict:
+@cache
+def _stack_yaml(stack: str) -> dict:
     return YAML(typ="safe").load(PROJECT.stack_file(stack).read_text())
+
+
+def load_stack_yaml(stack: str) -> dict:
+    """A shipped stack file's content, parsed once per session (the pure-Python YAML parser takes ~15 ms per
+    file and tests load these hundreds of times); each call returns a copy the caller may change."""
+    return copy.deepcopy(_stack_yaml(stack))
+
+
+def _copy_project(root: Path, stacks: dict[str, dict], program: str | None = None) -> Project:
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+    if program is None:
+        shutil.copy(REPO / "__main__.py", root / "__main__.py")
+    else:
+        (root / "__main__.py").write_text(program)
+    yaml = YAML()
+    for name, config in stacks.items():
+        with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
+            yaml.dump({"config": config}, handle)
+    return Project.load(root)
 
 
 @pytest.fixture
@@ -37,20 +84,26 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
     """A copy of this project whose stacks/ holds only the stack files given as {name: config dict}."""
 
     def make(stacks: dict[str, dict], directory: str = "project", program: str | None = None) -> Project:
-        root = tmp_path / directory
-        (root / "stacks").mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
-        if program is None:
-            shutil.copy(REPO / "__main__.py", root / "__main__.py")
-        else:
-            (root / "__main__.py").write_text(program)
-        yaml = YAML()
-        for name, config in stacks.items():
-            with (root / "stacks" / f"Pulumi.{name}.yaml").open("w") as handle:
-                yaml.dump({"config": config}, handle)
-        return Project.load(root)
+        return _copy_project(tmp_path / directory, stacks, program)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, dict], StackRun]:
+    """`shared_run(stack, config)`: the offline run of a copy of this project whose one stack file holds
+    `config`, made once per distinct (stack, config) per test session. For tests that only read the run (runs
+    are deterministic); a test that changes the run or its project makes its own with `make_project`."""
+    runs: dict[tuple[str, str], StackRun] = {}
+
+    def run(stack: str, config: dict) -> StackRun:
+        key = (stack, json.dumps(config))  # key order kept: it is the order the program sees
+        if key not in runs:
+            project = _copy_project(tmp_path_factory.mktemp("shared-run"), {stack: copy.deepcopy(config)})
+            runs[key] = run_stack(project, stack)
+        return runs[key]
+
+    return run
 
 
 def wire_value(record, key: str):

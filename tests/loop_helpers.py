@@ -94,8 +94,11 @@ def make_deployment(tmp_path: Path, stacks: tuple[str, ...] = ("dev", "staging",
 
 
 def push_image(client, repository: str, tag: str, revision: str | None,
-               source: str = "https://github.com/acme/orders") -> str:
-    """Push an OCI manifest (with annotations, as `docker buildx --annotation` writes) to moto's ECR."""
+               source: str = "https://github.com/acme/orders", pushed_at: datetime | None = None) -> str:
+    """Push an OCI manifest (with annotations, as `docker buildx --annotation` writes) to moto's ECR.
+
+    `pushed_at`: the push time ECR reports for it (default: now). Tests that need an order of pushes set it
+    instead of sleeping through moto's one-second clock."""
     layer = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
     annotations = {"org.opencontainers.image.source": source}
     if revision:
@@ -110,7 +113,20 @@ def push_image(client, repository: str, tag: str, revision: str | None,
     }
     result = client.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag,
                               imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")
-    return result["image"]["imageId"]["imageDigest"]
+    digest = result["image"]["imageId"]["imageDigest"]
+    if pushed_at is not None:
+        _set_push_time(client.meta.region_name, repository, digest, pushed_at)
+    return digest
+
+
+def _set_push_time(region: str, repository: str, digest: str, when: datetime) -> None:
+    """moto's ECR stamps `imagePushedAt` from its clock in whole seconds (moto/ecr/models.py, `Image`); set the
+    stored image's stamp as a registry holding an image pushed at `when` reports it."""
+    from moto.ecr.models import ecr_backends
+
+    images = ecr_backends[ACCOUNT][region].repositories[repository].images
+    [image] = [image for image in images if image.image_digest == digest]
+    image.image_pushed_at = int(when.timestamp())
 
 
 class StubArtifactRegistryClient:

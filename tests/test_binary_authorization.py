@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from ruamel.yaml import YAML
 
 from components.cluster.gke_binary_authorization import CHART_IMAGE_REPOSITORIES, image_repository
 from stackctl import analyzer, replacements
-from stackctl.runner import run_stack
 
 from .conftest import REPO, load_stack_yaml, shipped_run
 from .test_ci_identity import GCP_PERMISSIONS, GCP_ROLE
@@ -30,12 +30,13 @@ def _prod_gke_config() -> dict:
 
 
 
-def _prod_gke(make_project):
-    return run_stack(make_project({"gcp-prod": _prod_gke_config()}), "gcp-prod")
+def _prod_gke(shared_run):
+    return shared_run("gcp-prod", _prod_gke_config())
 
 
-def test_prod_gke_enforces_a_deny_by_default_policy_listing_only_its_registries(make_project):
-    run = _prod_gke(make_project)
+@pytest.mark.slow(2)
+def test_prod_gke_enforces_a_deny_by_default_policy_listing_only_its_registries(shared_run):
+    run = _prod_gke(shared_run)
     [policy] = run.graph.of_type(POLICY)
     [cluster] = run.graph.of_type("gcp:container/cluster:Cluster")
     assert cluster.inputs["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
@@ -73,9 +74,9 @@ def test_image_repositories_are_normalised_as_binary_authorization_matches_them(
     assert image_repository("bitnami/redis") == "docker.io/bitnami/redis"
 
 
-def test_the_prod_rule_passes_the_environment_and_fails_a_cluster_without_enforcement(make_project):
+def test_the_prod_rule_passes_the_environment_and_fails_a_cluster_without_enforcement(shared_run):
     prod_config = json.loads((REPO / "policy" / "config" / "prod.json").read_text())
-    passing = analyzer.check(_prod_gke(make_project), REPO / "policy", prod_config, "policy/config/prod.json")
+    passing = analyzer.check(_prod_gke(shared_run), REPO / "policy", prod_config, "policy/config/prod.json")
     assert [v for v in passing.violations if v.policy == "gke-binary-authorization"] == []
     # gcp-dev's cluster, judged by prod's rules: not enforced, so the mandatory rule fails it.
     failing = analyzer.check(shipped_run("gcp-dev"), REPO / "policy", prod_config, "policy/config/prod.json")
@@ -83,9 +84,9 @@ def test_the_prod_rule_passes_the_environment_and_fails_a_cluster_without_enforc
     assert "not enforced" in violation.message
 
 
-def test_the_ci_role_and_the_diff_data_cover_the_policy(make_project):
+def test_the_ci_role_and_the_diff_data_cover_the_policy(shared_run):
     role = YAML(typ="safe").load(GCP_ROLE.read_text())
     assert set(GCP_PERMISSIONS[POLICY]) <= set(role["includedPermissions"])
-    emitted = {r.type for r in _prod_gke(make_project).graph.resources if r.custom}
+    emitted = {r.type for r in _prod_gke(shared_run).graph.resources if r.custom}
     assert emitted - replacements.covered_types() == set()
     assert replacements.load()["types"][POLICY]["replaceOnChanges"] == ["project"]

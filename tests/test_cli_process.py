@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .conftest import stackctl, stackctl_process
 
 
+@pytest.mark.slow(2)
 def test_preview_in_a_process_prints_what_the_in_process_run_prints():
     process = stackctl_process("preview", "dev", "--json")
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout) == json.loads(stackctl("preview", "dev", "--json").stdout)
 
 
+@pytest.mark.slow(4)
 def test_check_in_a_process_starts_the_real_pack_and_exits_with_its_verdict():
     process = stackctl_process("check", "prod", "--format", "json")
     in_process = stackctl("check", "prod", "--format", "json")

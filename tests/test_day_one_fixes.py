@@ -179,6 +179,7 @@ def test_the_node_group_joins_only_after_its_rules_exist():
         assert rules <= set(group.dependencies)
 
 
+@pytest.mark.slow(2.5)
 @mock_aws
 def test_node_security_group_rules_are_accepted_by_the_ec2_api():
     ec2 = boto3.client("ec2", region_name="us-east-1")

@@ -7,7 +7,6 @@ for two hours (commit times set with GIT_COMMITTER_DATE); refusals, history, rol
 from __future__ import annotations
 
 import json
-import time
 
 import boto3
 import pytest
@@ -44,14 +43,13 @@ def trailers(repo, rev="HEAD") -> dict[str, str]:
     return dict(line.split(": ", 1) for line in out.strip().splitlines())
 
 
+@pytest.mark.slow(7)
 def test_promote_dev_staging_prod_with_soak_history_and_render(tmp_path, ecr):
     deployment = make_deployment(tmp_path)
     infra = str(deployment.infra)
-    digest_a = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A)
-    time.sleep(1.1)  # ECR push times have one-second resolution
-    digest_b = push_image(ecr, "acme/orders-worker", "main-bbbbbbb", REV_B)
-    time.sleep(1.1)
-    push_image(ecr, "acme/orders-worker", "pr-17", "c" * 40)  # newer, but not a build of main
+    digest_a = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A, pushed_at=hours_ago(3))
+    digest_b = push_image(ecr, "acme/orders-worker", "main-bbbbbbb", REV_B, pushed_at=hours_ago(2))
+    push_image(ecr, "acme/orders-worker", "pr-17", "c" * 40, pushed_at=hours_ago(1))  # newer, but not a build of main
     dev_before = deployment.stack_text("dev")
 
     # dev: the newest build of main, by digest, in place, on a new branch.
@@ -195,11 +193,11 @@ def test_prod_refuses_before_soak_time_and_unknown_artifacts(tmp_path, ecr):
     assert code == 2 and "dev.yaml declares no services.orders-api" in err
 
 
+@pytest.mark.slow(5)
 def test_promotion_refused_when_check_fails_and_rollback_restores(tmp_path, ecr):
     deployment = make_deployment(tmp_path, stacks=("dev", "prod"))
     infra = str(deployment.infra)
-    digest_a = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A)
-    time.sleep(1.1)
+    digest_a = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A, pushed_at=hours_ago(8))
     code, _, err = stackctl("promote", "dev", "orders", "--digest", digest_a, "--branch", "p1",
                             "--policy-pack", PACK, "-C", infra)
     assert code == 0, err

@@ -60,6 +60,7 @@ def _steps(data: dict) -> dict[str, dict]:
     return {step["urn"]: step for step in data["steps"]}
 
 
+@pytest.mark.slow(2.5)
 def test_removing_a_queue_deletes_its_resources_and_the_guard_blocks_it(repo):
     project = repo()
     head = dict(BASE, queues={"orders": {"visibility_timeout_seconds": 120}})

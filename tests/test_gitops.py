@@ -176,13 +176,12 @@ def _push_objects(graph) -> list[dict]:
                   key=lambda m: (m["kind"], m["metadata"].get("namespace", ""), m["metadata"]["name"]))
 
 
-def test_push_and_gitops_produce_the_same_objects(make_project):
+def test_push_and_gitops_produce_the_same_objects(shared_run):
     gitops = copy.deepcopy(load_stack_yaml("staging")["config"])
     push = copy.deepcopy(gitops)
     push["delivery"] = "push"
-    pushed = _push_objects(run_stack(make_project({"staging": push}, "push"), "staging").graph)
-    files = run_stack(make_project({"staging": gitops}, "gitops"), "staging").graph.stack_outputs[
-        "deployment_files"]["files"]
+    pushed = _push_objects(shared_run("staging", push).graph)
+    files = shipped_run("staging").graph.stack_outputs["deployment_files"]["files"]  # `gitops`: the shipped file
     rendered = sorted(files.values(), key=lambda m: (m["kind"], m["metadata"].get("namespace", ""),
                                                      m["metadata"]["name"]))
     assert len(pushed) == len(rendered) > 20
@@ -198,6 +197,7 @@ def test_push_and_gitops_produce_the_same_objects(make_project):
     assert pushed == rendered
 
 
+@pytest.mark.slow(2)
 def test_render_is_deterministic_and_prunes_removed_workloads(tmp_path, make_project):
     first, second = tmp_path / "a", tmp_path / "b"
     assert stackctl("render", "prod", "--out", str(first)).returncode == 0

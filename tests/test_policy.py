@@ -19,6 +19,10 @@ from stackctl.runner import run_stack
 
 from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl
 
+# One xdist worker runs this module (Makefile: --dist loadgroup), so its cached pack checks of the fixture and
+# shipped stacks (a policy pack process each) are made once per test session, not once per worker.
+pytestmark = pytest.mark.xdist_group("policy")
+
 PACK = REPO / "policy"
 FIXTURE = Project.load(Path(__file__).parent / "fixtures" / "policy_project")
 PROD_CONFIG = json.loads((PACK / "config" / "prod.json").read_text())
@@ -64,9 +68,22 @@ ADVISORY = {"k8s-probes", "services-pull-from-queues", "cluster-public-endpoint-
 
 
 @cache
+def fixture_run(stack: str):
+    """One offline run of a fixture stack per session: the tests below only read it."""
+    return run_stack(FIXTURE, stack)
+
+
+@cache
 def fixture_check(stack: str, tier: str = "prod") -> analyzer.CheckResult:
     config = PROD_CONFIG if tier == "prod" else DEV_CONFIG
-    return analyzer.check(run_stack(FIXTURE, stack), PACK, config, f"policy/config/{tier}.json")
+    return analyzer.check(fixture_run(stack), PACK, config, f"policy/config/{tier}.json")
+
+
+@cache
+def bad_json_check():
+    """`stackctl check bad --format json` on the fixture (two tests read its exit status and report)."""
+    return stackctl("check", "bad", "-C", str(FIXTURE.root), "--policy-pack", str(PACK),
+                    "--policy-pack-config", str(PACK / "config/prod.json"), "--format", "json")
 
 
 @cache
@@ -107,7 +124,7 @@ def test_rule_fails_on_the_unsafe_resource(policy: str):
 @pytest.mark.parametrize("policy", sorted(CASES))
 def test_rule_passes_on_the_compliant_resource(policy: str):
     result = fixture_check("good")
-    graph_names = {r.name for r in run_stack(FIXTURE, "good").graph.resources}
+    graph_names = {r.name for r in fixture_run("good").graph.resources}
     assert CASES[policy].format(stack="good") in graph_names
     assert [v for v in result.violations if v.policy == policy] == []
 
@@ -130,8 +147,7 @@ def test_tier_config_relaxes_prod_only_rules_through_configure():
 
 
 def test_cli_exit_codes_and_formats(tmp_path):
-    bad = stackctl("check", "bad", "-C", str(FIXTURE.root), "--policy-pack", str(PACK),
-                   "--policy-pack-config", str(PACK / "config/prod.json"), "--format", "json")
+    bad = bad_json_check()
     assert bad.returncode == 1
     report = json.loads(bad.stdout)
     assert report["policyPack"] == {"name": "platform-guardrails", "version": "0.1.0"}
@@ -257,8 +273,7 @@ def test_every_rule_carries_severity_framework_remediation_and_url():
 
 
 def test_json_report_carries_rule_metadata():
-    bad = stackctl("check", "bad", "-C", str(FIXTURE.root), "--policy-pack", str(PACK),
-                   "--policy-pack-config", str(PACK / "config/prod.json"), "--format", "json")
+    bad = bad_json_check()
     [logging] = [v for v in json.loads(bad.stdout)["violations"] if v["policy"] == "cluster-control-plane-logging"]
     assert logging["severity"] == "medium" and logging["compliance"] == "EKS 2.1.1; GKE 5.7.1"
     assert "control_plane_logs" in logging["remediation"] and logging["url"].startswith("https://docs.aws")

@@ -3,7 +3,6 @@ returns the library's real message types, and image references."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import boto3
@@ -15,7 +14,7 @@ from moto import mock_aws
 from stackctl.registry import RegistryError, parse_image, registry_for
 from stackctl.registry.artifact_registry import ArtifactRegistry
 from stackctl.registry.ecr import EcrRegistry
-from tests.loop_helpers import REGISTRY, StubArtifactRegistryClient, push_image
+from tests.loop_helpers import REGISTRY, StubArtifactRegistryClient, hours_ago, push_image
 
 
 @pytest.fixture
@@ -29,8 +28,7 @@ def ecr(monkeypatch):
 
 
 def test_ecr_lists_newest_first_and_reads_oci_annotations(ecr):
-    old = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", "a" * 40)
-    time.sleep(1.1)
+    old = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", "a" * 40, pushed_at=hours_ago(1))
     new = push_image(ecr, "acme/orders-worker", "main-bbbbbbb", None, source="https://github.com/acme/other")
     image = parse_image(f"{REGISTRY}/acme/orders-worker:main-aaaaaaa")
     registry = registry_for(image)

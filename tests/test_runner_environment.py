@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import REPO
 
 SCRIPT = """
@@ -20,6 +22,7 @@ for stack in ("dev", "prod"):  # both import pulumi_aws, first in the run itself
 """
 
 
+@pytest.mark.slow(3)
 def test_two_aws_runs_in_one_fresh_process():
     result = subprocess.run([sys.executable, "-c", SCRIPT, str(REPO)], cwd=REPO, capture_output=True, text=True,
                             timeout=300)

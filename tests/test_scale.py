@@ -28,6 +28,7 @@ from .conftest import REPO, stackctl
 MAX_ARG_STRLEN = 32 * 4096
 
 
+@pytest.mark.slow(30)
 def test_check_runs_a_400_service_stack_whose_config_no_environment_variable_can_hold(tmp_path):
     root = write_project(tmp_path / "project", {"big": ("aws", 400)}, http_services=1, jobs=0)
     config = read_stack_config(Project.load(root), "big")

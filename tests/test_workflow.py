@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from .conftest import REPO
@@ -53,6 +54,7 @@ def _diff_script() -> str:
     return next(s["run"] for s in job["steps"] if "stackctl diff" in s.get("run", ""))
 
 
+@pytest.mark.slow(3)
 def test_the_diff_script_reports_changed_stacks_and_the_guard_fails_the_job(make_project, tmp_path):
     project = make_project({"dev": BASE, "other": BASE})
     root = project.root
