@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -340,7 +339,9 @@ class PolicyPackProcess:
             self.channel.close()
             self.channel = None
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a process started in the background by a non-interactive shell (CI steps,
+            # `nohup`, `cmd &` in a script) inherits SIGINT ignored, and the pack then sat out the whole timeout.
+            self.process.terminate()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:

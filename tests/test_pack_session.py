@@ -223,3 +223,19 @@ def test_structs_sent_as_they_are_equal_the_converted_ones():
     assert converted == _round_trip(special)
     assert converted["ref"] == "the-id" and "__internal" not in converted
     assert converted["out"][rpc._special_sig_key] == rpc._special_secret_sig
+
+
+def test_the_pack_stops_when_started_with_sigint_ignored():
+    # A shell without job control (CI steps, `cmd &` in a script, nohup) starts background commands with SIGINT
+    # ignored, and children inherit that: a pack stopped with SIGINT sat out the whole grace period and was
+    # killed. Stopped with SIGTERM, it ends at once, by that signal.
+    import os
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pack = analyzer.PolicyPackProcess(PACK, "127.0.0.1:1", dict(os.environ))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    pack.close()
+    assert pack.process.returncode == -signal.SIGTERM
