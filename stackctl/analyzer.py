@@ -9,6 +9,7 @@ dependencies, property dependencies, options and provider resources.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import queue
@@ -30,12 +31,16 @@ from ruamel.yaml import YAML
 from . import pack_host
 from .errors import InputError
 from .graph import Graph, ResourceRecord
+from .project import StackConfig
 from .runner import ORGANIZATION, StackRun
+from .urns import ROOT_STACK_TYPE
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
 LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
 PORT_TIMEOUT_SECONDS = 60
+# Analyze calls sent ahead of their answers (bounds the requests held in memory).
+MAX_CALLS_IN_FLIGHT = 128
 
 
 class PackError(Exception):
@@ -408,31 +413,43 @@ class PackSession:
         self.server.stop(0)
         return stderr
 
-    def _connect(self, run: StackRun) -> analyzer_pb2_grpc.AnalyzerStub:
+    def _connect(self, config: StackConfig) -> analyzer_pb2_grpc.AnalyzerStub:
         if self.stub is None:
-            self.stub = self.pack.connect(run.config.values)
+            self.stub = self.pack.connect(config.values)
             _optional(self.stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
                 engine_address=self.engine_address, root_directory=str(self.pack_dir),
                 program_directory=str(self.pack_dir)))
         return self.stub
 
-    def check(self, run: StackRun, file_config: dict[str, Any], config_source: str) -> CheckResult:
-        graph = run.graph
-        self.engine.root = graph.root.urn if graph.root else ""
+    def _configure(self, project: str, stack: str, config: StackConfig, file_config: dict[str, Any],
+                   config_source: str) -> tuple[analyzer_pb2_grpc.AnalyzerStub, Any]:
+        """What the CLI sends a pack before the first Analyze of a stack; the pack's AnalyzerInfo."""
         self.engine.log = []
-        try:
-            stub = self._connect(run)
-            _optional(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
-                stack=graph.stack, project=graph.project, organization=ORGANIZATION, dry_run=True,
-                config=run.config.values, config_secret_keys=run.config.secret_keys))
-            _optional(stub.GetPluginInfo, empty_pb2.Empty())
-            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(
-                policyConfig=reconcile_config(info, file_config, config_source)))
-            diagnostics = self._analyze(stub, graph)
-        except grpc.RpcError as exc:
-            raise PackError(f"the policy pack failed: {exc.code().name}: {exc.details()}") from None
+        stub = self._connect(config)
+        _optional(stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=stack, project=project, organization=ORGANIZATION, dry_run=True,
+            config=config.values, config_secret_keys=config.secret_keys))
+        _optional(stub.GetPluginInfo, empty_pb2.Empty())
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig=reconcile_config(info, file_config, config_source)))
+        return stub, info
 
+    def check(self, run: StackRun, file_config: dict[str, Any], config_source: str) -> CheckResult:
+        """Check a finished run: every Analyze call, then AnalyzeStack."""
+        analysis = self.start(run.graph.project, run.graph.stack, run.config, file_config, config_source)
+        for record in run.graph.resources:
+            analysis.observe(record)
+        return analysis.finish(run)
+
+    def start(self, project: str, stack: str, config: StackConfig, file_config: dict[str, Any],
+              config_source: str) -> StackAnalysis:
+        """Begin checking a stack whose program is about to run: pass `observe` as the run's observer, so
+        each resource is analyzed as it registers (the engine calls analyzers during a preview the same way),
+        then `finish` with the run."""
+        return StackAnalysis(self, project, stack, config, file_config, config_source)
+
+    def _result(self, graph: Graph, info: Any, diagnostics: list[tuple[str, Any]]) -> CheckResult:
         violations = []
         for urn, diagnostic in diagnostics:
             record = graph.by_urn.get(urn)
@@ -449,41 +466,103 @@ class PackSession:
             pack_log=self.engine.log + self.pack.stderr_lines(),
         )
 
-    @staticmethod
-    def _analyze(stub: analyzer_pb2_grpc.AnalyzerStub, graph: Graph) -> list[tuple[str, Any]]:
-        """Remediate + Analyze per resource, then AnalyzeStack, one call at a time in the engine's order. One
-        thread makes the calls while this one builds the requests, so the pack starts on the first resource
-        at once and the AnalyzeStack request is ready when the last Analyze returns."""
+
+class StackAnalysis:
+    """The Analyze calls of one stack, made in a thread of their own while the stack's program runs.
+
+    Resources arrive in registration order (`observe`, from the registering threads) rather than in the graph's
+    order; findings are sorted, so the report does not depend on it. The pack's configuration calls go first,
+    in the same thread, so a pack still starting up only delays the analysis, not the program."""
+
+    def __init__(self, session: PackSession, project: str, stack: str, config: StackConfig,
+                 file_config: dict[str, Any], config_source: str):
+        self.session = session
+        session.engine.root = ""
+        self._arrived: queue.Queue[ResourceRecord | None] = queue.Queue()
+        self._by_urn: dict[str, ResourceRecord] = {}
+        self._worker = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"analyze-{stack}")
+        self._analyzed = self._worker.submit(self._analyze_each, project, stack, config, file_config,
+                                             config_source)
+
+    def observe(self, record: ResourceRecord) -> None:
+        self._by_urn[record.urn] = record
+        if record.type == ROOT_STACK_TYPE:
+            self.session.engine.root = record.urn
+        self._arrived.put(record)
+
+    def _analyze_each(self, project: str, stack: str, config: StackConfig, file_config: dict[str, Any],
+                      config_source: str) -> tuple[analyzer_pb2_grpc.AnalyzerStub, Any, list[tuple[str, Any]]]:
+        try:
+            stub, info = self.session._configure(project, stack, config, file_config, config_source)
+        except BaseException:
+            self._drain()
+            raise
+        # What the requests look resources up in: every resource registered so far (providers and referenced
+        # resources register before the resources that name them).
+        registered = _Registered(self._by_urn)
         providers: dict[str, Any] = {}
-        # Bounded: the builder stays a little ahead of the calls instead of holding every request at once
-        # (unbounded, the requests of a 2,264-resource stack added ~20 MiB to check's peak memory).
-        requests: queue.Queue[tuple[str, analyzer_pb2.AnalyzeRequest] | None] = queue.Queue(maxsize=64)
+        found: list[tuple[str, Any]] = []
+        in_flight: collections.deque[tuple[str, grpc.Future, grpc.Future]] = collections.deque()
 
-        def analyze_each() -> list[tuple[str, Any]]:
-            found = []
-            while (item := requests.get()) is not None:
-                urn, request = item
-                _optional(stub.Remediate, request)
-                # The CLI attributes a resource policy's violation to the resource analyzed.
-                found += [(urn, d) for d in stub.Analyze(request).diagnostics]
-            return found
+        def collect_oldest() -> None:
+            urn, remediated, analyzed = in_flight.popleft()
+            _optional(remediated.result)
+            # The CLI attributes a resource policy's violation to the resource analyzed.
+            found.extend((urn, d) for d in analyzed.result().diagnostics)
 
-        with futures.ThreadPoolExecutor(max_workers=1) as caller:
-            analyzed = caller.submit(analyze_each)
-            try:
-                for record in graph.resources:
-                    requests.put((record.urn, analyze_request(record, graph, providers)))
-            finally:
-                requests.put(None)
-            diagnostics = analyzed.result()
-        # Built once the Analyze calls are done, from a generator: built alongside them, the stack's resources
-        # and the calls' buffers were alive together, +24 MiB of peak memory at aws-200 for ~0.3 s.
-        response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(
-            resources=(stack_resource(record, graph, providers) for record in graph.resources)))
+        # The calls are made without waiting for each answer (the engine, too, analyzes resources as their
+        # steps run, in parallel): waiting, this thread had to win the interpreter lock back from the program
+        # after every call and fell behind by most of the stack.
+        try:
+            while (record := self._arrived.get()) is not None:
+                request = analyze_request(record, registered, providers)
+                in_flight.append((record.urn, stub.Remediate.future(request), stub.Analyze.future(request)))
+                if len(in_flight) > MAX_CALLS_IN_FLIGHT:
+                    collect_oldest()
+            while in_flight:
+                collect_oldest()
+        except BaseException:
+            for _, remediated, analyzed in in_flight:
+                remediated.cancel()
+                analyzed.cancel()
+            self._drain()
+            raise
+        return stub, info, found
+
+    def _drain(self) -> None:
+        while self._arrived.get() is not None:
+            pass
+
+    def abandon(self) -> None:
+        """The program failed: stop analyzing (whatever the pack said is dropped)."""
+        self._arrived.put(None)
+        self._worker.shutdown(wait=True)
+
+    def finish(self, run: StackRun) -> CheckResult:
+        """AnalyzeStack with the finished run, once every resource is analyzed."""
+        self._arrived.put(None)
+        graph = run.graph
+        try:
+            stub, info, diagnostics = self._analyzed.result()
+            # Built from a generator once the Analyze calls are done: built alongside them, the stack's
+            # resources and the calls' buffers were alive together (+24 MiB of peak memory at aws-200).
+            providers: dict[str, Any] = {}
+            response = _optional(stub.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(
+                resources=(stack_resource(record, graph, providers) for record in graph.resources)))
+        except grpc.RpcError as exc:
+            raise PackError(f"the policy pack failed: {exc.code().name}: {exc.details()}") from None
+        finally:
+            self._worker.shutdown(wait=True)
         root = graph.root.urn if graph.root else ""
         for diagnostic in response.diagnostics if response else []:
             diagnostics.append((diagnostic.urn if diagnostic.urn in graph.by_urn else root, diagnostic))
-        return diagnostics
+        return self.session._result(graph, info, diagnostics)
+
+
+@dataclass
+class _Registered:
+    """The resources registered so far, where the request builders look up providers and references."""
+    by_urn: dict[str, ResourceRecord]
 
 
 def check(run: StackRun, pack_dir: Path, file_config: dict[str, Any], config_source: str) -> CheckResult:

@@ -16,7 +16,7 @@ from components.errors import SpecError
 from . import report
 from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
-from .project import Project
+from .project import Project, StackConfig, read_stack_config
 from .render import write_deployment
 from .runner import run_stack
 from .tree import render_preview
@@ -57,9 +57,16 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _run(project: Project, stack: str):
+def _read_config(project: Project, stack: str) -> StackConfig:
     try:
-        return run_stack(project, stack)
+        return read_stack_config(project, stack)
+    except (SpecError, InputError) as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+
+
+def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
+    try:
+        return run_stack(project, stack, config, observer=observer)
     except SpecError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     except InputError as exc:
@@ -163,15 +170,7 @@ def check(
     # One pack for every stack, started now so its imports overlap the first program run (analyzer.PackSession).
     with analyzer.PackSession(pack_dir, project.name, stacks[0]) as session:
         for name in stacks:
-            run = _run(project, name)
-            try:
-                config_path = policy_config or _tier_config(project, pack_dir, run)
-                file_config = analyzer.load_policy_config(config_path)
-                results.append(session.check(run, file_config, str(config_path or "policy config")))
-            except InputError as exc:
-                raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-            except analyzer.PackError as exc:
-                raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+            results.append(_check_stack(analyzer, session, project, name, pack_dir, policy_config))
     if output_format is Format.json:
         sys.stdout.write(report.json_report(results))
     elif output_format is Format.sarif:
@@ -183,8 +182,33 @@ def check(
         raise typer.Exit(EXIT_POLICY_VIOLATION)
 
 
-def _tier_config(project: Project, pack_dir: Path, run) -> Optional[Path]:
-    tier = run.config.values.get(f"{project.name}:tier")
+def _check_stack(analyzer, session, project: Project, stack: str, pack_dir: Path, policy_config: Optional[Path]):
+    """One stack through the session's pack, analyzed while its program runs (as the engine does in a
+    preview). A stack file or policy config that cannot be read fails exactly as without streaming: the stack
+    file's error first."""
+    config = _read_config(project, stack)
+    try:
+        config_path = policy_config or _tier_config(project, pack_dir, config)
+        file_config = analyzer.load_policy_config(config_path)
+    except InputError as exc:
+        _run(project, stack, config)  # a broken stack file is reported before the policy config
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    analysis = session.start(project.name, stack, config, file_config, str(config_path or "policy config"))
+    try:
+        run = _run(project, stack, config, observer=analysis.observe)
+    except BaseException:
+        analysis.abandon()
+        raise
+    try:
+        return analysis.finish(run)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except analyzer.PackError as exc:
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+
+
+def _tier_config(project: Project, pack_dir: Path, config: StackConfig) -> Optional[Path]:
+    tier = config.values.get(f"{project.name}:tier")
     path = pack_dir / "config" / f"{tier}.json"
     return path if path.is_file() else None
 

@@ -8,6 +8,7 @@ custom resources registered without one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import empty_pb2, json_format
@@ -25,12 +26,16 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: OfflineMocks, project: str, stack: str, config: dict[str, str]):
+    def __init__(self, mocks: OfflineMocks, project: str, stack: str, config: dict[str, str],
+                 observer: Callable[[ResourceRecord], None] | None = None):
         super().__init__(mocks)
         self.project = project
         self.stack = stack
         self.config = config
         self.records: dict[str, ResourceRecord] = {}
+        # Told of each resource as the engine receives it (`stackctl check` analyzes while the program runs, as
+        # the engine calls analyzers during a preview).
+        self.observer = observer
         self._lock = threading.Lock()
         mocks.provider_settings = self._provider_settings
 
@@ -77,6 +82,8 @@ class RecordingMonitor(MockMonitor):
                     retainOnDelete=False, deleteBeforeReplace=False, ignoreChanges=[], aliases=[],
                     id=stable_uuid(urn), outputs=inputs,
                 )
+                if self.observer is not None:
+                    self.observer(self.records[urn])
         return f"{urn}::{self.records[urn].id}"
 
     # -- the monitor service ----------------------------------------------------------------------
@@ -133,6 +140,8 @@ class RecordingMonitor(MockMonitor):
             if urn in self.records:
                 raise DuplicateResource(urn)
             self.records[urn] = record
+        if self.observer is not None:
+            self.observer(record)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
         if object_proto is None:
             return resource_pb2.RegisterResourceResponse(urn=urn)

@@ -24,7 +24,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
 from .collector import few_collections
-from .graph import Graph
+from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
 from .pending import drain_pending
 from .project import Project, StackConfig, read_stack_config
@@ -84,10 +84,12 @@ if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False)
 
 
 def run_stack(project: Project, stack: str, config: StackConfig | None = None,
-              program: Callable[[], object] | None = None) -> StackRun:
+              program: Callable[[], object] | None = None,
+              observer: Callable[[ResourceRecord], None] | None = None) -> StackRun:
     """Run `project`'s program for `stack` offline and return what it registered.
 
     `program`: run this function as the program instead of the project's `main` (tests of components).
+    `observer`: called with each resource as it is registered, from the thread that registers it.
     Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
     `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
     """
@@ -95,10 +97,11 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None,
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
     with few_collections(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
-        return pool.submit(contextvars.Context().run, _run, project, stack, config, program).result()
+        return pool.submit(contextvars.Context().run, _run, project, stack, config, program, observer).result()
 
 
-def _run(project: Project, stack: str, config: StackConfig, program: Callable[[], object] | None) -> StackRun:
+def _run(project: Project, stack: str, config: StackConfig, program: Callable[[], object] | None,
+         observer: Callable[[ResourceRecord], None] | None = None) -> StackRun:
     handler = _CollectingHandler()
     logger = logging.getLogger(f"stackctl.program.{stack}")
     logger.propagate = False
@@ -106,7 +109,7 @@ def _run(project: Project, stack: str, config: StackConfig, program: Callable[[]
     logger.setLevel(logging.DEBUG)
 
     mocks = OfflineMocks()
-    monitor = RecordingMonitor(mocks, project.name, stack, config.values)
+    monitor = RecordingMonitor(mocks, project.name, stack, config.values, observer)
     pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
     configure(MockSettings(
         monitor=monitor,

@@ -112,7 +112,7 @@ def _key(result: analyzer.CheckResult):
 
 def _tier_check(session_or_none, stack: str) -> analyzer.CheckResult:
     run = shipped_run(stack)
-    config_path = _tier_config(PROJECT, PACK, run)
+    config_path = _tier_config(PROJECT, PACK, run.config)
     file_config = analyzer.load_policy_config(config_path)
     if session_or_none is None:
         return analyzer.check(run, PACK, file_config, str(config_path))
@@ -126,7 +126,7 @@ def test_one_pack_for_every_stack_finds_what_a_pack_per_stack_finds():
     assert [_key(r) for r in shared] == [_key(r) for r in alone]
     # The tiers' policy configs differ, and so do the findings: a leaked config would show.
     assert len({tuple(r.violations) for r in alone}) == len(ORDER)
-    assert {_tier_config(PROJECT, PACK, shipped_run(s)).name for s in ORDER} >= {"prod.json", "dev.json"}
+    assert {_tier_config(PROJECT, PACK, shipped_run(s).config).name for s in ORDER} >= {"prod.json", "dev.json"}
 
 
 @pytest.fixture
@@ -239,3 +239,28 @@ def test_the_pack_stops_when_started_with_sigint_ignored():
         signal.signal(signal.SIGINT, previous)
     pack.close()
     assert pack.process.returncode == -signal.SIGTERM
+
+
+def test_analyzing_while_the_program_runs_finds_what_a_check_of_the_finished_run_finds():
+    # `stackctl check` hands each resource to the pack as it registers (StackAnalysis.observe is the run's
+    # observer); the findings must be those of analyzing the finished run in the graph's order.
+    from stackctl.runner import run_stack
+
+    config = shipped_run("prod").config
+    config_path = _tier_config(PROJECT, PACK, config)
+    file_config = analyzer.load_policy_config(config_path)
+    observed = []
+    with analyzer.PackSession(PACK, PROJECT.name, "prod") as session:
+        analysis = session.start(PROJECT.name, "prod", config, file_config, str(config_path))
+
+        def observe(record):
+            observed.append(record.urn)
+            analysis.observe(record)
+
+        run = run_stack(PROJECT, "prod", config, observer=observe)
+        streamed = analysis.finish(run)
+    finished = analyzer.check(shipped_run("prod"), PACK, file_config, str(config_path))
+
+    assert sorted(observed) == sorted(r.urn for r in run.graph.resources)  # every resource, once
+    assert streamed.violations and streamed.violations == finished.violations
+    assert [p.name for p in streamed.policies] == [p.name for p in finished.policies]
