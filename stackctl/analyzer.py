@@ -142,18 +142,19 @@ def _engine_value(value: Any, graph: Graph) -> Any:
     return value
 
 
-# A Struct holding none of these bytes has no resource reference, output value or internal (`__`) key (secrets
-# may be there: they stay as they are): `_engine_value` would return it unchanged, so it is sent as it is.
-# That is every resource of a generated 200-service stack; the round trip through dicts was a third of
-# `check`'s own CPU. Any other Struct takes the round trip.
+# Serialized properties holding none of these bytes have no resource reference, output value or internal (`__`)
+# key (secrets may be there: they stay as they are): `_engine_value` would return them unchanged, so they are
+# sent as they are. That is every resource of a generated 200-service stack; the round trip through dicts was a
+# third of `check`'s own CPU. Anything else takes the round trip.
 _SPECIAL_BYTES = (rpc._special_resource_sig.encode(), rpc._special_output_value_sig.encode(), b"__")
 
 
-def _properties(struct: struct_pb2.Struct | None, graph: Graph) -> struct_pb2.Struct:
-    if struct is None:
+def _properties(serialized: bytes | None, graph: Graph) -> struct_pb2.Struct:
+    """A recorded property Struct (`ResourceRecord.wire_*_bytes`) the way the engine hands it to analyzers."""
+    if serialized is None:
         return struct_pb2.Struct()
-    wire = struct.SerializeToString()
-    if not any(marker in wire for marker in _SPECIAL_BYTES):
+    struct = struct_pb2.Struct.FromString(serialized)
+    if not any(marker in serialized for marker in _SPECIAL_BYTES):
         return struct
     result = struct_pb2.Struct()
     result.update(_engine_value(json_format.MessageToDict(struct), graph))
@@ -171,7 +172,7 @@ def _provider(record: ResourceRecord, graph: Graph,
     provider = graph.by_urn.get(urn)
     resource = None if provider is None else analyzer_pb2.AnalyzerProviderResource(
         type=provider.type, urn=provider.urn, name=provider.name,
-        properties=_properties(provider.wire_inputs, graph) if provider.wire_inputs is not None else
+        properties=_properties(provider.wire_inputs_bytes, graph) if provider.wire_inputs_bytes is not None else
         json_format.ParseDict(provider.inputs, struct_pb2.Struct()))
     if cache is not None:
         cache[urn] = resource
@@ -196,7 +197,7 @@ def analyze_request(record: ResourceRecord, graph: Graph,
     """`providers` (provider URN -> its message) saves converting a provider's properties for every resource."""
     request = analyzer_pb2.AnalyzeRequest(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
-        properties=_properties(record.wire_inputs, graph))
+        properties=_properties(record.wire_inputs_bytes, graph))
     provider = _provider(record, graph, providers)
     if provider is not None:
         request.provider.CopyFrom(provider)
@@ -207,7 +208,7 @@ def stack_resource(record: ResourceRecord, graph: Graph,
                    providers: dict | None = None) -> analyzer_pb2.AnalyzerResource:
     resource = analyzer_pb2.AnalyzerResource(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
-        properties=_properties(record.wire_outputs, graph), parent=record.parent,
+        properties=_properties(record.wire_outputs_bytes, graph), parent=record.parent,
         dependencies=record.dependencies,
         propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
                               for key, urns in record.propertyDependencies.items() if urns},
@@ -376,8 +377,8 @@ class PackSession:
     stack through it as the Pulumi CLI runs a preview through a fresh pack: the first stack's config is the
     pack's start-up config (PULUMI_CONFIG), every stack gets ConfigureStack with its own config and stack name
     and Configure with its own policy config, so a pack reused for the next stack (`check --all`) sees what a
-    fresh one would (stackctl/pack_host.py). Calls go one at a time, in the CLI's order; the next request is
-    built while the pack works on the current one."""
+    fresh one would (stackctl/pack_host.py). Each stack's resources are analyzed while its program runs
+    (`StackAnalysis`)."""
 
     def __init__(self, pack_dir: Path, project: str, stack: str):
         self.pack_dir = pack_dir

@@ -170,7 +170,7 @@ def check(
     # One pack for every stack, started now so its imports overlap the first program run (analyzer.PackSession).
     with analyzer.PackSession(pack_dir, project.name, stacks[0]) as session:
         for name in stacks:
-            results.append(_check_stack(analyzer, session, project, name, pack_dir, policy_config))
+            results.append(_check_stack(session, project, name, pack_dir, policy_config))
     if output_format is Format.json:
         sys.stdout.write(report.json_report(results))
     elif output_format is Format.sarif:
@@ -182,10 +182,12 @@ def check(
         raise typer.Exit(EXIT_POLICY_VIOLATION)
 
 
-def _check_stack(analyzer, session, project: Project, stack: str, pack_dir: Path, policy_config: Optional[Path]):
-    """One stack through the session's pack, analyzed while its program runs (as the engine does in a
-    preview). A stack file or policy config that cannot be read fails exactly as without streaming: the stack
-    file's error first."""
+def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_config: Optional[Path]):
+    """One stack through the session's pack (`analyzer.PackSession`), analyzed while its program runs (as the
+    engine does in a preview). A stack file or policy config that cannot be read fails exactly as without
+    streaming: the stack file's error first."""
+    from . import analyzer
+
     config = _read_config(project, stack)
     try:
         config_path = policy_config or _tier_config(project, pack_dir, config)

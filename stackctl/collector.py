@@ -34,9 +34,11 @@ def few_collections() -> Iterator[None]:
 
 
 def few_collections_for_this_process() -> None:
-    """For a short-lived CLI process: the same young-collection threshold as a program run for all of it, so
-    what follows the run (building the policy pack's requests, writing manifests) does not re-scan the run's
-    results either."""
+    """For a short-lived process (the CLI, the policy pack host): what exists by now is left out of collections
+    and young collections are as rare as in a program run, for the rest of the process, so what follows a run
+    (building the policy pack's requests, writing manifests, the pack rebuilding every resource's properties
+    for every policy) does not keep re-scanning what it holds."""
+    gc.freeze()
     gc.set_threshold(*RUN_THRESHOLD)
 
 

@@ -36,6 +36,8 @@ import threading
 import types
 from pathlib import Path
 
+from .collector import few_collections_for_this_process
+
 CONFIG_FILE_VARIABLE = "STACKCTL_PACK_CONFIG_FILE"
 CONFIG_STDIN_VARIABLE = "STACKCTL_PACK_CONFIG_STDIN"
 
@@ -177,19 +179,6 @@ def _settings_signature_once() -> None:
     policy_module.signature = functools.lru_cache(maxsize=None)(inspect.signature)
 
 
-def _collect_rarely() -> None:
-    """The cycle collector, tuned as for a program run (stackctl/collector.py): what is imported by now is left
-    out of collections, and young collections run every 100,000 allocations instead of 700. pulumi-policy
-    builds fresh dicts and proxies of every resource for every stack policy, almost no cyclic garbage; with the
-    default thresholds most of a large stack's AnalyzeStack went to collections that found nothing."""
-    import gc
-
-    from .collector import RUN_THRESHOLD
-
-    gc.freeze()
-    gc.set_threshold(*RUN_THRESHOLD)
-
-
 def main() -> None:
     # What `python -m pulumi.policy` imports before it loads the pack: importing it here, while `stackctl
     # check` may still be running the stack program and writing the config, reads no config.
@@ -200,7 +189,9 @@ def main() -> None:
     _follow_configure_stack()
     _convert_each_struct_once()
     _settings_signature_once()
-    _collect_rarely()
+    # pulumi-policy builds fresh dicts and proxies of every resource for every stack policy and makes almost no
+    # cyclic garbage: with the default thresholds most of a large AnalyzeStack went to collections.
+    few_collections_for_this_process()
     runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
 
 

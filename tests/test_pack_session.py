@@ -207,9 +207,10 @@ def _round_trip(struct: struct_pb2.Struct) -> struct_pb2.Struct:
 def test_structs_sent_as_they_are_equal_the_converted_ones():
     graph = shipped_run("dev").graph
     for record in graph.resources:
-        for struct in (record.wire_inputs, record.wire_outputs):
-            if struct is not None:
-                assert analyzer._properties(struct, graph) == _round_trip(struct), record.urn
+        for serialized in (record.wire_inputs_bytes, record.wire_outputs_bytes):
+            if serialized is not None:
+                struct = struct_pb2.Struct.FromString(serialized)
+                assert analyzer._properties(serialized, graph) == _round_trip(struct), record.urn
     # Resource references, output values and internal keys still take the conversion.
     some = next(r for r in graph.resources if r.custom)
     special = struct_pb2.Struct()
@@ -219,7 +220,7 @@ def test_structs_sent_as_they_are_equal_the_converted_ones():
         "__internal": "dropped",
         "secret": {rpc._special_sig_key: rpc._special_secret_sig, "value": "kept"},
     })
-    converted = analyzer._properties(special, graph)
+    converted = analyzer._properties(special.SerializeToString(), graph)
     assert converted == _round_trip(special)
     assert converted["ref"] == "the-id" and "__internal" not in converted
     assert converted["out"][rpc._special_sig_key] == rpc._special_secret_sig
