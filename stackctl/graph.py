@@ -26,7 +26,6 @@ class ResourceRecord:
     name: str
     parent: str
     custom: bool
-    inputs: dict[str, Any]
     dependencies: list[str]
     propertyDependencies: dict[str, list[str]]
     provider: str
@@ -37,7 +36,6 @@ class ResourceRecord:
     aliases: list[str]
     # Not part of the JSON format: kept for the policy and render layers.
     id: str = field(default="", compare=False, repr=False)
-    outputs: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     additional_secret_outputs: list[str] = field(default_factory=list, compare=False, repr=False)
     delete_before_replace_defined: bool = field(default=False, compare=False, repr=False)
     custom_timeouts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -46,11 +44,37 @@ class ResourceRecord:
     # of a large stack's peak memory (docs/performance.md). `wire_inputs` / `wire_outputs` parse them back.
     wire_inputs_bytes: Optional[bytes] = field(default=None, compare=False, repr=False)
     wire_outputs_bytes: Optional[bytes] = field(default=None, compare=False, repr=False)
+    # `inputs` / `outputs` in display form (secrets "[secret]", unknowns "[unknown]"), built from the wire bytes
+    # on first use rather than at registration: during a run the SDK's own objects are alive too, and two
+    # display copies of every resource's properties were ~20 MiB of a 200-service stack's peak
+    # (docs/performance.md). Set directly for records with no wire form (default providers).
+    _inputs_display: Optional[dict[str, Any]] = field(default=None, compare=False, repr=False)
+    _outputs_display: Optional[dict[str, Any]] = field(default=None, compare=False, repr=False)
 
     JSON_FIELDS = (
         "urn", "type", "name", "parent", "custom", "inputs", "dependencies", "propertyDependencies",
         "provider", "protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "aliases",
     )
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        if self._inputs_display is None:
+            self._inputs_display = _display(self.wire_inputs_bytes)
+        return self._inputs_display
+
+    @inputs.setter
+    def inputs(self, display: dict[str, Any]) -> None:
+        self._inputs_display = display
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        if self._outputs_display is None:
+            self._outputs_display = _display(self.wire_outputs_bytes)
+        return self._outputs_display
+
+    @outputs.setter
+    def outputs(self, display: dict[str, Any]) -> None:
+        self._outputs_display = display
 
     @property
     def wire_inputs(self) -> Optional[struct_pb2.Struct]:
@@ -59,6 +83,7 @@ class ResourceRecord:
     @wire_inputs.setter
     def wire_inputs(self, struct: Optional[struct_pb2.Struct]) -> None:
         self.wire_inputs_bytes = _serialized(struct)
+        self._inputs_display = None
 
     @property
     def wire_outputs(self) -> Optional[struct_pb2.Struct]:
@@ -67,6 +92,7 @@ class ResourceRecord:
     @wire_outputs.setter
     def wire_outputs(self, struct: Optional[struct_pb2.Struct]) -> None:
         self.wire_outputs_bytes = _serialized(struct)
+        self._outputs_display = None
 
     @property
     def masked_inputs(self) -> dict[str, Any]:
@@ -83,6 +109,12 @@ class ResourceRecord:
 
 def _struct(serialized: Optional[bytes]) -> Optional[struct_pb2.Struct]:
     return None if serialized is None else struct_pb2.Struct.FromString(serialized)
+
+
+def _display(serialized: Optional[bytes]) -> dict[str, Any]:
+    from .wire import struct_to_display
+
+    return struct_to_display(_struct(serialized))
 
 
 def _serialized(struct: Optional[struct_pb2.Struct]) -> Optional[bytes]:

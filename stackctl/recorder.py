@@ -20,7 +20,6 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from .graph import ResourceRecord
 from .mocks import OfflineMocks, stable_uuid
 from .urns import ROOT_STACK_TYPE, alias_urn, engine_urn
-from .wire import struct_to_display
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
@@ -78,9 +77,9 @@ class RecordingMonitor(MockMonitor):
                     inputs["version"] = version
                 self.records[urn] = ResourceRecord(
                     urn=urn, type=f"{PROVIDER_TYPE_PREFIX}{package}", name=name, parent="", custom=True,
-                    inputs=inputs, dependencies=[], propertyDependencies={}, provider="", protect=False,
+                    _inputs_display=inputs, dependencies=[], propertyDependencies={}, provider="", protect=False,
                     retainOnDelete=False, deleteBeforeReplace=False, ignoreChanges=[], aliases=[],
-                    id=stable_uuid(urn), outputs=inputs,
+                    id=stable_uuid(urn), _outputs_display=inputs,
                 )
                 if self.observer is not None:
                     self.observer(self.records[urn])
@@ -117,7 +116,6 @@ class RecordingMonitor(MockMonitor):
             name=request.name,
             parent=request.parent,
             custom=request.custom,
-            inputs=struct_to_display(request.object),
             dependencies=sorted(set(request.dependencies)),
             propertyDependencies={
                 key: sorted(set(deps.urns)) for key, deps in sorted(request.propertyDependencies.items())
@@ -129,7 +127,6 @@ class RecordingMonitor(MockMonitor):
             ignoreChanges=list(request.ignoreChanges),
             aliases=self._aliases(request, request.parent),
             id=id_ or "",
-            outputs=struct_to_display(object_proto) if object_proto is not None else {},
             additional_secret_outputs=list(request.additionalSecretOutputs),
             delete_before_replace_defined=request.deleteBeforeReplaceDefined,
             custom_timeouts=json_format.MessageToDict(request.customTimeouts) if request.customTimeouts else {},
@@ -150,7 +147,6 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request):
         record = self.records.get(request.urn)
         if record is not None:
-            record.outputs = struct_to_display(request.outputs)
             record.wire_outputs = request.outputs
         return empty_pb2.Empty()
 
