@@ -126,11 +126,17 @@ class Graph:
     project: str
     stack: str
     resources: list[ResourceRecord]
-    stack_outputs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.resources = list(_ordered(self.resources))
         self.by_urn = {r.urn: r for r in self.resources}
+
+    @property
+    def stack_outputs(self) -> dict[str, Any]:
+        """The root stack's outputs in display form (built on first use: a GitOps stack's `deployment_files`
+        is its largest value, and `check` never reads it in this form)."""
+        root = self.root
+        return root.outputs if root else {}
 
     @property
     def root(self) -> Optional[ResourceRecord]:

@@ -189,6 +189,4 @@ def _module_file(module: object) -> str | None:
 def _result(project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor,
             handler: _CollectingHandler) -> StackRun:
     graph = Graph(project.name, stack, list(monitor.records.values()))
-    root = graph.root
-    graph.stack_outputs = root.outputs if root else {}
     return StackRun(graph=graph, config=config, diagnostics=handler.diagnostics)
