@@ -27,9 +27,16 @@ from ..cloud_sdks import gcp
 EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 
 # Image repositories of the charts pinned in components/versions.py, as their default values name them:
-# - argo-cd (argoproj/argo-helm charts/argo-cd/values.yaml @ af0a9310, chart 10.1.1, the newest in the snapshot
-#   read; 10.3.3 is pinned): `global.image.repository`, `redis.image` and the `redis-ha` subchart's redis and
-#   haproxy (prod runs redis-ha). Dex is disabled; the redis exporter is off by default.
+# - argo-cd: read in argoproj/argo-helm charts/argo-cd/values.yaml @ af0a9310 (chart 10.1.1, 2 July 2026; re-read
+#   in the verify-facts pass). No snapshot or stored file of chart 10.3.3 (pinned in components/versions.py) could be
+#   read, so these are 10.1.1's repositories: re-check them with `helm show values argo/argo-cd --version 10.3.3`
+#   when the pin moves. With this project's values (components/argocd.py: dex disabled; redis exporter, extension
+#   installer and redis-ha exporter off by default) the pods run `global.image.repository` (server, repo server,
+#   controllers, notifications, the redis secret-init Job), `redis.image` (dev) or, with `redis-ha.enabled` (prod),
+#   `redis-ha.image` and `redis-ha.haproxy.image`, which the argo-cd values set over the redis-ha subchart's own
+#   `public.ecr.aws/docker/library/...` defaults (DandyDeveloper/charts charts/redis-ha @ 2e2539a8, chart 4.38.0,
+#   the version argo-cd 10.1.1 locks: its shellcheck image runs only under `helm test`; the sysctl busybox init
+#   container, the exporter and the s3cmd/openssh restore containers are off unless configured).
 # - keda (kedacore/charts keda/values.yaml @ chart 2.20.2): registry `ghcr.io`, repositories kedacore/keda,
 #   keda-metrics-apiserver, keda-admission-webhooks.
 # - external-secrets (external-secrets/external-secrets deploy/charts/external-secrets/values.yaml): the
