@@ -5,6 +5,12 @@ API (google.cloud.artifactregistry_v1.ArtifactRegistryClient): `list_docker_imag
 `get_docker_image` give digest (in `uri`), `tags` and `upload_time`; the image's version
 (`get_version`, `VersionView.FULL`) carries `annotations`, where the OCI source revision and repository
 appear when the registry recorded them (reference: cloud.google.com/python/docs/reference/artifactregistry).
+Checked against google-cloud-artifact-registry 1.22.0 and REST v1 `projects.locations.repositories.packages.versions`:
+`Version.annotations` is a `map<string, string>` ("Optional. Client specified annotations."), `GetVersionRequest`
+has `name` and `view`, `VersionView.FULL` is 2, and version and package IDs in resource names have their slashes
+escaped. Google's pages say nothing of Artifact Registry copying a pushed manifest's annotations into the
+version's: when it does not, the revision reads "unknown" (it is informational) unless the pipeline sets them with
+`gcloud artifacts versions update <digest> --package=<image> --annotations=...` (gcloud reference).
 """
 
 from __future__ import annotations
