@@ -32,6 +32,25 @@ gc.set_threshold(20_000, 10, 10)
 # files never change, so the session parses each once (the validation itself is unchanged).
 kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.schema_contents)
 
+# ruamel's safe loader is pure Python (~10 ms for a shipped stack file, ~1 s for the 400-service one) and the
+# suite parses the same texts hundreds of times (every in-process `stackctl` run reads its stack file again,
+# history reads every revision). A text the loader parsed once is handed out again as a copy; a text it refused
+# is parsed (and refused, with its own message) every time, and loaders set up otherwise are not touched.
+_yaml_load = YAML.load
+_parsed_yaml: dict[tuple, object] = {}
+
+
+def _safe_load_once(self: YAML, stream):
+    if not isinstance(stream, str) or self.typ != ["safe"]:
+        return _yaml_load(self, stream)
+    key = (stream, self.pure, self.allow_duplicate_keys, self.version)
+    if key not in _parsed_yaml:
+        _parsed_yaml[key] = _yaml_load(self, stream)
+    return copy.deepcopy(_parsed_yaml[key])
+
+
+YAML.load = _safe_load_once
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = Project.load(REPO)
 SHIPPED_STACKS = PROJECT.stacks()
