@@ -18,6 +18,7 @@ import kubernetes_validate.utils
 import pytest
 from ruamel.yaml import YAML
 
+from stackctl.collector import skip_final_collection
 from stackctl.project import Project
 from stackctl.runner import StackRun, run_stack
 
@@ -164,3 +165,10 @@ def stackctl_process(*args: str, cwd: Path = REPO) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, "-m", "stackctl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The test processes end holding millions of objects (SDK modules, the session's runs); the interpreter's
+    shutdown collection would walk them all only to free memory the exit frees anyway (stackctl/collector.py
+    skips it for the CLI the same way)."""
+    skip_final_collection()
