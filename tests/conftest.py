@@ -126,6 +126,25 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, dict]
     return run
 
 
+@cache
+def check_all_shipped() -> tuple[subprocess.CompletedProcess, int]:
+    """`stackctl check --all --format json` on the shipped stacks, made once per session, and the number of policy
+    pack processes it started. tests/test_policy.py and tests/test_pack_session.py read it; both run on one
+    worker (`xdist_group("policy")`), so the check is made once."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(args, **kwargs):
+        if "stackctl.pack_host" in args:
+            started.append(args)
+        return real_popen(args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess, "Popen", counting_popen)
+        result = stackctl("check", "--all", "--format", "json")
+    return result, len(started)
+
+
 def wire_value(record, key: str):
     """An input exactly as the engine received it, with a secret unwrapped (tests only)."""
     from google.protobuf import json_format

@@ -8,7 +8,6 @@ findings must equal a check of that stack alone.
 from __future__ import annotations
 
 import json
-import subprocess
 import textwrap
 from functools import cache
 from pathlib import Path
@@ -20,10 +19,11 @@ from pulumi.runtime import rpc
 from stackctl import analyzer, report
 from stackctl.cli import _tier_config
 
-from .conftest import PROJECT, REPO, SHIPPED_STACKS, shipped_run, stackctl
+from .conftest import PROJECT, REPO, SHIPPED_STACKS, check_all_shipped, shipped_run
 
-# The checks by a pack of their own (`_alone`) are made once per session, so this module runs on one worker.
-pytestmark = pytest.mark.xdist_group("pack-session")
+# The checks by a pack of their own (`_alone`) and `check --all` (shared with tests/test_policy.py) are made once
+# per session, so this module runs on one worker, with tests/test_policy.py.
+pytestmark = pytest.mark.xdist_group("policy")
 
 PACK = REPO / "policy"
 # A tier whose policy config differs from the one before it comes right after it (prod -> dev).
@@ -179,19 +179,10 @@ def test_a_reused_pack_sees_each_stacks_own_name_config_and_policy_config(probe_
     assert not only_first & set(_seen(shared[1])["stack-probe"]["runtime_config"])
 
 
-def test_check_all_starts_one_pack_and_reports_what_single_checks_report(monkeypatch):
-    started = []
-    real_popen = subprocess.Popen
-
-    def counting_popen(args, **kwargs):
-        if "stackctl.pack_host" in args:
-            started.append(args)
-        return real_popen(args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", counting_popen)
-    result = stackctl("check", "--all", "--format", "json", cwd=REPO)
+def test_check_all_starts_one_pack_and_reports_what_single_checks_report():
+    result, packs_started = check_all_shipped()  # `stackctl check --all --format json`, counting pack processes
     assert result.returncode == 0, result.stderr
-    assert len(started) == 1
+    assert packs_started == 1
     by_stack = {entry["stack"]: entry for entry in json.loads(result.stdout)}
     assert set(by_stack) == set(SHIPPED_STACKS)
     for stack in SHIPPED_STACKS:
