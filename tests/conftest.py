@@ -18,15 +18,16 @@ import kubernetes_validate.utils
 import pytest
 from ruamel.yaml import YAML
 
-from stackctl.collector import skip_final_collection
+from stackctl.collector import RUN_THRESHOLD, skip_final_collection
 from stackctl.project import Project
 from stackctl.runner import StackRun, run_stack
 
 # The test processes keep hundreds of thousands of objects alive (SDK modules, the session's shipped runs) and
 # allocate millions more; with the default thresholds (700, 10, 10) the cycle collector took ~10 % of the
-# suite's CPU re-scanning them. Young collections every 20,000 net allocations instead of 700: cycles are still
-# collected, full collections still run (stackctl/collector.py tunes the same for a program run).
-gc.set_threshold(20_000, 10, 10)
+# suite's CPU re-scanning them. Young collections every 100,000 net allocations instead of 700, as for a program
+# run (stackctl/collector.RUN_THRESHOLD): cycles are still collected, full collections still run. (At 20,000 the
+# garbage a finished run leaves was walked in several young collections instead of one.)
+gc.set_threshold(*RUN_THRESHOLD)
 
 # kubernetes-validate re-reads and re-parses a kind's schema and the 1.5 MB definitions file on every
 # `validate` call (kubernetes_validate/utils.py: `validate` -> `schema_contents`), ~9 ms per manifest; the
