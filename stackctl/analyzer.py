@@ -10,6 +10,7 @@ dependencies, property dependencies, options and provider resources.
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import os
 import queue
@@ -373,7 +374,9 @@ def _optional(call, *args):
 class PackSession:
     """The engine endpoint and one policy pack process, for one or more stacks of a project.
 
-    The pack starts at once (its imports overlap the stack program's run on the other core). `check` runs a
+    The pack starts when the first stack's program registers its first resource after the root stack, that is
+    once the program got past validating the stack file (its imports then overlap the rest of the run on the
+    other core); a stack file the program refuses never starts a pack. `check` runs a
     stack through it as the Pulumi CLI runs a preview through a fresh pack: the first stack's config is the
     pack's start-up config (PULUMI_CONFIG), every stack gets ConfigureStack with its own config and stack name
     and Configure with its own policy config, so a pack reused for the next stack (`check --all`) sees what a
@@ -389,18 +392,24 @@ class PackSession:
         self.server.start()
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.pack: PolicyPackProcess | None = None
-        env = {
+        self._env = {
             **{k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG"},
             "PULUMI_PROJECT": project,
             "PULUMI_STACK": stack,
             "PULUMI_DRY_RUN": "true",
             "PULUMI_ORGANIZATION": ORGANIZATION,
         }
-        try:
-            self.pack = PolicyPackProcess(pack_dir, self.engine_address, env)
-        except BaseException:
+        if not (pack_dir / "PulumiPolicy.yaml").is_file():
             self.server.stop(0)
-            raise
+            raise InputError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
+        self._closed = False
+        self._starting = threading.Lock()
+
+    def _start_pack(self) -> None:
+        """Start the pack process, once (from the thread that first needs it)."""
+        with self._starting:
+            if self.pack is None and not self._closed:
+                self.pack = PolicyPackProcess(self.pack_dir, self.engine_address, self._env)
 
     def __enter__(self) -> PackSession:
         return self
@@ -409,6 +418,8 @@ class PackSession:
         self.close()
 
     def close(self) -> str:
+        with self._starting:
+            self._closed = True
         stderr = self.pack.close() if self.pack is not None else ""
         self.pack = None
         self.server.stop(0)
@@ -416,6 +427,9 @@ class PackSession:
 
     def _connect(self, config: StackConfig) -> analyzer_pb2_grpc.AnalyzerStub:
         if self.stub is None:
+            self._start_pack()
+            if self.pack is None:
+                raise PackError("the policy pack session is closed")
             self.stub = self.pack.connect(config.values)
             _optional(self.stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
                 engine_address=self.engine_address, root_directory=str(self.pack_dir),
@@ -479,6 +493,7 @@ class StackAnalysis:
                  file_config: dict[str, Any], config_source: str):
         self.session = session
         session.engine.root = ""
+        self._abandoned = False
         self._arrived: queue.Queue[ResourceRecord | None] = queue.Queue()
         self._by_urn: dict[str, ResourceRecord] = {}
         self._worker = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"analyze-{stack}")
@@ -492,11 +507,23 @@ class StackAnalysis:
         self._arrived.put(record)
 
     def _analyze_each(self, project: str, stack: str, config: StackConfig, file_config: dict[str, Any],
-                      config_source: str) -> tuple[analyzer_pb2_grpc.AnalyzerStub, Any, list[tuple[str, Any]]]:
+                      config_source: str) -> tuple[analyzer_pb2_grpc.AnalyzerStub, Any, list[tuple[str, Any]]] | None:
+        # Nothing is asked of the pack (so a session's pack is not even started) until the program registers a
+        # resource besides the root stack, which it does only once the stack file passed its validation.
+        early: list[ResourceRecord] = []
+        while (record := self._arrived.get()) is not None:
+            early.append(record)
+            if record.type != ROOT_STACK_TYPE:
+                break
+        if record is None and self._abandoned:
+            return None
+        # What is still to come (nothing once the end was seen); drained after a failure, so the program never
+        # waits on this thread.
+        rest = iter(()) if record is None else iter(self._arrived.get, None)
         try:
             stub, info = self.session._configure(project, stack, config, file_config, config_source)
         except BaseException:
-            self._drain()
+            collections.deque(rest, maxlen=0)
             raise
         # What the requests look resources up in: every resource registered so far (providers and referenced
         # resources register before the resources that name them).
@@ -515,7 +542,7 @@ class StackAnalysis:
         # steps run, in parallel): waiting, this thread had to win the interpreter lock back from the program
         # after every call and fell behind by most of the stack.
         try:
-            while (record := self._arrived.get()) is not None:
+            for record in itertools.chain(early, rest):
                 request = analyze_request(record, registered, providers)
                 in_flight.append((record.urn, stub.Remediate.future(request), stub.Analyze.future(request)))
                 if len(in_flight) > MAX_CALLS_IN_FLIGHT:
@@ -526,16 +553,13 @@ class StackAnalysis:
             for _, remediated, analyzed in in_flight:
                 remediated.cancel()
                 analyzed.cancel()
-            self._drain()
+            collections.deque(rest, maxlen=0)
             raise
         return stub, info, found
 
-    def _drain(self) -> None:
-        while self._arrived.get() is not None:
-            pass
-
     def abandon(self) -> None:
         """The program failed: stop analyzing (whatever the pack said is dropped)."""
+        self._abandoned = True
         self._arrived.put(None)
         self._worker.shutdown(wait=True)
 

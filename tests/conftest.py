@@ -18,19 +18,40 @@ import kubernetes_validate.utils
 import pytest
 from ruamel.yaml import YAML
 
+from stackctl.collector import RUN_THRESHOLD, skip_final_collection
 from stackctl.project import Project
 from stackctl.runner import StackRun, run_stack
 
 # The test processes keep hundreds of thousands of objects alive (SDK modules, the session's shipped runs) and
 # allocate millions more; with the default thresholds (700, 10, 10) the cycle collector took ~10 % of the
-# suite's CPU re-scanning them. Young collections every 20,000 net allocations instead of 700: cycles are still
-# collected, full collections still run (stackctl/collector.py tunes the same for a program run).
-gc.set_threshold(20_000, 10, 10)
+# suite's CPU re-scanning them. Young collections every 100,000 net allocations instead of 700, as for a program
+# run (stackctl/collector.RUN_THRESHOLD): cycles are still collected, full collections still run. (At 20,000 the
+# garbage a finished run leaves was walked in several young collections instead of one.)
+gc.set_threshold(*RUN_THRESHOLD)
 
 # kubernetes-validate re-reads and re-parses a kind's schema and the 1.5 MB definitions file on every
 # `validate` call (kubernetes_validate/utils.py: `validate` -> `schema_contents`), ~9 ms per manifest; the
 # files never change, so the session parses each once (the validation itself is unchanged).
 kubernetes_validate.utils.schema_contents = cache(kubernetes_validate.utils.schema_contents)
+
+# ruamel's safe loader is pure Python (~10 ms for a shipped stack file, ~1 s for the 400-service one) and the
+# suite parses the same texts hundreds of times (every in-process `stackctl` run reads its stack file again,
+# history reads every revision). A text the loader parsed once is handed out again as a copy; a text it refused
+# is parsed (and refused, with its own message) every time, and loaders set up otherwise are not touched.
+_yaml_load = YAML.load
+_parsed_yaml: dict[tuple, object] = {}
+
+
+def _safe_load_once(self: YAML, stream):
+    if not isinstance(stream, str) or self.typ != ["safe"]:
+        return _yaml_load(self, stream)
+    key = (stream, self.pure, self.allow_duplicate_keys, self.version)
+    if key not in _parsed_yaml:
+        _parsed_yaml[key] = _yaml_load(self, stream)
+    return copy.deepcopy(_parsed_yaml[key])
+
+
+YAML.load = _safe_load_once
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = Project.load(REPO)
@@ -106,6 +127,25 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, dict]
     return run
 
 
+@cache
+def check_all_shipped() -> tuple[subprocess.CompletedProcess, int]:
+    """`stackctl check --all --format json` on the shipped stacks, made once per session, and the number of policy
+    pack processes it started. tests/test_policy.py and tests/test_pack_session.py read it; both run on one
+    worker (`xdist_group("policy")`), so the check is made once."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(args, **kwargs):
+        if "stackctl.pack_host" in args:
+            started.append(args)
+        return real_popen(args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess, "Popen", counting_popen)
+        result = stackctl("check", "--all", "--format", "json")
+    return result, len(started)
+
+
 def wire_value(record, key: str):
     """An input exactly as the engine received it, with a secret unwrapped (tests only)."""
     from google.protobuf import json_format
@@ -145,3 +185,10 @@ def stackctl_process(*args: str, cwd: Path = REPO) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, "-m", "stackctl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The test processes end holding millions of objects (SDK modules, the session's runs); the interpreter's
+    shutdown collection would walk them all only to free memory the exit frees anyway (stackctl/collector.py
+    skips it for the CLI the same way)."""
+    skip_final_collection()

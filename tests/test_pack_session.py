@@ -8,8 +8,8 @@ findings must equal a check of that stack alone.
 from __future__ import annotations
 
 import json
-import subprocess
 import textwrap
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,11 @@ from pulumi.runtime import rpc
 from stackctl import analyzer, report
 from stackctl.cli import _tier_config
 
-from .conftest import PROJECT, REPO, SHIPPED_STACKS, shipped_run, stackctl
+from .conftest import PROJECT, REPO, SHIPPED_STACKS, check_all_shipped, shipped_run
+
+# The checks by a pack of their own (`_alone`) and `check --all` (shared with tests/test_policy.py) are made once
+# per session, so this module runs on one worker, with tests/test_policy.py.
+pytestmark = pytest.mark.xdist_group("policy")
 
 PACK = REPO / "policy"
 # A tier whose policy config differs from the one before it comes right after it (prod -> dev).
@@ -111,12 +115,20 @@ def _key(result: analyzer.CheckResult):
 
 
 def _tier_check(session_or_none, stack: str) -> analyzer.CheckResult:
+    if session_or_none is None:
+        return _alone(stack)
     run = shipped_run(stack)
     config_path = _tier_config(PROJECT, PACK, run.config)
-    file_config = analyzer.load_policy_config(config_path)
-    if session_or_none is None:
-        return analyzer.check(run, PACK, file_config, str(config_path))
-    return session_or_none.check(run, file_config, str(config_path))
+    return session_or_none.check(run, analyzer.load_policy_config(config_path), str(config_path))
+
+
+@cache
+def _alone(stack: str) -> analyzer.CheckResult:
+    """A shipped stack checked by a pack of its own, as the CLI checks one stack; once per session (the tests
+    only read it, and this module runs on one worker: `xdist_group`)."""
+    run = shipped_run(stack)
+    config_path = _tier_config(PROJECT, PACK, run.config)
+    return analyzer.check(run, PACK, analyzer.load_policy_config(config_path), str(config_path))
 
 
 def test_one_pack_for_every_stack_finds_what_a_pack_per_stack_finds():
@@ -167,19 +179,10 @@ def test_a_reused_pack_sees_each_stacks_own_name_config_and_policy_config(probe_
     assert not only_first & set(_seen(shared[1])["stack-probe"]["runtime_config"])
 
 
-def test_check_all_starts_one_pack_and_reports_what_single_checks_report(monkeypatch):
-    started = []
-    real_popen = subprocess.Popen
-
-    def counting_popen(args, **kwargs):
-        if "stackctl.pack_host" in args:
-            started.append(args)
-        return real_popen(args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", counting_popen)
-    result = stackctl("check", "--all", "--format", "json", cwd=REPO)
+def test_check_all_starts_one_pack_and_reports_what_single_checks_report():
+    result, packs_started = check_all_shipped()  # `stackctl check --all --format json`, counting pack processes
     assert result.returncode == 0, result.stderr
-    assert len(started) == 1
+    assert packs_started == 1
     by_stack = {entry["stack"]: entry for entry in json.loads(result.stdout)}
     assert set(by_stack) == set(SHIPPED_STACKS)
     for stack in SHIPPED_STACKS:
@@ -260,7 +263,7 @@ def test_analyzing_while_the_program_runs_finds_what_a_check_of_the_finished_run
 
         run = run_stack(PROJECT, "prod", config, observer=observe)
         streamed = analysis.finish(run)
-    finished = analyzer.check(shipped_run("prod"), PACK, file_config, str(config_path))
+    finished = _tier_check(None, "prod")  # analyzer.check of the finished run, with the same policy config
 
     assert sorted(observed) == sorted(r.urn for r in run.graph.resources)  # every resource, once
     assert streamed.violations and streamed.violations == finished.violations

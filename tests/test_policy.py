@@ -17,10 +17,11 @@ from stackctl.errors import InputError
 from stackctl.project import Project
 from stackctl.runner import run_stack
 
-from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl
+from .conftest import REPO, SHIPPED_STACKS, check_all_shipped, shipped_run, stackctl
 
 # One xdist worker runs this module (Makefile: --dist loadgroup), so its cached pack checks of the fixture and
-# shipped stacks (a policy pack process each) are made once per test session, not once per worker.
+# shipped stacks (a policy pack process each) are made once per test session, not once per worker; so does
+# tests/test_pack_session.py, which reads the same `check --all` (conftest.check_all_shipped).
 pytestmark = pytest.mark.xdist_group("policy")
 
 PACK = REPO / "policy"
@@ -86,9 +87,8 @@ def bad_json_check():
                     "--policy-pack-config", str(PACK / "config/prod.json"), "--format", "json")
 
 
-@cache
 def shipped_checks() -> tuple[int, list[dict]]:
-    result = stackctl("check", "--all", "--format", "json")
+    result, _ = check_all_shipped()
     return result.returncode, json.loads(result.stdout)
 
 

@@ -19,6 +19,10 @@ from stackctl.runner import run_stack
 project = Project.load(Path(sys.argv[1]))
 for stack in ("dev", "prod"):  # both import pulumi_aws, first in the run itself
     print(stack, len(run_stack(project, stack).graph.resources))
+
+from stackctl.collector import skip_final_collection
+
+skip_final_collection()  # as the CLI ends: ~1 s of shutdown collection saved
 """
 
 
