@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from . import sdk_packages
 from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
 
@@ -369,6 +370,7 @@ def rollback(
 
 def main() -> None:
     few_collections_for_this_process()
+    sdk_packages.install()
     try:
         app()
     finally:
