@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import traceback
@@ -370,7 +371,10 @@ def rollback(
 
 def main() -> None:
     few_collections_for_this_process()
-    sdk_packages.install()
+    # An SDK module's objects live as long as the process, like everything imported before the run (frozen
+    # above): each module loaded during the run is frozen too instead of filling the run's young collections
+    # (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
+    sdk_packages.install(after_load=gc.freeze)
     try:
         app()
     finally:

@@ -13,8 +13,9 @@ file) is imported then. What a program gets is unchanged: the same modules, clas
 (`ec2.Vpc is pulumi_aws.ec2.vpc.Vpc`), the same winner where two modules export a name (the later star import),
 a function named like its module (`get_vpc`) rather than the module, `from pulumi_aws.ec2 import *` binding every
 name, `pulumi_aws.ec2.vpc` as the submodule. Resource types the engine hands back by URN are registered by the
-SDK's top-level package, which loads as written. A package whose `__init__.py` has no star imports, or one of
-whose modules has no literal `__all__` (its star import would export every public global), loads as written.
+SDK's top-level package, which loads as written. A module without a literal `__all__` (`pulumi_kubernetes.helm.v3`'s
+`helm.py`, whose star import binds every public global) is imported when a name is looked up that it could bind
+(one no later module exports). A package whose `__init__.py` has no star imports loads as written.
 `tests/test_sdk_packages.py` compares both ways on the real SDK packages.
 
 Nothing changes for `pulumi up`: the Pulumi language host never runs this; the components import the SDKs as
@@ -28,7 +29,7 @@ import importlib.abc
 import importlib.machinery
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,15 +46,15 @@ _HEAD_BYTES = 16384
 
 
 class _Plan:
-    """How one package is loaded: its `__init__.py` without the star imports, and which module exports a name."""
+    """How one package is loaded: its `__init__.py` without the star imports, and its star-imported modules in
+    order, each with its literal `__all__` (None: no literal `__all__`, the module exports its public globals)."""
 
-    def __init__(self, source: str, submodules: list[str], exports: dict[str, str]):
+    def __init__(self, source: str, modules: list[tuple[str, tuple[str, ...] | None]]):
         self.source = source
-        self.submodules = submodules
-        self.exports = exports
+        self.modules = modules
 
 
-def _exports_of(path: Path) -> list[str] | None:
+def _exports_of(path: Path) -> tuple[str, ...] | None:
     with path.open("rb") as file:
         head = file.read(_HEAD_BYTES)
         match = _ALL.search(head.decode("utf-8", "replace"))
@@ -65,7 +66,7 @@ def _exports_of(path: Path) -> list[str] | None:
     names = [_NAME.fullmatch(item) for item in items]
     if not all(names):
         return None
-    return [name.group(1) for name in names if name is not None]
+    return tuple(name.group(1) for name in names if name is not None)
 
 
 def _plan(init: Path) -> _Plan | None:
@@ -74,95 +75,139 @@ def _plan(init: Path) -> _Plan | None:
         lines = init.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    submodules: list[str] = []
+    modules: list[tuple[str, tuple[str, ...] | None]] = []
     kept: list[str] = []
     for line in lines:
         match = _STAR_IMPORT.fullmatch(line.strip())
         if match and line == line.lstrip():
-            submodules.append(match.group(1))
+            path = init.parent / f"{match.group(1)}.py"
+            if not path.is_file():
+                return None  # a subpackage or an extension module: not the generated layout
+            try:
+                modules.append((match.group(1), _exports_of(path)))
+            except OSError:
+                return None
             kept.append("")  # keeps the line numbers of what remains
         else:
             kept.append(line)
-    if not submodules:
+    if not modules:
         return None
-    exports: dict[str, str] = {}
-    for submodule in submodules:
-        path = init.parent / f"{submodule}.py"
-        try:
-            names = _exports_of(path) if path.is_file() else None
-        except OSError:
-            names = None
-        if names is None:
-            return None
-        for name in names:
-            exports[name] = submodule  # a later star import rebinds the name, as here
-    source = "\n".join(kept) + "\n"
-    return _Plan(source, submodules, exports)
+    return _Plan("\n".join(kept) + "\n", modules)
+
+
+class _Lookup:
+    """Where each name of a package would be bound had its star imports run, in their order: star import i first
+    binds submodule i on the package (the import system does), then the names it exports."""
+
+    def __init__(self, package: str, modules: list[tuple[str, tuple[str, ...] | None]], explicit: set[str],
+                 after_load: Callable[[], None] | None):
+        self.package = package
+        self.after_load = after_load
+        # name -> (position, module): the last module with a literal `__all__` exporting it
+        self.exports: dict[str, tuple[float, str]] = {}
+        self.submodules: dict[str, float] = {}
+        self.unknown: list[tuple[float, str]] = []  # modules without a literal `__all__`
+        for position, (module, names) in enumerate(modules):
+            self.submodules[module] = position
+            if names is None:
+                self.unknown.append((position + 0.5, module))
+                continue
+            for name in names:
+                if name not in explicit:  # __init__ binds these itself, after its star imports
+                    self.exports[name] = (position + 0.5, module)
+        # Submodules whose binding is final: nothing later rebinds (or may rebind) their name.
+        self.module_is_final = frozenset(
+            module for module, position in self.submodules.items()
+            if module not in explicit and self.exports.get(module, (-1.0, ""))[0] < position
+            and not any(at > position for at, _ in self.unknown))
+
+    def load(self, module: str) -> ModuleType:
+        loaded = importlib.import_module(f"{self.package}.{module}")
+        if self.after_load is not None:
+            self.after_load()
+        return loaded
+
+    def resolve(self, name: str) -> Any:
+        export = self.exports.get(name)
+        submodule = self.submodules.get(name)
+        last = max((export[0] if export else -1.0), (submodule if submodule is not None else -1.0))
+        if not name.startswith("_"):
+            # A module without `__all__` star-imported after the last known binding may rebind the name.
+            later = [(at, module) for at, module in self.unknown if at > last]
+            loaded = [(self.load(module), module) for _, module in later]
+            for module_object, _ in reversed(loaded):
+                if name in vars(module_object):
+                    return vars(module_object)[name]
+        if last < 0:
+            raise AttributeError(f"module {self.package!r} has no attribute {name!r}")
+        if export and export[0] == last:
+            return getattr(self.load(export[1]), name)
+        return self.load(name)
+
+    def star_names(self, namespace: dict[str, Any]) -> list[str]:
+        """What `from package import *` binds eagerly (no `__all__`): the public globals of the package."""
+        names = dict.fromkeys([*self.exports, *self.submodules, *namespace])
+        for _, module in self.unknown:
+            names.update(dict.fromkeys(vars(self.load(module))))
+        return [name for name in names if not name.startswith("_")]
 
 
 class _LazyPackage(ModuleType):
     """A generated SDK package whose star imports have not run: a name is looked up (and kept) on first use."""
 
-    __sdk_exports__: dict[str, str]
-    __sdk_submodules__: frozenset[str]
+    __sdk_lookup__: _Lookup
 
     def __getattr__(self, name: str) -> Any:
-        package = ModuleType.__getattribute__(self, "__name__")
-        exports = ModuleType.__getattribute__(self, "__sdk_exports__")
-        submodule = exports.get(name)
-        if submodule is not None:
-            value = getattr(importlib.import_module(f"{package}.{submodule}"), name)
-        elif name in ModuleType.__getattribute__(self, "__sdk_submodules__"):
-            value = importlib.import_module(f"{package}.{name}")
+        lookup = ModuleType.__getattribute__(self, "__sdk_lookup__")
+        if name == "__all__":
+            value: Any = lookup.star_names(ModuleType.__getattribute__(self, "__dict__"))
         else:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            value = lookup.resolve(name)
         ModuleType.__setattr__(self, name, value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Importing a submodule binds it on its package. Eagerly, that happened before the star import that
-        # then rebound the name to the export of the same name (`get_vpc` the function, not the module).
-        exports = ModuleType.__getattribute__(self, "__sdk_exports__")
-        if (name in exports and isinstance(value, ModuleType)
-                and value.__name__ == f"{ModuleType.__getattribute__(self, '__name__')}.{name}"):
+        # then rebound the name to an export of the same name (`get_vpc` the function, not the module).
+        lookup = ModuleType.__getattribute__(self, "__sdk_lookup__")
+        if (name in lookup.submodules and name not in lookup.module_is_final and isinstance(value, ModuleType)
+                and value.__name__ == f"{lookup.package}.{name}"):
             return
         ModuleType.__setattr__(self, name, value)
 
     def __dir__(self) -> list[str]:
         namespace = ModuleType.__getattribute__(self, "__dict__")
-        return sorted(set(namespace) | set(self.__sdk_exports__) | self.__sdk_submodules__)
+        return sorted(set(namespace) | set(self.__sdk_lookup__.star_names(namespace)))
 
 
 class _LazyPackageLoader(importlib.abc.Loader):
-    def __init__(self, plan: _Plan, origin: str):
+    def __init__(self, plan: _Plan, origin: str, after_load: Callable[[], None] | None):
         self.plan = plan
         self.origin = origin
+        self.after_load = after_load
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        plan, namespace = self.plan, module.__dict__
+        namespace = module.__dict__
         bound_before = set(namespace)
-        exec(compile(plan.source, self.origin, "exec"), namespace)  # noqa: S102 - the SDK's own __init__
-        # The rest of __init__ bound these after the star imports ran, so they win over an export of that name.
+        exec(compile(self.plan.source, self.origin, "exec"), namespace)  # noqa: S102 - the SDK's own __init__
         explicit = set(namespace) - bound_before
-        exports = {name: submodule for name, submodule in plan.exports.items() if name not in explicit}
-        submodules = frozenset(plan.submodules)
-        # `from package import *` without `__all__` binds the public globals: eagerly, the star-imported names,
-        # the submodules and what __init__ binds itself.
-        star = dict.fromkeys([*exports, *submodules, *namespace])
-        namespace["__all__"] = [name for name in star if not name.startswith("_")]
-        namespace["__sdk_exports__"] = exports
-        namespace["__sdk_submodules__"] = submodules
+        lookup = _Lookup(module.__name__, self.plan.modules, explicit, self.after_load)
+        namespace["__sdk_lookup__"] = lookup
+        if not lookup.unknown:  # else computed on first use: the modules without `__all__` must run for it
+            namespace["__all__"] = lookup.star_names(namespace)
         module.__class__ = _LazyPackage
 
 
 class Finder(importlib.abc.MetaPathFinder):
-    """Loads the subpackages of `packages` that have the generated layout as described above."""
+    """Loads the subpackages of `packages` that have the generated layout as described above. `after_load` is
+    called after each module a lookup imports."""
 
-    def __init__(self, packages: frozenset[str] = SDK_PACKAGES):
+    def __init__(self, packages: frozenset[str] = SDK_PACKAGES, after_load: Callable[[], None] | None = None):
         self.packages = packages
+        self.after_load = after_load
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
@@ -176,15 +221,13 @@ class Finder(importlib.abc.MetaPathFinder):
         plan = _plan(Path(spec.origin))
         if plan is None:
             return None
-        spec.loader = _LazyPackageLoader(plan, spec.origin)
+        spec.loader = _LazyPackageLoader(plan, spec.origin, self.after_load)
         return spec
 
 
-_FINDER = Finder()
-
-
-def install() -> None:
-    """Load the SDK packages imported from now on through the finder (idempotent). For a process that runs
-    stack programs and nothing else that could depend on the packages' eager loading: the CLI."""
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
+def install(after_load: Callable[[], None] | None = None) -> None:
+    """Load the SDK packages imported from now on through the finder, calling `after_load` after each module a
+    lookup imports. For a process that runs stack programs and nothing else that could depend on the packages'
+    eager loading: the CLI. Installing again replaces the finder."""
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, Finder)]
+    sys.meta_path.insert(0, Finder(after_load=after_load))

@@ -56,9 +56,13 @@ _FILES = {
     # A function named like its module (`get_vpc` in get_vpc.py): the name is the function, not the module.
     "things/gamma.py": "__all__ = ['gamma', 'gamma_output']\ngamma, gamma_output = 'gamma.gamma', 'gamma.output'\n",
     "things/outputs.py": "from .. import ran\nran.append('outputs')\n",
-    # A module without `__all__`: its star import exports every public global, so the package loads as written.
-    "plain/__init__.py": "from .loose import *\n",
-    "plain/loose.py": "from .. import ran\nran.append('loose')\nimport json\nvalue = 1\n",
+    # A module without `__all__` (its star import binds every public global) before one with: as
+    # pulumi_kubernetes.helm.v3 (helm.py, then Release.py).
+    "plain/__init__.py": "from .loose import *\nfrom .strict import *\n",
+    "plain/loose.py": "from .. import ran\nran.append('loose')\nimport json\nvalue, Strict, _private = 1, 0, 0\n",
+    "plain/strict.py": "from .. import ran\nran.append('strict')\n__all__ = ['Strict']\nStrict = 'strict.Strict'\n",
+    # No star imports: loaded as written.
+    "bare/__init__.py": "from .. import ran\nran.append('bare')\nvalue = 2\n",
 }
 
 
@@ -91,7 +95,7 @@ def test_a_package_runs_its_init_but_no_module_until_a_name_is_used(sdks):
 
     assert lazysdk.ran == ["outputs"]
     assert things.later == "bound by __init__"  # __init__'s own binding wins over alpha's export
-    assert "__sdk_exports__" in vars(things)
+    assert "__sdk_lookup__" in vars(things)
     assert things.Beta == "beta.Beta" and lazysdk.ran == ["outputs", "_inputs", "beta"]
     assert things.Alpha == "alpha.Alpha"
     assert things.Shared == "beta.Shared"  # the later star import wins, as when all run
@@ -119,12 +123,41 @@ def test_a_star_import_and_dir_bind_what_the_eager_package_binds(sdks):
     assert set(dir(lazysdk.things)) >= set(dir(eagersdk.things)) - {"_enums", "_inputs"}
 
 
-def test_a_package_with_a_module_without_all_loads_as_written(sdks):
+def test_a_module_without_all_runs_when_a_name_it_could_bind_is_looked_up(sdks):
+    import eagersdk
+    import eagersdk.plain  # noqa: F401
     import lazysdk
-    import lazysdk.plain
+    import lazysdk.plain as plain
 
-    assert "__sdk_exports__" not in vars(lazysdk.plain)
-    assert lazysdk.ran == ["loose"] and lazysdk.plain.value == 1
+    assert "__sdk_lookup__" in vars(plain) and lazysdk.ran == []
+    assert plain.Strict == "strict.Strict" and lazysdk.ran == ["strict"]  # strict comes later: loose cannot win
+    assert plain.value == 1 and lazysdk.ran == ["strict", "loose"]
+    assert plain.json is sys.modules["json"]
+    with pytest.raises(AttributeError):
+        plain._private  # noqa: B018 - a star import without __all__ skips underscore names
+    lazy, eager = _star("lazysdk.plain"), _star("eagersdk.plain")
+    assert lazy.pop("ran") is lazysdk.ran and eager.pop("ran") is eagersdk.ran  # loose's `from .. import ran`
+    assert lazy == eager and {"Strict", "value", "json", "loose", "strict"} <= set(lazy)
+
+
+def test_a_package_without_star_imports_loads_as_written(sdks):
+    import lazysdk
+    import lazysdk.bare
+
+    assert "__sdk_lookup__" not in vars(lazysdk.bare) and lazysdk.ran == ["bare"] and lazysdk.bare.value == 2
+
+
+def test_after_load_runs_after_each_module_a_lookup_imports(sdks, monkeypatch: pytest.MonkeyPatch):
+    import lazysdk
+
+    seen = []
+    finder = Finder(frozenset({"lazysdk"}), after_load=lambda: seen.append(list(lazysdk.ran)))
+    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path[1:]])
+    import lazysdk.things as things
+
+    assert seen == []  # loading the package itself runs __init__ only
+    assert things.Beta == "beta.Beta"
+    assert seen == [["outputs", "_inputs", "beta"]]
 
 
 # The packages the shipped stacks use most, compared name by name in two fresh interpreters.
@@ -139,13 +172,14 @@ _COMPARE = textwrap.dedent("""
         exec(f"from {package} import *", namespace)
         module = importlib.import_module(package)
         result[package] = {
-            "lazy": "__sdk_exports__" in vars(module),
+            "lazy": "__sdk_lookup__" in vars(module),
             "names": {name: [getattr(value, "__module__", None), getattr(value, "__qualname__", None),
                              getattr(value, "__name__", None)]
                       for name, value in namespace.items() if name != "__builtins__"},
         }
     print(json.dumps(result))
 """)
+# helm.v3: its helm.py (Chart) has no `__all__`.
 _PACKAGES = ["pulumi_aws.ec2", "pulumi_aws.iam", "pulumi_kubernetes.core.v1", "pulumi_kubernetes.apps.v1",
              "pulumi_gcp.pubsub", "pulumi_kubernetes.helm.v3"]
 
@@ -162,9 +196,7 @@ def test_the_real_sdk_packages_export_the_same_objects_either_way():
     for package in _PACKAGES:
         assert lazy[package]["names"] == eager[package]["names"], package
         assert len(eager[package]["names"]) > 3
-    assert [p for p in _PACKAGES if lazy[p]["lazy"]] == _PACKAGES[:-1]
-    # helm.v3's Chart module has no __all__: loaded as written.
-    assert not any(eager[p]["lazy"] for p in _PACKAGES)
+    assert all(lazy[p]["lazy"] and not eager[p]["lazy"] for p in _PACKAGES)
 
 
 @pytest.mark.slow(3)
