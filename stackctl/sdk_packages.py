@@ -39,10 +39,11 @@ SDK_PACKAGES = frozenset({"pulumi_aws", "pulumi_gcp", "pulumi_kubernetes"})
 
 _STAR_IMPORT = re.compile(r"from \.(\w+) import \*")
 # A generated module's export list: string literals only (what `from module import *` binds).
-_ALL = re.compile(r"^__all__ = \[([^\]]*)\]", re.MULTILINE)
+_ALL_START = re.compile(rb"^__all__ = \[", re.MULTILINE)
 _NAME = re.compile(r"""\s*'([A-Za-z_]\w*)'\s*""")
-# `__all__` sits after the imports at the top of a generated module; read this much first.
-_HEAD_BYTES = 16384
+# `__all__` sits after the imports at the top of a generated module; read this much first, then more if needed.
+_HEAD_BYTES = 4096
+_CHUNK_BYTES = 65536
 
 
 class _Plan:
@@ -55,14 +56,23 @@ class _Plan:
 
 
 def _exports_of(path: Path) -> tuple[str, ...] | None:
+    """The names of the module's literal `__all__`, read without reading the rest of the file (a package's
+    `_inputs.py` is megabytes, its `__all__` near the top)."""
     with path.open("rb") as file:
-        head = file.read(_HEAD_BYTES)
-        match = _ALL.search(head.decode("utf-8", "replace"))
-        if match is None and len(head) == _HEAD_BYTES:
-            match = _ALL.search((head + file.read()).decode("utf-8", "replace"))
-    if match is None:
+        text = file.read(_HEAD_BYTES)
+        start = _ALL_START.search(text)
+        while start is None or text.find(b"]", start.end()) < 0:
+            chunk = file.read(_CHUNK_BYTES)
+            if not chunk:
+                return None
+            searched = max(0, len(text) - 16)  # `__all__ = [` may straddle the chunks
+            text += chunk
+            start = start or _ALL_START.search(text, searched)
+    try:
+        body = text[start.end():text.index(b"]", start.end())].decode("ascii")
+    except UnicodeDecodeError:
         return None
-    items = [item for item in match.group(1).split(",") if item.strip()]
+    items = [item for item in body.split(",") if item.strip()]
     names = [_NAME.fullmatch(item) for item in items]
     if not all(names):
         return None
@@ -80,13 +90,10 @@ def _plan(init: Path) -> _Plan | None:
     for line in lines:
         match = _STAR_IMPORT.fullmatch(line.strip())
         if match and line == line.lstrip():
-            path = init.parent / f"{match.group(1)}.py"
-            if not path.is_file():
-                return None  # a subpackage or an extension module: not the generated layout
             try:
-                modules.append((match.group(1), _exports_of(path)))
+                modules.append((match.group(1), _exports_of(init.parent / f"{match.group(1)}.py")))
             except OSError:
-                return None
+                return None  # a subpackage or an extension module: not the generated layout
             kept.append("")  # keeps the line numbers of what remains
         else:
             kept.append(line)
