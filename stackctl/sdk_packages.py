@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -188,20 +189,31 @@ class _LazyPackage(ModuleType):
 
 
 class _LazyPackageLoader(importlib.abc.Loader):
-    def __init__(self, plan: _Plan, origin: str, after_load: Callable[[], None] | None):
-        self.plan = plan
+    """Runs a package found under one of the SDKs as planned, or with its own loader if it is not laid out as
+    generated. Planned when the package runs, not when it is found: an SDK's top-level `__init__` finds every
+    subpackage (`lazy_import`, ~280 in pulumi_aws) and runs the few a program uses."""
+
+    def __init__(self, original: importlib.abc.Loader, origin: str, after_load: Callable[[], None] | None):
+        self.original = original
         self.origin = origin
         self.after_load = after_load
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ...: the file's own loader answers
+        return getattr(self.original, name)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
+        plan = _plan(Path(self.origin))
+        if plan is None:
+            self.original.exec_module(module)
+            return
         namespace = module.__dict__
         bound_before = set(namespace)
-        exec(compile(self.plan.source, self.origin, "exec"), namespace)  # noqa: S102 - the SDK's own __init__
+        exec(compile(plan.source, self.origin, "exec"), namespace)  # noqa: S102 - the SDK's own __init__
         explicit = set(namespace) - bound_before
-        lookup = _Lookup(module.__name__, self.plan.modules, explicit, self.after_load)
+        lookup = _Lookup(module.__name__, plan.modules, explicit, self.after_load)
         namespace["__sdk_lookup__"] = lookup
         if not lookup.unknown:  # else computed on first use: the modules without `__all__` must run for it
             namespace["__all__"] = lookup.star_names(namespace)
@@ -221,14 +233,10 @@ class Finder(importlib.abc.MetaPathFinder):
         if "." not in fullname or fullname.split(".", 1)[0] not in self.packages:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.origin is None or not spec.submodule_search_locations:
+        if (spec is None or spec.loader is None or spec.origin is None or not spec.submodule_search_locations
+                or os.path.basename(spec.origin) != "__init__.py"):
             return None
-        if Path(spec.origin).name != "__init__.py":
-            return None
-        plan = _plan(Path(spec.origin))
-        if plan is None:
-            return None
-        spec.loader = _LazyPackageLoader(plan, spec.origin, self.after_load)
+        spec.loader = _LazyPackageLoader(spec.loader, spec.origin, self.after_load)
         return spec
 
 
