@@ -7,15 +7,15 @@ A program naming `aws.ec2.Vpc` therefore executes every module of `ec2`: `stackc
 modules for the 56 its resources need (the `_inputs`/`outputs` modules, which every resource module imports,
 are most of what remains).
 
-`install()` (called by the CLI's `main`) adds an import finder that runs such a package's `__init__.py` without
-the star imports and looks a name up on first use: the module exporting it (its literal `__all__`, read from the
-file) is imported then. What a program gets is unchanged: the same modules, classes and functions
-(`ec2.Vpc is pulumi_aws.ec2.vpc.Vpc`), the same winner where two modules export a name (the later star import),
-a function named like its module (`get_vpc`) rather than the module, `from pulumi_aws.ec2 import *` binding every
-name, `pulumi_aws.ec2.vpc` as the submodule. Resource types the engine hands back by URN are registered by the
+`install()` (called by the CLI's `main`) adds an import finder that runs such a package's `__init__.py` without the
+star imports and `from . import outputs`, and looks a name up on first use: the module exporting it (its literal
+`__all__`, read from the file) is imported then. What a program gets is unchanged: the same modules, classes and
+functions (`ec2.Vpc is pulumi_aws.ec2.vpc.Vpc`), the same winner where two modules export a name (the later star
+import), a function named like its module (`get_vpc`) rather than the module, `from pulumi_aws.ec2 import *` binding
+every name, `pulumi_aws.ec2.vpc` as the submodule. Resource types the engine hands back by URN are registered by the
 SDK's top-level package, which loads as written. A module without a literal `__all__` (`pulumi_kubernetes.helm.v3`'s
-`helm.py`, whose star import binds every public global) is imported when a name is looked up that it could bind
-(one no later module exports). A package whose `__init__.py` has no star imports loads as written.
+`helm.py`, whose star import binds every public global) is imported when a name is looked up that it could bind (one
+no later module exports). A package whose `__init__.py` has no star imports loads as written.
 `tests/test_sdk_packages.py` compares both ways on the real SDK packages.
 
 Nothing changes for `pulumi up`: the Pulumi language host never runs this; the components import the SDKs as
@@ -39,6 +39,7 @@ from typing import Any
 SDK_PACKAGES = frozenset({"pulumi_aws", "pulumi_gcp", "pulumi_kubernetes"})
 
 _STAR_IMPORT = re.compile(r"from \.(\w+) import \*")
+_SUBMODULE_IMPORT = re.compile(r"from \. import (\w+)")
 # A generated module's export list: string literals only (what `from module import *` binds).
 _ALL_START = re.compile(rb"^__all__ = \[", re.MULTILINE)
 _NAME = re.compile(r"""\s*'([A-Za-z_]\w*)'\s*""")
@@ -87,25 +88,33 @@ def _plan(init: Path) -> _Plan | None:
     except (OSError, UnicodeDecodeError):
         return None
     modules: list[tuple[str, tuple[str, ...] | None]] = []
+    imported: set[str] = set()  # `from . import outputs`: binds the submodule, exports nothing
     kept: list[str] = []
     for line in lines:
-        match = _STAR_IMPORT.fullmatch(line.strip())
-        if match and line == line.lstrip():
+        star, submodule = _STAR_IMPORT.fullmatch(line), _SUBMODULE_IMPORT.fullmatch(line)
+        if star:
             try:
-                modules.append((match.group(1), _exports_of(init.parent / f"{match.group(1)}.py")))
+                modules.append((star.group(1), _exports_of(init.parent / f"{star.group(1)}.py")))
             except OSError:
                 return None  # a subpackage or an extension module: not the generated layout
-            kept.append("")  # keeps the line numbers of what remains
+        elif submodule and (init.parent / f"{submodule.group(1)}.py").is_file():
+            modules.append((submodule.group(1), ()))
+            imported.add(submodule.group(1))
         else:
             kept.append(line)
-    if not modules:
-        return None
+            continue
+        kept.append("")  # keeps the line numbers of what remains
+    if not any(name not in imported for name, _ in modules):
+        return None  # no star import
+    if any(names and imported.intersection(names) for _, names in modules):
+        return None  # `from . import x` would bind an export named x, not the module: not the generated layout
     return _Plan("\n".join(kept) + "\n", modules)
 
 
 class _Lookup:
-    """Where each name of a package would be bound had its star imports run, in their order: star import i first
-    binds submodule i on the package (the import system does), then the names it exports."""
+    """Where each name of a package would be bound had its imports run, in their order: star import i first
+    binds submodule i on the package (the import system does), then the names it exports; `from . import x`
+    binds submodule x."""
 
     def __init__(self, package: str, modules: list[tuple[str, tuple[str, ...] | None]], explicit: set[str],
                  after_load: Callable[[], None] | None):
