@@ -63,6 +63,10 @@ def test_preview_imports_what_it_runs_and_no_other_verb_or_cloud():
     assert _loaded(modules, "stackctl.analyzer", "stackctl.render", "stackctl.manifest_yaml", "stackctl.report",
                    "stackctl.diff_command", "stackctl.promote", "jsonschema", "boto3", "botocore",
                    "google.cloud") == set()
+    # Provider SDK packages load by name in the CLI (stackctl/sdk_packages.py): what dev does not use never runs.
+    assert "pulumi_aws.ec2.vpc" in modules and "pulumi_aws.ec2.instance" not in modules
+    assert "pulumi_kubernetes.core.v1.Namespace" in modules and "pulumi_kubernetes.core.v1.Pod" not in modules
+    assert "pulumi_kubernetes.helm.v3.Release" in modules and "pulumi_kubernetes.helm.v3.helm" not in modules
     # dev is an AWS stack: the GCP SDK stays a lazy module (components/cloud_sdks.py), never executed.
     assert _loaded(modules, "pulumi_gcp") <= {"pulumi_gcp"}
     assert "pulumi_gcp._utilities" not in modules
