@@ -49,8 +49,9 @@ _CHUNK_BYTES = 65536
 
 
 class _Plan:
-    """How one package is loaded: its `__init__.py` without the star imports, and its star-imported modules in
-    order, each with its literal `__all__` (None: no literal `__all__`, the module exports its public globals)."""
+    """How one package is loaded: its `__init__.py` without its star imports and `from . import x` lines, and the
+    modules those import, in order, each with the names it exports: its literal `__all__` for a star import, None
+    for a star-imported module without one (it exports its public globals), () for `from . import x`."""
 
     def __init__(self, source: str, modules: list[tuple[str, tuple[str, ...] | None]]):
         self.source = source
