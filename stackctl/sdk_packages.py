@@ -15,7 +15,8 @@ import), a function named like its module (`get_vpc`) rather than the module, `f
 every name, `pulumi_aws.ec2.vpc` as the submodule. Resource types the engine hands back by URN are registered by the
 SDK's top-level package, which loads as written. A module without a literal `__all__` (`pulumi_kubernetes.helm.v3`'s
 `helm.py`, whose star import binds every public global) is imported when a name is looked up that it could bind (one
-no later module exports). A package whose `__init__.py` has no star imports loads as written.
+no later module exports). A package whose `__init__.py` has no star imports loads as written. What does differ: the
+package's type is a `ModuleType` subclass (pickled by reference, as dill pickles modules) with a class `__module__`.
 `tests/test_sdk_packages.py` compares both ways on the real SDK packages.
 
 Nothing changes for `pulumi up`: the Pulumi language host never runs this; the components import the SDKs as
@@ -24,6 +25,7 @@ usual.
 
 from __future__ import annotations
 
+import copyreg
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -196,6 +198,15 @@ class _LazyPackage(ModuleType):
     def __dir__(self) -> list[str]:
         namespace = ModuleType.__getattribute__(self, "__dict__")
         return sorted(set(namespace) | set(self.__sdk_lookup__.star_names(namespace)))
+
+
+def _import_by_name(package: _LazyPackage) -> tuple[Callable[[str], ModuleType], tuple[str]]:
+    return importlib.import_module, (package.__name__,)
+
+
+# Pickled by reference, as dill pickles any module (`pulumi.dynamic` pickles a provider with the globals it uses):
+# pickle finds its reducers by exact type, and `_LazyPackage` is not `ModuleType`.
+copyreg.pickle(_LazyPackage, _import_by_name)
 
 
 class _LazyPackageLoader(importlib.abc.Loader):

@@ -124,6 +124,18 @@ def test_a_star_import_and_dir_bind_what_the_eager_package_binds(sdks):
     assert set(dir(lazysdk.things)) >= set(dir(eagersdk.things)) - {"_enums", "_inputs"}
 
 
+def test_a_function_using_a_package_pickles_as_pulumi_dynamic_pickles_providers(sdks):
+    import dill
+    import lazysdk.things as things
+
+    def provider_code():
+        return things.Alpha
+
+    copy = dill.loads(dill.dumps(provider_code, recurse=True))  # pulumi/dynamic/dynamic.py serialize_provider
+    assert copy() == "alpha.Alpha"
+    assert dill.loads(dill.dumps(things)) is things
+
+
 def test_a_module_without_all_runs_when_a_name_it_could_bind_is_looked_up(sdks):
     import eagersdk
     import eagersdk.plain  # noqa: F401
