@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from components.errors import SpecError
-
-from . import report
+from . import sdk_packages
 from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
-from .project import Project, StackConfig, read_stack_config
-from .render import write_deployment
-from .runner import run_stack
-from .tree import render_preview
+
+if TYPE_CHECKING:
+    from .project import Project, StackConfig
+
+# The rest of stackctl (and with it pulumi, gRPC, pydantic and the components) is imported by the command that
+# uses it: `stackctl --help` or a mistyped option answers without loading the SDK (tests/test_cli_imports.py).
 
 EXIT_INVALID_INPUT = 2
 EXIT_PROGRAM_FAILED = 1
@@ -45,6 +46,8 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 
 
 def _project(project_dir: Optional[Path]) -> Project:
+    from .project import Project
+
     if project_dir is None:
         return Project.find(Path.cwd())
     if not (project_dir / "Pulumi.yaml").is_file():
@@ -58,6 +61,10 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _read_config(project: Project, stack: str) -> StackConfig:
+    from components.errors import SpecError
+
+    from .project import read_stack_config
+
     try:
         return read_stack_config(project, stack)
     except (SpecError, InputError) as exc:
@@ -65,6 +72,10 @@ def _read_config(project: Project, stack: str) -> StackConfig:
 
 
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
+    from components.errors import SpecError
+
+    from .runner import run_stack
+
     try:
         return run_stack(project, stack, config, observer=observer)
     except SpecError as exc:
@@ -87,7 +98,12 @@ def preview(
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     run = _run(project, stack)
-    sys.stdout.write(run.graph.dumps() if json_output else render_preview(run))
+    if json_output:
+        sys.stdout.write(run.graph.dumps())
+    else:
+        from .tree import render_preview
+
+        sys.stdout.write(render_preview(run))
 
 
 @app.command()
@@ -101,6 +117,8 @@ def render(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
+    from .render import write_deployment
+
     try:
         project = _project(project_dir)
         if out.exists() and not out.is_dir():
@@ -151,7 +169,7 @@ def check(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
-    from . import analyzer  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+    from . import analyzer, report  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
 
     try:
         project = _project(project_dir)
@@ -262,6 +280,8 @@ PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for
 
 
 def _land(verb, json_output: bool) -> None:
+    from components.errors import SpecError
+
     from . import analyzer  # loaded only by the verbs that may run the policy pack
     from .desired import render_text
 
@@ -351,6 +371,10 @@ def rollback(
 
 def main() -> None:
     few_collections_for_this_process()
+    # An SDK module's objects live as long as the process, like everything imported before the run (frozen
+    # above): each module loaded during the run is frozen too instead of filling the run's young collections
+    # (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
+    sdk_packages.install(after_load=gc.freeze)
     try:
         app()
     finally:

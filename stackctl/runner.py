@@ -162,7 +162,17 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
     module of the same name) imports its own. Only modules found through the program directory itself count:
     libraries (even a virtualenv inside the project) and modules loaded before the run stay."""
     directory = project.program_directory
+    before_tops = {m.split(".")[0] for m in before}
+    try:
+        entries: set[str] | None = set(os.listdir(directory))
+    except OSError:
+        entries = None
     for name in set(sys.modules) - before:
+        top_name = name.split(".")[0]
+        # Cheap first: only a name whose top level is new and is a module or package in the program directory
+        # can pass the checks below. Resolving every new module's file (~650 SDK modules) was 4 % of `preview dev`.
+        if top_name in before_tops or (entries is not None and not {top_name, f"{top_name}.py"} & entries):
+            continue
         module_file = _module_file(sys.modules.get(name))
         if not module_file:
             continue
@@ -170,8 +180,7 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
         if not path.is_relative_to(directory):
             continue
         top = path.relative_to(directory).parts[0]
-        if top.removesuffix(".py") == name.split(".")[0] and name.split(".")[0] not in {
-                m.split(".")[0] for m in before}:
+        if top.removesuffix(".py") == top_name:
             del sys.modules[name]
 
 

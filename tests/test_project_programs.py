@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,16 @@ def test_two_projects_with_same_module_names_do_not_leak_into_each_other(tmp_pat
     second = run_project(_project(tmp_path / "two", "two"), "dev")
     assert [r.inputs["name"] for r in first.graph.of_type("aws:sqs/queue:Queue")] == ["one-jobs"]
     assert [r.inputs["name"] for r in second.graph.of_type("aws:sqs/queue:Queue")] == ["two-jobs"]
+
+
+def test_a_run_unloads_the_program_modules_and_keeps_the_libraries_it_imported(tmp_path: Path):
+    root = _project(tmp_path / "delta", "delta")
+    (root / "__main__.py").write_text("import colorsys  # a library the run imports first\n" + PROGRAM)
+    sys.modules.pop("colorsys", None)
+    run = run_project(root, "dev")
+    assert [r.inputs["name"] for r in run.graph.of_type("aws:sqs/queue:Queue")] == ["delta-jobs"]
+    assert "colorsys" in sys.modules
+    assert not {"naming", "helpers", "helpers.queues"} & set(sys.modules)
 
 
 def test_main_outside_the_project_is_refused(tmp_path: Path):
