@@ -23,6 +23,7 @@ from pulumi.runtime.proto import engine_pb2, source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
+from . import unknowns
 from .collector import few_collections
 from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
@@ -81,6 +82,9 @@ def _stack_trace_unless_offline(original):
 
 if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False):
     pulumi.runtime.resource._get_stack_trace = _stack_trace_unless_offline(pulumi.runtime.resource._get_stack_trace)
+
+# The same answers as the SDK's `contains_unknowns`, without a reference cycle per call (stackctl/unknowns.py).
+unknowns.install()
 
 
 def run_stack(project: Project, stack: str, config: StackConfig | None = None,
