@@ -9,6 +9,7 @@ import logging
 import os
 import runpy
 import sys
+import threading
 import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from pulumi.runtime.proto import engine_pb2, source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
-from . import unknowns
+from . import output_futures, unknowns
 from .collector import few_collections
 from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
@@ -85,6 +86,8 @@ if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False)
 
 # The same answers as the SDK's `contains_unknowns`, without a reference cycle per call (stackctl/unknowns.py).
 unknowns.install()
+# One future per output property instead of four and a task (stackctl/output_futures.py).
+output_futures.install()
 
 
 def run_stack(project: Project, stack: str, config: StackConfig | None = None,
@@ -126,6 +129,12 @@ def _run(project: Project, stack: str, config: StackConfig, program: Callable[[]
         callbacks=None,
     ))
     pulumi.runtime.settings.ROOT.set(None)
+    # MockSettings leaves the pending-output set and its lock to the SDK's process-wide defaults (a context
+    # property's first value becomes its default for every fresh context), so every run in a process shared one
+    # set. The SDK keeps a failed output there to re-raise it, and the next run then waited on a future of a
+    # closed event loop. Each run gets its own.
+    pulumi.runtime.settings.SETTINGS.outputs = set()
+    pulumi.runtime.settings.SETTINGS.lock = threading.Lock()
 
     # As the language host does: a failed program leaves futures unobserved, which asyncio would
     # report as noise on top of the real error.
