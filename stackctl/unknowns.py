@@ -7,8 +7,9 @@ refers to itself through a closure cell, so every call leaves a function, its ce
 stack: 379,000 garbage objects, ~17 MiB of that run's peak memory, and at 400 services a collection of
 600,000 of them inside the run (~1 s), the largest superlinear term left (docs/performance.md).
 
-`contains_unknowns` here answers exactly what the SDK's does (same traversal, same order, same ids
-remembered); `install()` puts it in the SDK's place for the offline run when the installed SDK's function is
+`contains_unknowns` here answers exactly what the SDK's does (whether an `Unknown` is reachable through dict
+values and list items), without a closure, without recursion and without remembering scalars. `install()`
+puts it in the SDK's place for the offline run when the installed SDK's function is
 the one this was written against (its code is compared), and leaves the SDK alone otherwise.
 """
 
@@ -18,7 +19,8 @@ import hashlib
 import inspect
 from typing import Any
 
-from pulumi.runtime import known_types, rpc
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 # The source of pulumi 3.272.0's `rpc.contains_unknowns`: an SDK whose function reads otherwise keeps its own
 # until this module is checked against it (tests/test_unknowns.py says when).
@@ -29,21 +31,32 @@ sdk_contains_unknowns: Any = None
 
 
 def contains_unknowns(val: Any) -> bool:
-    return _contains_unknowns(val, set())
-
-
-def _contains_unknowns(val: Any, seen_ids: set[int]) -> bool:
-    if known_types.is_unknown(val):
-        return True
-    val_id = id(val)
-    if val_id in seen_ids:
-        return False
-    seen_ids.add(val_id)
-    if isinstance(val, dict):
-        return any(_contains_unknowns(val[k], seen_ids) for k in val)
-    if isinstance(val, list):
-        return any(_contains_unknowns(x, seen_ids) for x in val)
+    """Whether an `Unknown` is reachable from `val` through dict values and list items (a container reached
+    twice is walked once), as the SDK's function answers. Walked with a stack rather than recursion, and
+    scalars are not remembered: the SDK's answer depends on neither (its remembered ids only stop it walking
+    a container twice), and this is called for every Output the SDK builds."""
+    stack = [val]
+    seen: set[int] = set()
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if isinstance(value, Unknown):
+            return True
+        if isinstance(value, dict):
+            if id(value) not in seen:
+                seen.add(id(value))
+                stack.extend([value[key] for key in value])
+        elif isinstance(value, list):
+            if id(value) not in seen:
+                seen.add(id(value))
+                stack.extend(value)
     return False
+
+
+# Exact types that can neither be nor hold an `Unknown`.
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def fingerprint(function: Any) -> str:

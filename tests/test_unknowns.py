@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 
 import pytest
@@ -30,7 +31,16 @@ def _values():
         None, "text", 3, 2.5, True, UNKNOWN, rpc.UNKNOWN,
         {}, [], {"a": 1}, {"a": UNKNOWN}, [1, [2, [3, [UNKNOWN]]]], {"a": {"b": {"c": [None, UNKNOWN]}}},
         (UNKNOWN,), {UNKNOWN: 1}, {"s": {UNKNOWN}}, [shared, shared], cyclic, cyclic_with_unknown,
+        collections.OrderedDict(a=[UNKNOWN]), _List([{"b": UNKNOWN}]), _List([1, "x"]), _Text("t"),
     ]
+
+
+class _List(list):
+    pass
+
+
+class _Text(str):
+    pass
 
 
 @pytest.mark.parametrize("value", _values(), ids=lambda v: type(v).__name__)
