@@ -10,7 +10,7 @@ stack: 379,000 garbage objects, ~17 MiB of that run's peak memory, and at 400 se
 `contains_unknowns` here answers exactly what the SDK's does (whether an `Unknown` is reachable through dict
 values and list items), without a closure, without recursion and without remembering scalars. `install()`
 puts it in the SDK's place for the offline run when the installed SDK's function is
-the one this was written against (its code is compared), and leaves the SDK alone otherwise.
+the one this was written against (its source is compared), and leaves the SDK alone otherwise.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import copy
 import gc
 import json
@@ -11,10 +13,13 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 import kubernetes_validate.utils
+import pulumi
+import pulumi.runtime.settings
 import pytest
 from ruamel.yaml import YAML
 
@@ -192,3 +197,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutdown collection would walk them all only to free memory the exit frees anyway (stackctl/collector.py
     skips it for the CLI the same way)."""
     skip_final_collection()
+
+
+class _EchoMocks(pulumi.runtime.Mocks):
+    """Mocks whose resources echo their inputs (tests of SDK-level behaviour, not of the offline harness)."""
+
+    def new_resource(self, args):
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args):
+        return {}
+
+
+def under_sdk_mocks(scenario):
+    """Run `scenario()` (a coroutine function) under the SDK's mocks, in a thread, context and event loop of its
+    own, with a pending-output set of its own: what it leaves (a failed Output stays in that set) must not reach
+    other tests' runs (stackctl/runner.py says why the set is not per context by itself)."""
+
+    def run():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(_EchoMocks(), preview=True)
+            pulumi.runtime.settings.SETTINGS.outputs = set()
+            return loop.run_until_complete(scenario())
+        finally:
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(contextvars.Context().run, run).result()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
 
-import pulumi
 import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
@@ -14,31 +12,7 @@ from pulumi.runtime import rpc
 import stackctl.runner  # noqa: F401 - installs the replacement, as every offline run does
 from stackctl import output_futures
 
-
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        return f"{args.name}-id", args.inputs
-
-    def call(self, args):
-        return {}
-
-
-def _isolated(scenario):
-    """Run `scenario()` (a coroutine function) under the SDK's mocks in a thread, context and event loop of its
-    own: the Outputs it leaves (a failed one stays in the SDK's pending set) must not reach other tests' runs."""
-
-    def run():
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_mocks(_Mocks(), preview=True)
-            pulumi.runtime.settings.SETTINGS.outputs = set()  # not the process-wide default set (see runner)
-            return loop.run_until_complete(scenario())
-        finally:
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(contextvars.Context().run, run).result()
+from .conftest import under_sdk_mocks
 
 
 class _Resource:
@@ -84,8 +58,8 @@ RESOLUTIONS = {
 
 @pytest.mark.parametrize("resolution", list(RESOLUTIONS.values()), ids=list(RESOLUTIONS))
 def test_a_program_sees_what_it_sees_with_the_sdks_function(resolution):
-    ours = _isolated(lambda: _seen(output_futures.transfer_properties, resolution))
-    sdks = _isolated(lambda: _seen(output_futures.sdk_transfer_properties, resolution))
+    ours = under_sdk_mocks(lambda: _seen(output_futures.transfer_properties, resolution))
+    sdks = under_sdk_mocks(lambda: _seen(output_futures.sdk_transfer_properties, resolution))
     assert ours == sdks
 
 
@@ -96,8 +70,8 @@ def test_no_task_per_property():
         transfer(resource, {f"p{k}": None for k in range(10)}, True)
         return len(asyncio.all_tasks()) - before
 
-    assert _isolated(lambda: tasks_added(output_futures.sdk_transfer_properties)) == 10
-    assert _isolated(lambda: tasks_added(output_futures.transfer_properties)) == 0
+    assert under_sdk_mocks(lambda: tasks_added(output_futures.sdk_transfer_properties)) == 10
+    assert under_sdk_mocks(lambda: tasks_added(output_futures.transfer_properties)) == 0
 
 
 def test_an_sdk_that_reads_otherwise_keeps_its_own(monkeypatch):

@@ -7,12 +7,10 @@ break: a 400-service stack checks end to end, lifted outputs equal the SDK's, im
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pulumi
 import pytest
@@ -22,7 +20,7 @@ from components.output_tree import lift_tree
 from stackctl.pack_host import CONFIG_FILE_VARIABLE, CONFIG_STDIN_VARIABLE
 from stackctl.project import Project, read_stack_config
 
-from .conftest import REPO, stackctl
+from .conftest import REPO, stackctl, under_sdk_mocks
 
 # One environment string may hold at most MAX_ARG_STRLEN = 32 pages = 128 KiB on Linux (execve(2)).
 MAX_ARG_STRLEN = 32 * 4096
@@ -60,31 +58,6 @@ def _resolved(output: pulumi.Output) -> tuple:
     return resolve()
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        return f"{args.name}-id", args.inputs
-
-    def call(self, args):
-        return {}
-
-
-def _under_mocks(scenario):
-    """Run `scenario()` (a coroutine function) under the SDK's mocks, in a thread and context of its own so
-    the SDK state it sets does not leak into other tests."""
-
-    def run():
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_mocks(_Mocks(), preview=True)
-            return loop.run_until_complete(scenario())
-        finally:
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(contextvars.Context().run, run).result()
-
-
 def test_lift_tree_equals_output_from_input_for_secrets_unknowns_and_dependencies():
     async def scenario():
         resource = pulumi.CustomResource("test:index:Thing", "thing", {"x": 1})
@@ -101,7 +74,7 @@ def test_lift_tree_equals_output_from_input_for_secrets_unknowns_and_dependencie
             results[name] = (await _resolved(lift_tree(tree)), await _resolved(pulumi.Output.from_input(tree)))
         return results
 
-    results = _under_mocks(scenario)
+    results = under_sdk_mocks(scenario)
     for name, (lifted, reference) in results.items():
         assert lifted == reference, name
     assert results["secret"][0][2] is True and results["unknown"][0][1] is False
