@@ -24,7 +24,7 @@ from pulumi.runtime.proto import engine_pb2, source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
-from . import output_futures, unknowns
+from . import output_futures, type_hints, unknowns
 from .collector import few_collections
 from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
@@ -88,6 +88,8 @@ if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False)
 unknowns.install()
 # One future per output property instead of four and a task (stackctl/output_futures.py).
 output_futures.install()
+# Each class's and type hint's metadata worked out once, not once per property (stackctl/type_hints.py).
+type_hints.install()
 
 
 def run_stack(project: Project, stack: str, config: StackConfig | None = None,

@@ -33,18 +33,31 @@ sdk_contains_unknowns: Any = None
 def contains_unknowns(val: Any) -> bool:
     """Whether an `Unknown` is reachable from `val` through dict values and list items (a container reached
     twice is walked once), as the SDK's function answers. Walked with a stack rather than recursion, and
-    scalars are not remembered: the SDK's answer depends on neither (its remembered ids only stop it walking
-    a container twice), and this is called for every Output the SDK builds."""
+    scalars are neither remembered nor pushed: the SDK's answer depends on neither (its remembered ids only
+    stop it walking a container twice), and this is called for every Output the SDK builds, most often with a
+    scalar, sometimes with a whole manifest tree."""
+    if type(val) in _SCALARS:
+        return False
     stack = [val]
+    push = stack.append
     seen: set[int] = set()
     while stack:
         value = stack.pop()
         kind = type(value)
-        if kind in _SCALARS:
+        # Plain dicts and lists first: what manifests are made of.
+        if kind is dict or kind is list:
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            for item in (value.values() if kind is dict else value):
+                if type(item) not in _SCALARS:
+                    push(item)
+        elif kind in _SCALARS:
             continue
-        if isinstance(value, Unknown):
+        elif isinstance(value, Unknown):
             return True
-        if isinstance(value, dict):
+        elif isinstance(value, dict):
+            # A subclass is read the way the SDK reads it, through its own `__iter__` and `__getitem__`.
             if id(value) not in seen:
                 seen.add(id(value))
                 stack.extend([value[key] for key in value])

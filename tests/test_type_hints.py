@@ -1,0 +1,96 @@
+"""stackctl.type_hints: the SDK's type-metadata lookups, answered once per class or type hint."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from pulumi import _types
+from pulumi.runtime import rpc
+
+from stackctl import type_hints
+from stackctl.runner import run_stack  # importing the runner installs the wrappers, as every offline run does
+
+from .conftest import PROJECT
+
+LOOKUPS = list(type_hints.SDK_FINGERPRINTS)
+
+
+@pytest.mark.parametrize("lookup", LOOKUPS, ids=lambda key: key[1])
+def test_the_installed_sdk_gets_the_wrapper(lookup):
+    # Fails after an SDK upgrade that changed one of these functions: read the new function, check that its
+    # answer still depends on its argument alone and that its SDK callers only read it, then set its
+    # fingerprint in SDK_FINGERPRINTS to `fingerprint(<the SDK's>)`.
+    module, name = lookup
+    installed = getattr(module, name)
+    assert installed.sdk_lookup is type_hints.sdk_functions[lookup]
+    assert type_hints.fingerprint(installed.sdk_lookup) == type_hints.SDK_FINGERPRINTS[lookup]
+
+
+@pytest.mark.slow(2.0)
+def test_every_remembered_answer_is_the_sdks_answer(monkeypatch):
+    # Compared at the moment of each lookup: some answers depend on the program's modules being imported (a
+    # component class's string annotations), and a run forgets its program's modules when it ends.
+    looked_up = {name: 0 for _, name in LOOKUPS}
+
+    def checked(module, name):
+        remembering = getattr(module, name)
+
+        def lookup(argument):
+            answer = remembering(argument)
+            assert answer == remembering.sdk_lookup(argument), (name, argument)
+            looked_up[name] += 1
+            return answer
+        return lookup
+
+    for module, name in LOOKUPS:
+        monkeypatch.setattr(module, name, checked(module, name))
+    # The shipped stacks on both clouds: typed AWS, GCP and Kubernetes classes, their input types and hints.
+    for stack in ("dev", "gcp-dev"):
+        run_stack(PROJECT, stack)
+    for name, count in looked_up.items():
+        assert count, f"no {name} lookups in two runs: the wrapper is not in the SDK's path"
+
+
+def test_an_argument_leaves_the_cache_when_nothing_else_holds_it():
+    # Every offline run imports its program's modules again, so its component classes are new objects; the
+    # cache must not be what keeps the old ones alive.
+    lookup = type_hints.remembered(lambda hint: hint.name)
+    hint = _Hint("first")
+    assert lookup(hint) == "first"
+    assert len(lookup.answers) == 1
+    del hint  # freed here: nothing but the cache's weak reference is left
+    assert lookup.answers == {}
+
+
+class _Hint:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_a_lookup_that_raises_raises_every_time_and_is_not_remembered():
+    lookup = rpc._get_list_element_type
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="Expected 'list'"):
+            lookup(int)
+    assert id(int) not in lookup.answers
+
+
+def test_answers_are_per_object_not_per_equal_value():
+    first = type("Shape", (), {"__annotations__": {}})
+    second = type("Shape", (), {"__annotations__": {}})
+    lookup = type_hints.remembered(lambda cls: object())
+    assert lookup(first) is lookup(first)
+    assert lookup(first) is not lookup(second)
+    assert _types.unwrap_type(typing.Optional[str]) is str
+
+
+def test_an_sdk_that_reads_otherwise_keeps_its_own(monkeypatch):
+    def other_unwrap_type(val):
+        return val
+
+    monkeypatch.setattr(_types, "unwrap_type", other_unwrap_type)
+    installed = type_hints.install()
+    assert _types.unwrap_type is other_unwrap_type
+    assert "unwrap_type" not in installed
+    assert "resource_types" in installed
