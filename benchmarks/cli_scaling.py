@@ -2,11 +2,13 @@
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/cli_scaling.py [--sizes 25 50 100 200 400] [--clouds aws gcp] [--repeat 1]
+                                               [--ratio-rounds 3]
 
 For each stack it times `stackctl preview --json`, `stackctl check` and `stackctl render` end to end, each in
 its own process (wall time, CPU time and peak RSS of the process tree from wait4), and the offline program
 run in-process against a raw replay of the very same graph with plain `pulumi.CustomResource` calls under
-the same mocks (benchmarks/raw_replay.py): components/raw is the cost the project adds over the SDK floor.
+the same mocks (benchmarks/raw_replay.py): components/raw is the cost the project adds over the SDK floor,
+the median over rounds that alternate the two programs in fresh processes.
 It also times `stackctl preview dev` and `stackctl check --all` on the shipped stacks.
 
 Writes benchmarks/results.json, the chart docs/performance.png, and the results section of
@@ -101,7 +103,7 @@ def raw_project(root: Path, stack: str, graph_json: str) -> Path:
     return raw
 
 
-def measure_stack(work: Path, cloud: str, services: int, repeat: int) -> dict:
+def measure_stack(work: Path, cloud: str, services: int, repeat: int, ratio_rounds: int) -> dict:
     stack = f"{cloud}-{services}"
     root = write_project(work / stack, {stack: (cloud, services)})
     preview = median_run(["preview", stack, "--json"], root, repeat)
@@ -110,14 +112,28 @@ def measure_stack(work: Path, cloud: str, services: int, repeat: int) -> dict:
     resources = len(json.loads(preview["stdout"])["resources"])
     components = program_cost(root, stack, repeat)
     recorded = json.loads(preview["stdout"]) | {"stack_outputs": components.pop("stack_outputs")}
-    raw = program_cost(raw_project(root, stack, json.dumps(recorded)), stack, repeat)
-    raw.pop("stack_outputs")
-    assert raw["resources"] == components["resources"] == resources, (raw, components, resources)
-    peak = max(preview["maxrss_kib"], check["maxrss_kib"], render["maxrss_kib"])
+    raw_root = raw_project(root, stack, json.dumps(recorded))
+    # Rounds alternate the two programs, each in a fresh process, and the ratio is the median of the rounds'
+    # ratios: one pair of single runs moves 10-20 % with the machine's other load, a median of pairs less.
+    rounds = []
+    for round_number in range(ratio_rounds):
+        if round_number:
+            components = program_cost(root, stack, repeat)
+            components.pop("stack_outputs")
+        raw = program_cost(raw_root, stack, repeat)
+        raw.pop("stack_outputs")
+        assert raw["resources"] == components["resources"] == resources, (raw, components, resources)
+        rounds.append((components, raw))
+    program = {key: statistics.median(c[key] for c, _ in rounds) for key in ("cpu", "wall")}
+    raw = {key: statistics.median(r[key] for _, r in rounds) for key in ("cpu", "wall")}
     row = {"cloud": cloud, "services": services, "resources": resources,
-           "preview": preview, "check": check, "render": render, "program": components, "raw": raw,
-           "ratio_cpu": components["cpu"] / raw["cpu"], "ratio_wall": components["wall"] / raw["wall"],
-           "maxrss_kib": peak, "kib_per_resource": peak / resources}
+           "preview": preview, "check": check, "render": render,
+           "program": program | {"resources": resources}, "raw": raw | {"resources": resources},
+           "ratio_cpu": statistics.median(c["cpu"] / r["cpu"] for c, r in rounds),
+           "ratio_wall": statistics.median(c["wall"] / r["wall"] for c, r in rounds),
+           "ratio_cpu_rounds": [round(c["cpu"] / r["cpu"], 3) for c, r in rounds]}
+    peak = max(preview["maxrss_kib"], check["maxrss_kib"], render["maxrss_kib"])
+    row |= {"maxrss_kib": peak, "kib_per_resource": peak / resources}
     for key in ("preview", "check", "render"):
         row[key].pop("stdout")
     print(f"{stack:9} resources={resources:5} preview={preview['wall']:6.2f}s check={check['wall']:6.2f}s "
@@ -190,7 +206,8 @@ def table(results: dict) -> str:
     m = results["machine"]
     lines = [
         f"Measured {m['date']} on {m['cpus']} CPUs, Python {m['python']}, load average {m['load_1m_at_start']} "
-        f"at start (median of {results['repeat']} run(s); wall seconds end to end, `stackctl` in a process).",
+        f"at start (median of {results['repeat']} run(s); wall seconds end to end, `stackctl` in a process; "
+        f"components/raw: median of {results.get('ratio_rounds', 1)} alternating round(s)).",
         "",
         "| stack | resources | preview | check | render | components/raw (CPU) | peak RSS | KiB/resource |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -223,13 +240,15 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 400])
     parser.add_argument("--clouds", nargs="+", default=["aws", "gcp"], choices=["aws", "gcp"])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--ratio-rounds", type=int, default=3,
+                        help="alternating rounds of the components' program and the raw replay per stack")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    results: dict = {"machine": machine(), "repeat": args.repeat, "stacks": []}
+    results: dict = {"machine": machine(), "repeat": args.repeat, "ratio_rounds": args.ratio_rounds, "stacks": []}
     with tempfile.TemporaryDirectory(prefix="stackctl-bench-") as work:
         for cloud in args.clouds:
             for services in args.sizes:
-                results["stacks"].append(measure_stack(Path(work), cloud, services, args.repeat))
+                results["stacks"].append(measure_stack(Path(work), cloud, services, args.repeat, args.ratio_rounds))
     results["shipped"] = shipped(args.repeat)
     results["verdicts"] = verdicts(results["stacks"], results["shipped"])
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
