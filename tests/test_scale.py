@@ -68,6 +68,10 @@ def test_lift_tree_equals_output_from_input_for_secrets_unknowns_and_dependencie
             "depends": {"arn": resource.urn, "nested": [{"id": resource.id}], "prompt": "p"},
             "unknown": {"value": unknown, "other": 1},
             "nested": {"outer": pulumi.Output.from_input({"inner": pulumi.Output.from_input("v")})},
+            # Tuples are filled as lists and frozen innermost first; one leaf may sit in several places.
+            "tuples": {"t": (1, (resource.urn, ("x", resource.id)), [(), (resource.urn,)])},
+            "root tuple": (resource.urn, (1, [resource.id])),
+            "root list": [resource.urn, {"k": resource.urn}],
         }
         results = {}
         for name, tree in trees.items():

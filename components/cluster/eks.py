@@ -206,6 +206,10 @@ class EksCluster(Cluster):
             f"{name}-oidc", url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"], opts=child)
         self._oidc = oidc
         self.oidc_provider_arn = oidc.arn
+        # What every IRSA trust policy names: the provider and the issuer's host. One Output per cluster that
+        # each role's policy applies, rather than the same pair lifted again for every role.
+        self._irsa_trust_principal = pulumi.Output.all(
+            oidc.arn, self.oidc_issuer.apply(lambda url: url.removeprefix("https://")))
 
         admin_associations = self._access_entries(name, args, cluster)
         cluster_sg = cluster.vpc_config.cluster_security_group_id
@@ -396,8 +400,7 @@ class EksCluster(Cluster):
                   managed_policies: Optional[list[str]] = None, role_name: Optional[str] = None,
                   opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.Role:
         """An IAM role that only `system:serviceaccount:<namespace>:<service_account>` of this cluster can assume."""
-        issuer_host = self.oidc_issuer.apply(lambda url: url.removeprefix("https://"))
-        trust = pulumi.Output.all(self.oidc_provider_arn, issuer_host).apply(lambda values: json.dumps({
+        trust = self._irsa_trust_principal.apply(lambda values: json.dumps({
             "Version": "2012-10-17",
             "Statement": [{
                 "Effect": "Allow",

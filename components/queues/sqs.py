@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Optional
 
@@ -153,6 +154,11 @@ class SqsWorkQueue(WorkQueue):
             "dead_letter_queue_arn": self.dead_letter_queue_arn,
         })
 
+    @functools.cached_property
+    def _region(self) -> pulumi.Output[str]:
+        """The queue's region, read from its URL: one Output however many consumers and triggers name it."""
+        return self.queue_url.apply(region_of)
+
     def keda_trigger(self, authentication: str, target: int, activation: int) -> dict:
         # KEDA trigger metadata values must all be strings (the CRD says so).
         return {
@@ -161,7 +167,7 @@ class SqsWorkQueue(WorkQueue):
                 "queueURL": self.queue_url,
                 "queueLength": str(target),
                 "activationQueueLength": str(activation),
-                "awsRegion": self.queue_url.apply(region_of),
+                "awsRegion": self._region,
             },
             "authenticationRef": {"name": authentication},
         }
@@ -170,7 +176,7 @@ class SqsWorkQueue(WorkQueue):
         return {
             "WORK_QUEUE_KIND": pulumi.Output.from_input("sqs"),
             "WORK_QUEUE_ADDRESS": self.queue_url,
-            "AWS_REGION": self.queue_url.apply(region_of),
+            "AWS_REGION": self._region,
         }
 
     def keda_read_statement(self) -> pulumi.Output[dict]:
