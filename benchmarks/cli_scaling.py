@@ -2,13 +2,13 @@
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/cli_scaling.py [--sizes 25 50 100 200 400] [--clouds aws gcp] [--repeat 1]
-                                               [--ratio-rounds 3]
+                                               [--ratio-rounds 5] [--program-repeat 1]
 
 For each stack it times `stackctl preview --json`, `stackctl check` and `stackctl render` end to end, each in
 its own process (wall time, CPU time and peak RSS of the process tree from wait4), and the offline program
 run in-process against a raw replay of the very same graph with plain `pulumi.CustomResource` calls under
 the same mocks (benchmarks/raw_replay.py): components/raw is the cost the project adds over the SDK floor,
-the median over rounds that alternate the two programs in fresh processes.
+the median over rounds that alternate the two programs in fresh processes (each the median of warm runs).
 It also times `stackctl preview dev` and `stackctl check --all` on the shipped stacks.
 
 Writes benchmarks/results.json, the chart docs/performance.png, and the results section of
@@ -110,24 +110,26 @@ def raw_project(root: Path, stack: str, graph_json: str) -> Path:
     return raw
 
 
-def measure_stack(work: Path, cloud: str, services: int, repeat: int, ratio_rounds: int) -> dict:
+def measure_stack(work: Path, cloud: str, services: int, repeat: int, ratio_rounds: int,
+                  program_repeat: int) -> dict:
     stack = f"{cloud}-{services}"
     root = write_project(work / stack, {stack: (cloud, services)})
     preview = median_run(["preview", stack, "--json"], root, repeat)
     check = median_run(["check", stack, "--format", "json"], root, repeat)
     render = median_run(["render", stack, "--out", str(work / f"out-{stack}")], root, repeat)
     resources = len(json.loads(preview["stdout"])["resources"])
-    components = program_cost(root, stack, repeat)
+    components = program_cost(root, stack, program_repeat)
     recorded = json.loads(preview["stdout"]) | {"stack_outputs": components.pop("stack_outputs")}
     raw_root = raw_project(root, stack, json.dumps(recorded))
     # Rounds alternate the two programs, each in a fresh process, and the ratio is the median of the rounds'
-    # ratios: one pair of single runs moves 10-20 % with the machine's other load, a median of pairs less.
+    # ratios: one pair moves 10-20 % with the machine's other load and with the process itself (more timed runs
+    # in one process did not narrow it; fresh processes do: hash seeds and memory layout differ).
     rounds = []
     for round_number in range(ratio_rounds):
         if round_number:
-            components = program_cost(root, stack, repeat)
+            components = program_cost(root, stack, program_repeat)
             components.pop("stack_outputs")
-        raw = program_cost(raw_root, stack, repeat)
+        raw = program_cost(raw_root, stack, program_repeat)
         raw.pop("stack_outputs")
         assert raw["resources"] == components["resources"] == resources, (raw, components, resources)
         rounds.append((components, raw))
@@ -214,7 +216,8 @@ def table(results: dict) -> str:
     lines = [
         f"Measured {m['date']} on {m['cpus']} CPUs, Python {m['python']}, load average {m['load_1m_at_start']} "
         f"at start (median of {results['repeat']} run(s); wall seconds end to end, `stackctl` in a process; "
-        f"components/raw: median of {results.get('ratio_rounds', 1)} alternating round(s)).",
+        f"components/raw: median of {results.get('ratio_rounds', 1)} alternating round(s), each program's CPU the "
+        f"median of {results.get('program_repeat', results['repeat'])} warm run(s) in a fresh process).",
         "",
         "| stack | resources | preview | check | render | components/raw (CPU) | peak RSS | KiB/resource |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -247,15 +250,19 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 400])
     parser.add_argument("--clouds", nargs="+", default=["aws", "gcp"], choices=["aws", "gcp"])
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--ratio-rounds", type=int, default=3,
+    parser.add_argument("--ratio-rounds", type=int, default=5,
                         help="alternating rounds of the components' program and the raw replay per stack")
+    parser.add_argument("--program-repeat", type=int, default=1,
+                        help="timed runs (after a warm one) of a program in each round; their median counts")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    results: dict = {"machine": machine(), "repeat": args.repeat, "ratio_rounds": args.ratio_rounds, "stacks": []}
+    results: dict = {"machine": machine(), "repeat": args.repeat, "ratio_rounds": args.ratio_rounds,
+                     "program_repeat": args.program_repeat, "stacks": []}
     with tempfile.TemporaryDirectory(prefix="stackctl-bench-") as work:
         for cloud in args.clouds:
             for services in args.sizes:
-                results["stacks"].append(measure_stack(Path(work), cloud, services, args.repeat, args.ratio_rounds))
+                results["stacks"].append(measure_stack(Path(work), cloud, services, args.repeat, args.ratio_rounds,
+                                                            args.program_repeat))
     results["shipped"] = shipped(args.repeat)
     results["verdicts"] = verdicts(results["stacks"], results["shipped"])
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
