@@ -12,9 +12,11 @@ these lookups, against 3 % for the same graph registered with untyped `pulumi.Cu
 
 `install()` wraps each lookup below with a cache keyed by the argument's identity, for the offline run, when
 the installed SDK's function is the one this was written against (its source is compared), and leaves the
-SDK's function alone otherwise. The cache holds its arguments weakly: the classes of a run's program modules
-(re-imported by every offline run) leave it with them, and an identity is never reused while its answer is
-kept. A lookup that raises is not cached: it raises again the next time, as the SDK's would.
+SDK's function alone otherwise. The cache holds its arguments weakly, so the classes of a run's program
+modules (re-imported by every offline run) can leave it with them, and an identity is never reused while its
+answer is kept. (They stay in practice: the SDK's own cache on `_types_from_py_properties` holds every class it
+saw, so each run of the shipped dev stack adds ~15 entries here, next to the ~1,000 the first run makes.) A
+lookup that raises is not cached: it raises again the next time, as the SDK's would.
 """
 
 from __future__ import annotations
