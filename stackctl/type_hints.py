@@ -14,9 +14,9 @@ these lookups, against 3 % for the same graph registered with untyped `pulumi.Cu
 the installed SDK's function is the one this was written against (its source is compared), and leaves the
 SDK's function alone otherwise. The cache holds its arguments weakly, so the classes of a run's program
 modules (re-imported by every offline run) can leave it with them, and an identity is never reused while its
-answer is kept. (They stay in practice: the SDK's own cache on `_types_from_py_properties` holds every class it
-saw, so each run of the shipped dev stack adds ~15 entries here, next to the ~1,000 the first run makes.) A
-lookup that raises is not cached: it raises again the next time, as the SDK's would.
+answer is kept; an answer that is its own argument is remembered as such, not held. (The SDK's own
+class-keyed caches would keep them: the runner empties those when it forgets a run's modules.) A lookup that
+raises is not cached: it raises again the next time, as the SDK's would.
 """
 
 from __future__ import annotations
@@ -56,17 +56,22 @@ def remembered(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def cached(argument: Any) -> Any:
         known = answers.get(id(argument))
         if known is not None and known[0]() is argument:
-            return known[1]
+            return argument if known[1] is _ITSELF else known[1]
         answer = lookup(argument)
         try:
-            answers[id(argument)] = (weakref.ref(argument, functools.partial(_forget, answers, id(argument))), answer)
+            reference = weakref.ref(argument, functools.partial(_forget, answers, id(argument)))
         except TypeError:
-            pass  # not weakly referable: answered every time, as by the SDK
+            return answer  # not weakly referable: answered every time, as by the SDK
+        # An answer that is the argument itself (`unwrap_type(str)`) is not held: it would keep its own key alive.
+        answers[id(argument)] = (reference, _ITSELF if answer is argument else answer)
         return answer
 
     cached.sdk_lookup = lookup  # type: ignore[attr-defined]
     cached.answers = answers  # type: ignore[attr-defined]
     return cached
+
+
+_ITSELF = object()  # stands for "the argument" in a remembered answer
 
 
 def _forget(answers: dict[int, tuple[weakref.ref, Any]], key: int, gone: weakref.ref) -> None:

@@ -63,6 +63,16 @@ def test_an_argument_leaves_the_cache_when_nothing_else_holds_it():
     assert lookup.answers == {}
 
 
+def test_an_answer_that_is_its_own_argument_does_not_keep_it():
+    # `unwrap_type(X)` is X for a plain class: held as the answer, X would keep its own entry alive forever.
+    lookup = type_hints.remembered(lambda hint: hint)
+    hint = _Hint("itself")
+    assert lookup(hint) is hint
+    assert lookup(hint) is hint  # answered from the cache
+    del hint
+    assert lookup.answers == {}
+
+
 class _Hint:
     def __init__(self, name: str) -> None:
         self.name = name
