@@ -61,7 +61,8 @@ def test_promote_dev_staging_prod_with_soak_history_and_render(tmp_path, ecr):
     assert dev_after == dev_before.replace(f"{ORDERS}:1.4.2", f"{ORDERS}@{digest_b}")  # nothing else changed
     assert [a for a in dev_after.splitlines() if a not in dev_before.splitlines()] == [
         f"      image: {ORDERS}@{digest_b}"]
-    assert "# dev runs the newest build of main" in dev_after and "# Desired state of the dev environment" in dev_after
+    assert "# Where `stackctl promote dev` takes images from" in dev_after
+    assert "# Desired state of the dev environment" in dev_after
     assert git(deployment.infra, "branch", "--show-current").strip() == "promote/dev-1"
     recorded = trailers(deployment.infra)
     assert recorded["Stackctl-Action"] == "promote"
