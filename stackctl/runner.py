@@ -182,7 +182,7 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
         entries: set[str] | None = set(os.listdir(directory))
     except OSError:
         entries = None
-    forgotten = False
+    forgotten: set[str] = set()
     for name in set(sys.modules) - before:
         top_name = name.split(".")[0]
         # Cheap first: only a name whose top level is new and is a module or package in the program directory
@@ -198,27 +198,9 @@ def _forget_program_modules(project: Project, before: set[str]) -> None:
         top = path.relative_to(directory).parts[0]
         if top.removesuffix(".py") == top_name:
             del sys.modules[name]
-            forgotten = True
+            forgotten.add(name)
     if forgotten:
-        _forget_sdk_class_caches()
-
-
-# The SDK's caches keyed by class or type hint (pulumi 3.272.0, `functools.cache` in `pulumi._types`). They hold
-# every class they saw: a forgotten program's component classes, and through them their modules' globals, would
-# stay for as long as the process (~4 MiB per run of the shipped dev stack in a test worker or `check --all`).
-_SDK_CLASS_CACHES = ("_py_properties", "_types_from_py_properties", "_raw_return_hints",
-                     "_required_property_names", "_wire_union_members")
-
-
-def _forget_sdk_class_caches() -> None:
-    """Empty the SDK's class-keyed caches once a run's program classes are gone; the SDK fills them again on
-    use (its own classes' answers are also kept by stackctl/type_hints.py's weakly keyed wrappers)."""
-    from pulumi import _types
-
-    for name in _SDK_CLASS_CACHES:
-        cache_clear = getattr(getattr(_types, name, None), "cache_clear", None)
-        if cache_clear is not None:
-            cache_clear()
+        type_hints.forget_classes_of(forgotten)
 
 
 def _module_file(module: object) -> str | None:

@@ -14,9 +14,10 @@ these lookups, against 3 % for the same graph registered with untyped `pulumi.Cu
 the installed SDK's function is the one this was written against (its source is compared), and leaves the
 SDK's function alone otherwise. The cache holds its arguments weakly, so the classes of a run's program
 modules (re-imported by every offline run) can leave it with them, and an identity is never reused while its
-answer is kept; an answer that is its own argument is remembered as such, not held. (The SDK's own
-class-keyed caches would keep them: the runner empties those when it forgets a run's modules.) A lookup that
-raises is not cached: it raises again the next time, as the SDK's would.
+answer is kept; an answer that is its own argument is remembered as such, not held. A lookup that raises is
+not cached: it raises again the next time, as the SDK's would. The SDK's own class-keyed caches would still
+keep each run's classes: `install()` also replaces those with caches the runner empties of a run's classes
+when it forgets the run's modules (`forget_classes_of`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,60 @@ def _forget(answers: dict[int, tuple[weakref.ref, Any]], key: int, gone: weakref
         del answers[key]
 
 
+# The SDK's own caches keyed by class or type hint (`functools.cache` in pulumi 3.272.0's `_types`), by name ->
+# the source digest of the function each one wraps. They hold every class they saw for as long as the process:
+# each offline run's component classes (its program's modules are imported again per run) and through them their
+# modules' globals, ~4 MiB per run of the shipped dev stack in a test worker or `check --all`. Their answers refer
+# back to their keys (a class's properties' functions hold its module's globals), so weak keys would not free
+# them: `install()` puts a cache in their place that `forget_classes_of` can empty of one run's classes.
+SDK_CLASS_CACHES: dict[str, str] = {
+    "_py_properties": "bbc9ffdf4ce95786",
+    "_types_from_py_properties": "15e10f93750b5915",
+    "_raw_return_hints": "2d3a92980274817e",
+    "_required_property_names": "2b5159a4f05ad537",
+    "_wire_union_members": "58374b57294068a6",
+}
+
+
+def evictable(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`function` answered once per argument object, as `functools.cache` would per equal argument, with a
+    way to forget the answers about some arguments (`cached.evict(predicate)`)."""
+    answers: dict[int, tuple[Any, Any]] = {}
+
+    @functools.wraps(function)
+    def cached(argument: Any) -> Any:
+        known = answers.get(id(argument))
+        if known is not None and known[0] is argument:
+            return known[1]
+        answer = function(argument)
+        answers[id(argument)] = (argument, answer)  # held: its identity is not reused while the answer is kept
+        return answer
+
+    def evict(predicate: Callable[[Any], bool]) -> None:
+        for key, (argument, _) in list(answers.items()):
+            if predicate(argument):
+                del answers[key]
+
+    cached.sdk_function = function  # type: ignore[attr-defined]
+    cached.answers = answers  # type: ignore[attr-defined]
+    cached.evict = evict  # type: ignore[attr-defined]
+    return cached
+
+
+def forget_classes_of(modules: set[str]) -> None:
+    """Drop what the class caches remember about classes defined in `modules` (a run's forgotten program
+    modules), and about type hints that name one (`Optional[Cluster]`)."""
+    def defined_there(argument: Any) -> bool:
+        if getattr(argument, "__module__", None) in modules:
+            return True
+        return any(defined_there(arg) for arg in getattr(argument, "__args__", None) or ())
+
+    for name in SDK_CLASS_CACHES:
+        cache = getattr(_types, name, None)
+        if getattr(cache, "evict", None) is not None:
+            cache.evict(defined_there)
+
+
 def install() -> list[str]:
     """Put a remembering wrapper in place of each SDK lookup whose source is the known one; the names of
     those in place."""
@@ -94,5 +149,15 @@ def install() -> list[str]:
             continue
         sdk_functions[(module, name)] = current
         setattr(module, name, remembered(current))
+        installed.append(name)
+    for name, digest in SDK_CLASS_CACHES.items():
+        current = getattr(_types, name, None)
+        if getattr(current, "evict", None) is not None:
+            installed.append(name)
+            continue
+        function = getattr(current, "__wrapped__", None)
+        if function is None or getattr(current, "cache_clear", None) is None or fingerprint(function) != digest:
+            continue
+        setattr(_types, name, evictable(function))
         installed.append(name)
     return installed

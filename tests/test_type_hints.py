@@ -27,6 +27,39 @@ def test_the_installed_sdk_gets_the_wrapper(lookup):
     assert type_hints.fingerprint(installed.sdk_lookup) == type_hints.SDK_FINGERPRINTS[lookup]
 
 
+@pytest.mark.parametrize("name", list(type_hints.SDK_CLASS_CACHES))
+def test_the_sdk_class_caches_are_replaced_by_evictable_ones(name):
+    # Fails after an SDK upgrade that changed one of these functions or dropped its cache: read it, check that
+    # its answer still depends on its argument alone, then set its digest in SDK_CLASS_CACHES.
+    installed = getattr(_types, name)
+    assert type_hints.fingerprint(installed.sdk_function) == type_hints.SDK_CLASS_CACHES[name]
+    assert callable(installed.evict)
+
+
+def test_forgetting_a_module_s_classes_keeps_everyone_else_s():
+    program = type("Cluster", (), {"__module__": "components.cluster.base"})
+    sdk = type("Release", (), {"__module__": "pulumi_kubernetes.helm.v3"})
+    cache = type_hints.evictable(lambda argument: repr(argument))
+    hints = [program, sdk, typing.Optional[program], dict[str, list[program]], typing.Optional[sdk]]
+    for hint in hints:
+        cache(hint)
+    assert len(cache.answers) == 5
+
+    cache.evict(lambda argument: argument is sdk)
+    assert [argument for argument, _ in cache.answers.values()] == [program, *hints[2:]]
+    # What the runner calls for the modules it forgot: the classes defined there and hints naming them, however
+    # deep, go; the rest stays.
+    properties, unions = _types._py_properties, _types._wire_union_members
+    properties(program), properties(sdk)
+    for hint in hints[2:]:
+        unions(hint)
+    type_hints.forget_classes_of({"components.cluster.base"})
+    assert not [a for a, _ in properties.answers.values() if a is program]
+    assert [a for a, _ in properties.answers.values() if a is sdk] == [sdk]
+    left = [a for a, _ in unions.answers.values() if any(a is hint for hint in hints)]
+    assert left == [hints[4]]
+
+
 @pytest.mark.slow(2.0)
 def test_every_remembered_answer_is_the_sdks_answer(monkeypatch):
     # Compared at the moment of each lookup: some answers depend on the program's modules being imported (a
