@@ -245,14 +245,20 @@ def write_doc(results: dict) -> None:
         DOC.write_text(f"{before}{START}\n{table(results)}\n{END}{after}")
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200, 400])
+    parser.add_argument("--sizes", type=_positive, nargs="+", default=[25, 50, 100, 200, 400])
     parser.add_argument("--clouds", nargs="+", default=["aws", "gcp"], choices=["aws", "gcp"])
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--ratio-rounds", type=int, default=5,
+    parser.add_argument("--repeat", type=_positive, default=1)
+    parser.add_argument("--ratio-rounds", type=_positive, default=5,
                         help="alternating rounds of the components' program and the raw replay per stack")
-    parser.add_argument("--program-repeat", type=int, default=1,
+    parser.add_argument("--program-repeat", type=_positive, default=1,
                         help="timed runs (after a warm one) of a program in each round; their median counts")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()

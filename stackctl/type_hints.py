@@ -45,10 +45,6 @@ SDK_FINGERPRINTS: dict[tuple[Any, str], str] = {
     (rpc, "_get_list_element_type"): "3f8a08367e4b35f1",
 }
 
-# The SDK's own functions, by (module, name), once `install()` replaced them (tests compare the answers).
-sdk_functions: dict[tuple[Any, str], Callable[[Any], Any]] = {}
-
-
 def remembered(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`lookup` answered once per argument object (compared by identity, held weakly)."""
     answers: dict[int, tuple[weakref.ref, Any]] = {}
@@ -67,7 +63,7 @@ def remembered(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
         answers[id(argument)] = (reference, _ITSELF if answer is argument else answer)
         return answer
 
-    cached.sdk_lookup = lookup  # type: ignore[attr-defined]
+    cached.sdk_function = lookup  # type: ignore[attr-defined]  # the SDK's own (tests compare the answers)
     cached.answers = answers  # type: ignore[attr-defined]
     return cached
 
@@ -116,7 +112,7 @@ def evictable(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
             if predicate(argument):
                 del answers[key]
 
-    cached.sdk_function = function  # type: ignore[attr-defined]
+    cached.sdk_function = function  # type: ignore[attr-defined]  # the SDK's own, without its cache
     cached.answers = answers  # type: ignore[attr-defined]
     cached.evict = evict  # type: ignore[attr-defined]
     return cached
@@ -142,17 +138,16 @@ def install() -> list[str]:
     installed = []
     for (module, name), digest in SDK_FINGERPRINTS.items():
         current = getattr(module, name)
-        if getattr(current, "sdk_lookup", None) is not None:
+        if getattr(current, "sdk_function", None) is not None:
             installed.append(name)
             continue
         if fingerprint(current) != digest:
             continue
-        sdk_functions[(module, name)] = current
         setattr(module, name, remembered(current))
         installed.append(name)
     for name, digest in SDK_CLASS_CACHES.items():
         current = getattr(_types, name, None)
-        if getattr(current, "evict", None) is not None:
+        if getattr(current, "sdk_function", None) is not None:
             installed.append(name)
             continue
         function = getattr(current, "__wrapped__", None)

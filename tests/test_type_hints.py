@@ -23,8 +23,8 @@ def test_the_installed_sdk_gets_the_wrapper(lookup):
     # fingerprint in SDK_FINGERPRINTS to `fingerprint(<the SDK's>)`.
     module, name = lookup
     installed = getattr(module, name)
-    assert installed.sdk_lookup is type_hints.sdk_functions[lookup]
-    assert type_hints.fingerprint(installed.sdk_lookup) == type_hints.SDK_FINGERPRINTS[lookup]
+    assert installed is not installed.sdk_function
+    assert type_hints.fingerprint(installed.sdk_function) == type_hints.SDK_FINGERPRINTS[lookup]
 
 
 @pytest.mark.parametrize("name", list(type_hints.SDK_CLASS_CACHES))
@@ -71,7 +71,7 @@ def test_every_remembered_answer_is_the_sdks_answer(monkeypatch):
 
         def lookup(argument):
             answer = remembering(argument)
-            assert answer == remembering.sdk_lookup(argument), (name, argument)
+            assert answer == remembering.sdk_function(argument), (name, argument)
             looked_up[name] += 1
             return answer
         return lookup
