@@ -60,6 +60,10 @@ class Environment(pulumi.ComponentResource):
     cluster: Optional[Cluster]
 
     def __init__(self, name: str, spec: EnvironmentSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        if spec.adopt_retained:
+            # Re-create after a destroy: the kept queues and keys are adopted (`import`), not created again.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                transformations=[_adopt(dict(spec.adopt_retained))]))
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))
@@ -131,7 +135,9 @@ class Environment(pulumi.ComponentResource):
         """Prod: one rotating customer-managed key for the environment's queues that name none of their own.
         AWS: its key policy is the account statement only; producers and consumers get kms:GenerateDataKey /
         kms:Decrypt through IAM (the consume grants include it). GCP: a Cloud KMS key the Pub/Sub agent is
-        granted by each queue."""
+        granted by each queue. Kept with the queues: protected and retained on delete (the queues are), so a
+        destroy leaves queues whose messages can still be read, and a re-create imports both
+        (`stackctl import-retained`, docs/bootstrap.md section 5)."""
         spec = self.spec
         if not uses_environment_queue_key(spec):
             return None
@@ -142,7 +148,8 @@ class Environment(pulumi.ComponentResource):
             return aws.kms.Key(
                 f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
                 deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
-                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
+                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
+                    protect=True, retain_on_delete=True)))
         # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).
         after = self._gcp_dependencies(["cloudkms.googleapis.com"]).get("depends_on", [])
         ring = gcp.kms.KeyRing(f"{name}-queues", location=spec.region, opts=pulumi.ResourceOptions.merge(
@@ -150,7 +157,8 @@ class Environment(pulumi.ComponentResource):
         return gcp.kms.CryptoKey(
             f"{name}-queues", name="queues", key_ring=ring.id, rotation_period=QUEUE_KEY_ROTATION_PERIOD,
             purpose="ENCRYPT_DECRYPT",
-            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True, depends_on=after)))
+            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
+                protect=True, retain_on_delete=True, depends_on=after)))
 
     def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
         if self.queue_key is None:
@@ -319,3 +327,16 @@ class Environment(pulumi.ComponentResource):
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
             **self._gcp_dependencies((*CLUSTER_APIS, *BINARY_AUTHORIZATION_APIS), "container.googleapis.com"),
         ), self._cloud_opts)
+
+
+def _adopt(ids: dict[str, str]):
+    """A transformation giving each resource named in `adopt_retained` (`<type>::<name>`) its `import` id."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        found = ids.get(f"{args.type_}::{args.name}")
+        if found is None:
+            return None
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(import_=found)))
+
+    return transform

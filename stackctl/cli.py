@@ -268,6 +268,32 @@ def diff(
         raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
+@app.command("import-retained")
+def import_retained(
+    stack: str = typer.Argument(..., metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    state: Optional[Path] = typer.Option(
+        None, "--state", help="A `pulumi stack export` taken before the destroy: the ids of what it kept."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Print the `adopt_retained` block that re-attaches what a destroy of STACK kept (docs/bootstrap.md 5)."""
+    from .delivery.retained import import_retained as block_for
+
+    try:
+        project = _project(project_dir)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    run = _run(project, stack)
+    try:
+        text, missing = block_for(project, stack, run.graph, state)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    sys.stdout.write(text)
+    if missing:
+        lines = [f"{item.key}: no id: pass --state <pulumi stack export taken before the destroy>, or add it "
+                 f"yourself ({item.how})" for item in missing]
+        raise _fail("\n".join(lines), EXIT_INVALID_INPUT)
+
+
 # -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")

@@ -46,6 +46,7 @@ CASES = {
     "queue-no-public-access": "work-policy",
     "stateful-resources-protected": "audit-logs",
     "customer-managed-keys": "audit-logs",
+    "retained-resources-readable": "archive-key",
     "cluster-admins-limited": "admin-4",
     "iam-no-wildcard-actions": "worker-access",
     "gcp-no-basic-roles": "reader",

@@ -10,3 +10,49 @@ DATA_TYPES: dict[str, str] = {
     "gcp:pubsub/subscription:Subscription": "its unacknowledged messages",
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": "its logs",
 }
+
+# Keys a retained resource's data is encrypted with: deleting one makes the data it kept unreadable (AWS KMS
+# deletes a key after its waiting period; the Google provider destroys a CryptoKey's versions on delete).
+# type -> the property that names the key
+KEY_TYPES = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing")
+DATA_KEY_FIELDS: dict[str, str] = {
+    "aws:sqs/queue:Queue": "kmsMasterKeyId",
+    "aws:sns/topic:Topic": "kmsMasterKeyId",
+    "aws:cloudwatch/logGroup:LogGroup": "kmsKeyId",
+    "gcp:pubsub/topic:Topic": "kmsKeyName",
+}
+
+
+def retained_resources(spec, environment: str) -> list[str]:
+    """`<type>::<name>` of every resource the Environment retains on delete (`retainOnDelete`): what a destroy
+    leaves in the cloud and a re-create adopts (`adopt_retained`). Mirrors the components; tests compare it
+    with every shipped stack's graph."""
+    kept: list[str] = []
+    if spec.tier == "prod":
+        for key in sorted(spec.queues):
+            base = f"{environment}-{key}"
+            if spec.cloud == "aws":
+                kept += [f"aws:sqs/queue:Queue::{base}-queue", f"aws:sqs/queue:Queue::{base}-dlq"]
+            else:
+                kept += [f"gcp:pubsub/topic:Topic::{base}-topic", f"gcp:pubsub/topic:Topic::{base}-dlq-topic",
+                         f"gcp:pubsub/subscription:Subscription::{base}-subscription",
+                         f"gcp:pubsub/subscription:Subscription::{base}-dlq-subscription"]
+    from .queues import uses_environment_queue_key
+
+    if uses_environment_queue_key(spec):
+        kept += ([f"aws:kms/key:Key::{environment}-queues"] if spec.cloud == "aws" else
+                 [f"gcp:kms/keyRing:KeyRing::{environment}-queues",
+                  f"gcp:kms/cryptoKey:CryptoKey::{environment}-queues"])
+    if spec.cloud == "gcp" and spec.cluster is not None:
+        kept.append(f"gcp:kms/keyRing:KeyRing::{environment}-keyring")
+    return sorted(kept)
+
+
+def adopt_problems(spec, environment: str) -> list:
+    from ..errors import Problem
+
+    kept = set(retained_resources(spec, environment))
+    return [Problem(f"adopt_retained.{key}",
+                    "names no resource this stack retains on delete; `stackctl import-retained "
+                    f"{environment}` lists them ({', '.join(sorted(kept)) or 'none'})")
+            for key in sorted(spec.adopt_retained) if key not in kept]

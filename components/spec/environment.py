@@ -16,6 +16,7 @@ from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming
 from ..rules.network import network_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
+from ..rules.stateful import adopt_problems
 from ..rules.workloads import workloads_problems
 from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
@@ -113,6 +114,17 @@ class EnvironmentSpec(StrictModel):
         ),
     )
 
+    adopt_retained: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Re-create after a destroy: resources the last destroy kept in the cloud (queues, topics, "
+            "subscriptions and their keys, retained on delete in prod), keyed `<type>::<name>`, each with its "
+            "cloud id. The next `pulumi up` adopts them (the `import` resource option) instead of creating them "
+            "again (which fails: the names are taken). `stackctl import-retained <stack> --state <export>` "
+            "prints this block. Remove it after that run. Default none."
+        ),
+    )
+
     gcp_enable_apis: bool = Field(
         True,
         description=(
@@ -191,4 +203,5 @@ class EnvironmentSpec(StrictModel):
         problems.extend(placement or capacity_problems(self))
         if environment is not None and project is not None:
             problems.extend(naming_problems(environment, project, self))
+            problems.extend(adopt_problems(self, environment))
         return problems

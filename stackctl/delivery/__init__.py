@@ -1,0 +1,1 @@
+"""Delivery: what leaves stackctl for a cloud or a deployment repository."""
