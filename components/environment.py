@@ -25,6 +25,7 @@ from .gcp_services import (
     required_services,
 )
 from .gitops import deployment_files
+from .identity import role_boundary_arn
 from .keda import Keda, KedaArgs
 from .kms_policies import key_policy
 from .kubernetes import kubernetes_resource
@@ -160,6 +161,17 @@ class Environment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
                 protect=True, retain_on_delete=True, depends_on=after)))
 
+    def _role_boundary(self) -> Optional[str]:
+        """The stack file's boundary, else the default one in the declared account (else the components derive it
+        from the caller's account)."""
+        spec = self.spec
+        if spec.aws_role_permissions_boundary:
+            return spec.aws_role_permissions_boundary
+        if spec.aws_account_id:
+            partition = "aws-us-gov" if "-gov-" in spec.region else "aws-cn" if spec.region.startswith("cn-") else "aws"
+            return role_boundary_arn(partition, spec.aws_account_id)
+        return None
+
     def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
         if self.queue_key is None:
             return None
@@ -292,6 +304,7 @@ class Environment(pulumi.ComponentResource):
                 cluster_name=self.cluster_name,
                 flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
                 protect=spec.tier == "prod",
+                permissions_boundary=self._role_boundary(),
             ), self._cloud_opts).refs
         if network.existing_network is not None:
             existing = network.existing_network
@@ -312,6 +325,7 @@ class Environment(pulumi.ComponentResource):
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
+                permissions_boundary=self._role_boundary(),
                 log_key="create" if spec.tier == "prod" else None,
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)

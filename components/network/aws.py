@@ -11,6 +11,7 @@ import pulumi
 from pydantic import Field
 
 from ..cloud_sdks import aws
+from ..identity import role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..spec.base import StrictModel
 
@@ -51,6 +52,13 @@ class AwsNetworkArgs(StrictModel):
     protect: bool = Field(
         False,
         description="Protect the flow-log group and its key from deletion (prod). Default false.",
+    )
+    permissions_boundary: Optional[str] = Field(
+        None,
+        description=(
+            "Permissions boundary (a managed policy ARN) of the flow-log role. Default `arn:<partition>:iam::"
+            "<account>:policy/platform-role-boundary` (deploy/ci-identity/aws-role-boundary.json)."
+        ),
     )
 
 
@@ -103,8 +111,11 @@ class AwsNetwork(pulumi.ComponentResource):
             kms_key_id=key.arn, opts=kept)
         # The flow-log service writes with a role that only this account's flow logs can assume
         # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html, confused-deputy conditions).
+        boundary = args.permissions_boundary or pulumi.Output.all(partition, account).apply(
+            lambda values: role_boundary_arn(values[0], values[1]))
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            permissions_boundary=boundary,
             assume_role_policy=pulumi.Output.all(partition, region, account).apply(lambda values: json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{

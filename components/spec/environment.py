@@ -68,6 +68,16 @@ class EnvironmentSpec(StrictModel):
             "`allowed_account_ids`), and offline renders use it in ARNs. Default unset."
         ),
     )
+    aws_role_permissions_boundary: Optional[str] = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$",
+        description=(
+            "AWS: the managed policy every IAM role this stack creates carries as its permissions boundary. The "
+            "deploying identity may create roles only with it (deploy/ci-identity/), so it cannot grant a role, or "
+            "itself, more. Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` (the boundary "
+            "deploy/ci-identity/aws-role-boundary.json, created once per account)."
+        ),
+    )
     delivery: Literal["push", "gitops"] = Field(
         "push",
         description=(
