@@ -66,3 +66,13 @@ def test_providers_are_always_created_so_their_ancestors_must_be_targeted():
     assert problems and all(p.startswith(f"{environment}$platform:index:EksCluster$pulumi:providers:kubernetes::")
                             for p in problems)
     assert any(f"its parent {environment}$platform:index:EksCluster::prod" in p for p in problems)
+
+
+def test_the_flow_log_waits_for_its_role_policy():
+    """Issue 24, item 5: created between the role and its policy, a flow log is stuck in "Access error"."""
+    for stack in SHIPPED_STACKS:
+        graph = shipped_run(stack).graph
+        for flow_log in graph.of_type("aws:ec2/flowLog:FlowLog"):
+            policies = {r.urn for r in graph.of_type("aws:iam/rolePolicy:RolePolicy") if r.parent == flow_log.parent
+                        and r.name == flow_log.name}
+            assert policies and policies <= set(flow_log.dependencies), stack

@@ -129,7 +129,9 @@ class AwsNetwork(pulumi.ComponentResource):
             }, sort_keys=True)),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        # The flow log waits for the policy, not only the role: created between the two, the log is stuck in
+        # "Access error" (terraform-aws-modules/terraform-aws-vpc#1262).
+        role_policy = aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.name,
             policy=log_group.arn.apply(lambda arn: json.dumps({
@@ -145,7 +147,8 @@ class AwsNetwork(pulumi.ComponentResource):
         )
         aws.ec2.FlowLog(
             f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn, iam_role_arn=role.arn, tags={"Name": f"{name}-flow-logs"}, opts=child)
+            log_destination=log_group.arn, iam_role_arn=role.arn, tags={"Name": f"{name}-flow-logs"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:AwsNetwork", name, None, opts)
