@@ -11,7 +11,7 @@ the table does not know are skipped (docs/capacity.md).
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
@@ -80,6 +80,14 @@ def addon_pods(spec: EnvironmentSpec) -> list[tuple[str, int, Decimal, Decimal]]
     return found
 
 
+def _room(cpu: Decimal, memory: Decimal, gpus: int, most: int, cpu_left: Decimal, memory_left: Decimal,
+          gpus_left: int) -> int:
+    """How many pods of one shape (at most `most`) fit what a node has left."""
+    limits = [int(cpu_left // cpu) if cpu else most, int(memory_left // memory) if memory else most,
+              gpus_left // gpus if gpus else most]
+    return max(0, min(limits))
+
+
 def pack(shapes: dict[tuple[Decimal, Decimal, int], int], pools: list[tuple[str, Allocatable, Optional[int]]]
          ) -> tuple[dict[str, int], int]:
     """First-fit decreasing of pods onto nodes: (nodes opened per pool, pods left over). A pool's node count is
@@ -91,11 +99,7 @@ def pack(shapes: dict[tuple[Decimal, Decimal, int], int], pools: list[tuple[str,
     for (cpu, memory, gpus), count in sorted(shapes.items(), key=lambda item: (item[0][2], item[0][0], item[0][1]),
                                             reverse=True):
 
-        def room(cpu_left: Decimal, memory_left: Decimal, gpus_left: int) -> int:
-            limits = [int(cpu_left // cpu) if cpu else count, int(memory_left // memory) if memory else count,
-                      gpus_left // gpus if gpus else count]
-            return max(0, min(limits))
-
+        room = functools.partial(_room, cpu, memory, gpus, count)
         for node in nodes:
             if not count:
                 break
