@@ -10,7 +10,7 @@ import pytest
 from components import SpecError, parse_environment
 from components.rules.capacity import capacity_problems
 from components.rules.node_types import allocatable
-from tests.conftest import load_stack_yaml
+from tests.conftest import SHIPPED_STACKS, load_stack_yaml
 
 BASE = {
     "cloud": "aws", "region": "us-east-1", "tier": "dev",
@@ -128,7 +128,7 @@ def test_pools_of_machine_types_outside_the_table_are_not_guessed():
     assert problems(env(general(machine_type="m5zn.large"), {"orders": service(cpu="64", replicas=1000)})) == []
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "gcp-dev"])
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_shipped_stacks_pass_the_capacity_check(stack: str):
     config = load_stack_yaml(stack)["config"]
     secrets = [key for key, value in config.items() if isinstance(value, dict) and "secure" in value]

@@ -219,7 +219,7 @@ def test_gke_node_pools_surge_without_unavailability_and_autoscale():
     pool = gke("gcp:container/nodePool:NodePool", "gcp-dev-general")
     assert pool.inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
     assert pool.inputs["autoscaling"]["totalMinNodeCount"] == 1
-    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 8
+    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 10
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert pool.inputs["nodeConfig"]["shieldedInstanceConfig"] == {"enableSecureBoot": True,
                                                                     "enableIntegrityMonitoring": True}

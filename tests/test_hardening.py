@@ -240,6 +240,7 @@ def test_an_exposed_service_admits_its_own_namespace_and_the_declared_ones_on_it
     api = copy.deepcopy(load_stack_yaml("prod")["config"]["services"]["orders-api"])
     config["services"]["orders-api"] = {**api, "expose_to": ["orders", "orders-api"],
                                         "scaling": {"min_replicas": 1, "max_replicas": 2}}
+    config["cluster"]["node_pools"]["general"]["max_size"] = 6  # room for the added service (capacity check)
     graph = run_stack(make_project({"dev": config}), "dev").graph
     [policy] = [r.inputs for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                 if r.inputs["metadata"]["name"] == "orders-api"]

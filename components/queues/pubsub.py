@@ -69,7 +69,8 @@ class PubSubWorkQueue(WorkQueue):
             service_agent = pulumi.Output.from_input(args.service_agent_email).apply(
                 lambda email: f"serviceAccount:{email}")
         else:
-            project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            project = gcp.organizations.get_project_output(
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=list(args.depends_on)))
             service_agent = project.number.apply(
                 lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
             )
