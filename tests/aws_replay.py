@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from stackctl.graph import Graph, ResourceRecord
+from stackctl.engine.graph import Graph, ResourceRecord
 
 REGION = "us-west-2"
 

@@ -13,8 +13,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from stackctl.graph import Graph
-from stackctl.urns import ROOT_STACK_TYPE
+from stackctl.engine.graph import Graph
+from stackctl.engine.urns import ROOT_STACK_TYPE
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi_gcp
 
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import PROJECT, SHIPPED_STACKS, shipped_run
 

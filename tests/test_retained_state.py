@@ -13,8 +13,8 @@ from components import SpecError, parse_environment
 from components.rules.stateful import DATA_KEY_FIELDS, KEY_TYPES, retained_resources
 from components.spec import EnvironmentSpec
 from stackctl.delivery.retained import Where, adopt_block, retained
-from stackctl.runner import run_stack
-from stackctl.state import read_export
+from stackctl.diff.state import read_export
+from stackctl.engine.runner import run_stack
 
 from .aws_replay import ImportMismatch, Replay
 from .conftest import SHIPPED_STACKS, load_stack_yaml, shipped_run, stackctl

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..engine.graph import Graph
 from ..errors import InputError
-from ..graph import Graph
 
 
 @dataclass
@@ -85,8 +85,8 @@ def adopt_block(stack_file: str, items: list[Retained]) -> str:
 
 def import_retained(project, stack: str, graph: Graph, state_path: Optional[Path]) -> tuple[str, list[Retained]]:
     """(the block to print, the retained resources whose id is missing)."""
-    from ..project import read_stack_config
-    from ..state import read_export
+    from ..diff.state import read_export
+    from ..engine.project import read_stack_config
 
     values = read_stack_config(project, stack).values
     where = Where(**{key: values.get(f"{project.name}:{key}", "") for key in ("region", "aws_account_id",
