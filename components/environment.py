@@ -301,6 +301,7 @@ class Environment(pulumi.ComponentResource):
                 cidr=network.cidr,
                 availability_zones=network.availability_zones or default_zones(spec.region),
                 nat=network.nat,
+                runner_subnet=network.runner_subnet,
                 cluster_name=self.cluster_name,
                 flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
                 protect=spec.tier == "prod",

@@ -53,6 +53,13 @@ class AwsNetworkArgs(StrictModel):
         False,
         description="Protect the flow-log group and its key from deletion (prod). Default false.",
     )
+    runner_subnet: Optional[str] = Field(
+        None,
+        description=(
+            "A dedicated private subnet for CI runners in the first zone, routed through that zone's NAT "
+            "(docs/bootstrap.md). Default unset."
+        ),
+    )
     permissions_boundary: Optional[str] = Field(
         None,
         description=(
@@ -171,7 +178,7 @@ class AwsNetwork(pulumi.ComponentResource):
                       destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id, opts=child)
 
         zones = sorted(args.availability_zones)
-        private_subnets, public_subnets, nat_gateways = [], [], {}
+        private_subnets, public_subnets, nat_gateways, private_route_tables = [], [], {}, {}
         for zone in zones:
             private_cidr, public_cidr = subnet_ranges(args.cidr, zone)
             public = aws.ec2.Subnet(
@@ -202,6 +209,17 @@ class AwsNetwork(pulumi.ComponentResource):
                           destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=child)
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}", subnet_id=private.id, route_table_id=private_routes.id, opts=child)
+            private_route_tables[zone] = private_routes
+
+        if args.runner_subnet is not None:
+            # Self-hosted CI runners: a small private subnet of their own, so the API's runner rule admits them and
+            # not every pod of a node subnet. Through the first zone's private routes (its NAT).
+            zone = zones[0]
+            runners = aws.ec2.Subnet(
+                f"{name}-runners", vpc_id=vpc.id, cidr_block=args.runner_subnet, availability_zone=zone,
+                tags={"Name": f"{name}-runners"}, opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-runners", subnet_id=runners.id,
+                                          route_table_id=private_route_tables[zone].id, opts=child)
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])

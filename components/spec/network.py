@@ -63,6 +63,16 @@ class NetworkSpec(StrictModel):
     services_cidr: str = Field(
         "10.20.0.0/20", description="GCP: secondary range for service IPs. Default `10.20.0.0/20`."
     )
+    runner_subnet: Optional[str] = Field(
+        None,
+        description=(
+            "AWS: a dedicated private subnet for self-hosted CI runners, in the first availability zone and "
+            "routed through that zone's NAT, for a private API reached from inside this stack's own VPC (the "
+            "two-phase first run, docs/bootstrap.md). Name it in `cluster.deployer_access.runner_cidrs`, so the "
+            "API admits the runners and not every pod of a node subnet. Inside `cidr` and outside the node and "
+            "public subnets, e.g. `10.40.255.0/24` (the top of the /16 is free). Default unset."
+        ),
+    )
     existing_vpc: Optional[ExistingVpc] = Field(
         None, description="AWS: use this VPC and these subnets instead of creating a network. Default unset."
     )
