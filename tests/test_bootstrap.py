@@ -243,7 +243,8 @@ def test_prod_runners_have_their_own_small_subnet_and_only_it_reaches_the_api():
                      if r.name == "prod-runners"]
     [routes] = [r for r in graph.of_type("aws:ec2/routeTable:RouteTable") if r.name == "prod-private-us-west-2a"]
     assert set(association.propertyDependencies["routeTableId"]) == {routes.urn}
-    api_rules = [r.inputs["cidrIpv4"] for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ingress = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    api_rules = [r.inputs["cidrIpv4"] for r in ingress
                  if r.name.startswith("prod-api-from-") and "cidrIpv4" in r.inputs]
     assert api_rules == ["10.40.255.0/24"]
 
