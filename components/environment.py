@@ -303,7 +303,9 @@ class Environment(pulumi.ComponentResource):
                 nat=network.nat,
                 runner_subnet=network.runner_subnet,
                 cluster_name=self.cluster_name,
-                flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
+                flow_log_retention_days=network.flow_logs.retention_days or FLOW_LOG_RETENTION_DAYS[spec.tier],
+                flow_log_traffic=network.flow_logs.traffic or ("ALL" if spec.tier == "prod" else "REJECT"),
+                flow_log_destination=network.flow_logs.destination,
                 protect=spec.tier == "prod",
                 permissions_boundary=self._role_boundary(),
             ), self._cloud_opts).refs

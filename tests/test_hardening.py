@@ -85,7 +85,9 @@ def test_vpc_flow_logs_go_to_an_encrypted_log_group_kept_per_tier(stack: str, re
     log_group = _one(run, "aws:cloudwatch/logGroup:LogGroup", f"{stack}-flow-logs")
     key = _one(run, "aws:kms/key:Key", f"{stack}-flow-logs")
     vpc = _one(run, "aws:ec2/vpc:Vpc", f"{stack}-vpc")
-    assert flow_log.inputs["trafficType"] == "ALL" and flow_log.inputs["vpcId"] == vpc.id
+    # Issue 24: only rejected flows outside prod (cost; docs/security.md "Flow logs: cost").
+    assert flow_log.inputs["trafficType"] == ("ALL" if stack == "prod" else "REJECT")
+    assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
     assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
     assert log_group.inputs["retentionInDays"] == retention
