@@ -72,24 +72,24 @@ def test_a_gpu_pod_needs_a_node_with_that_many_gpus():
 
 
 def test_declared_maximums_pack_into_the_pools_maximums_up_to_the_limit():
-    # An m7i.large holds 1.73 CPU; the add-ons (KEDA 0.21, Cluster Autoscaler 0.1 CPU) take the first node's
-    # room for two 0.173-CPU pods: 18 fit on 2 nodes, 19 do not.
-    assert problems(env(general(), {"orders": service(cpu="173m", replicas=18)})) == []
-    assert problems(env(general(), {"orders": service(cpu="173m", replicas=19)})) == [
-        "cluster.node_pools.general.max_size: the declared maximums need 3.597 CPU, 5.2 GiB (services.orders 19 x "
+    # An m7i.large holds 1.73 CPU; the add-ons (KEDA 3 x 0.1, Cluster Autoscaler 0.1 CPU) take the first node's
+    # room for three 0.173-CPU pods: 17 fit on 2 nodes, 18 do not.
+    assert problems(env(general(), {"orders": service(cpu="173m", replicas=17)})) == []
+    assert problems(env(general(), {"orders": service(cpu="173m", replicas=18)})) == [
+        "cluster.node_pools.general.max_size: the declared maximums need 3.514 CPU, 5.1 GiB (services.orders 18 x "
         "0.173 CPU/256 MiB; add-ons keda-operator 1 x 0.1 CPU/100 MiB; add-ons keda-metrics-apiserver 1 x 0.1 "
-        "CPU/100 MiB; add-ons keda-admission-webhooks 1 x 0.01 CPU/10 MiB; add-ons cluster-autoscaler 1 x 0.1 "
+        "CPU/100 MiB; add-ons keda-admission-webhooks 1 x 0.1 CPU/100 MiB; add-ons cluster-autoscaler 1 x 0.1 "
         "CPU/300 MiB) and do not pack into 2 x m7i.large nodes: pool 'general' needs 3 nodes of m7i.large (about "
         "1.73 CPU, 7.0 GiB allocatable each, pods packed whole); raise max_size to 3, or lower max_replicas / "
         "max_parallel_jobs"]
 
 
 def test_packing_sees_what_a_sum_does_not():
-    """Two 1-CPU pods do not fit one 1.73-CPU node: 3 pods (and the add-ons, 0.31 CPU) need 3 nodes, though
-    their 3.31 CPU is less than the 3.46 CPU of 2 nodes."""
+    """Two 1-CPU pods do not fit one 1.73-CPU node: 3 pods (and the add-ons, 0.4 CPU) need 3 nodes, though
+    their 3.4 CPU is less than the 3.46 CPU of 2 nodes."""
     pools = {"general": {"machine_types": ["m7i.large"], "min_size": 1, "max_size": 2}}
     [message] = problems(env(pools, {"orders": service(cpu="1", replicas=3)}))
-    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 3.31 CPU")
+    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 3.4 CPU")
     assert "pool 'general' needs 3 nodes of m7i.large" in message and "raise max_size to 3" in message
 
 
@@ -113,7 +113,7 @@ def test_workloads_without_a_pool_share_every_untainted_pool():
     pools = {"a": {"machine_types": ["m7i.large"], "max_size": 2}, "b": {"machine_types": ["m7i.large"], "max_size": 1}}
     assert problems(env(pools, {"orders": service(cpu="1", replicas=3)})) == []
     [message] = problems(env(pools, {"orders": service(cpu="1", replicas=4)}))
-    assert message.startswith("cluster.node_pools: the declared maximums need 4.31 CPU")
+    assert message.startswith("cluster.node_pools: the declared maximums need 4.4 CPU")
     assert message.endswith("and do not pack into 2 x m7i.large + 1 x m7i.large nodes (1 pods left over): pool 'a' "
                             "needs 3 nodes (1 more); raise max_size, or lower max_replicas / max_parallel_jobs")
 
@@ -142,7 +142,7 @@ def test_gcp_dev_as_it_was_is_reported_with_its_numbers():
     config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
     config["cluster"]["node_pools"]["general"]["max_size"] = 8
     [message] = problems(config)
-    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 22.71 CPU")
+    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 22.8 CPU")
     assert "services.embedder 8 x 2 CPU/4.0 GiB" in message and "add-ons keda-operator" in message
     assert message.endswith("do not pack into 8 x e2-standard-4 nodes: pool 'general' needs 10 nodes of "
                             "e2-standard-4 (about 3.72 CPU, 13.0 GiB allocatable each, pods packed whole); raise "

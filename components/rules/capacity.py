@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 
 MIB = Decimal(2**20)
 # Deployments the platform installs on the untainted pools, with the requests their charts set (DaemonSets are in
-# node_types.SYSTEM_PODS_*): (name, pods per replica set, CPU cores, memory bytes). KEDA: kedacore/charts
-# keda/values.yaml `resources` (operator and metrics server 100m/100Mi, admission webhooks 10m/10Mi). Cluster
-# Autoscaler: components/addons/cluster_autoscaler.py sets 100m/300Mi. Argo CD and External Secrets Operator
-# charts set no requests by default, so the scheduler counts them as zero.
+# node_types.SYSTEM_PODS_*). KEDA: kedacore/charts keda/values.yaml `resources` at chart 2.20.2, the pinned version
+# (commit 1444d00d90d7668cf7f53f270777d039371d90d0, fetched December 2026): operator, metrics server and admission
+# webhooks 100m/100Mi each. Cluster Autoscaler: components/addons/cluster_autoscaler.py sets 100m/300Mi. Argo CD
+# (argo-helm charts/argo-cd/values.yaml, `resources: {}` for every component at commit af0a9310, chart 10.1.1) and
+# External Secrets Operator set no requests by default, so the scheduler counts them as zero.
 KEDA_PODS = (("keda-operator", Decimal("0.1"), 100 * MIB), ("keda-metrics-apiserver", Decimal("0.1"), 100 * MIB),
-             ("keda-admission-webhooks", Decimal("0.01"), 10 * MIB))
+             ("keda-admission-webhooks", Decimal("0.1"), 100 * MIB))
 CLUSTER_AUTOSCALER_POD = ("cluster-autoscaler", Decimal("0.1"), 300 * MIB)
 
 
