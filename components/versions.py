@@ -49,8 +49,8 @@ ARGOCD_CHART_VERSION = "10.3.3"
 # cluster-autoscaler/charts/cluster-autoscaler). Its image must match the cluster's Kubernetes minor version
 # (cluster-autoscaler README, "Releases"), so the image tag is pinned per minor: the newest patch tag of each
 # (`cluster-autoscaler-1.N.P` tags in kubernetes/autoscaler, August 2026). Re-verified December 2026 with fetch:
-# kubernetes/autoscaler@55c37cd5eb550756c5ccc5a89e9068d77797e575 (2026-08-22) has the tags cluster-autoscaler-chart-9.59.0,
-# cluster-autoscaler-1.35.2 and cluster-autoscaler-1.36.1.
+# kubernetes/autoscaler@55c37cd5eb550756c5ccc5a89e9068d77797e575 (2026-08-22) has the tags
+# cluster-autoscaler-chart-9.59.0, cluster-autoscaler-1.35.2 and cluster-autoscaler-1.36.1.
 CLUSTER_AUTOSCALER_CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
 CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
