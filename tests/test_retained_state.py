@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from components import SpecError, parse_environment
-from components.rules.stateful import DATA_KEY_FIELDS, KEY_TYPES, retained_resources
+from components.rules.stateful import DATA_KEY_FIELDS, KEY_TYPES, adoptable_resources, retained_resources
 from components.spec import EnvironmentSpec
 from stackctl.delivery.retained import Where, adopt_block, retained
 from stackctl.diff.state import read_export
@@ -97,7 +97,7 @@ def test_destroy_then_create_adopts_the_retained_queues_and_key(make_project, tm
     # The documented path: the adopt block from the export, then `pulumi up`.
     items = retained(first, Where(region="us-west-2", aws_account_id="123456789012"), read_export(export))
     assert all(item.id for item in items) and {item.key for item in items} == set(
-        retained_resources(parse_environment(plain_config("prod"), "p"), "prod"))
+        adoptable_resources(parse_environment(plain_config("prod"), "p"), "prod"))
     config = copy.deepcopy(load_stack_yaml("prod")["config"])
     config["adopt_retained"] = {item.key: item.id for item in items}
     second = run_stack(make_project({"prod": config}), "prod").graph
@@ -146,3 +146,22 @@ def test_import_retained_prints_the_block_and_names_what_needs_the_export(tmp_pa
     assert ok.returncode == 0, ok.stderr
     assert f'"{PROD_KEY}": "1234abcd-key"' in ok.stdout
     assert stackctl("import-retained", "dev").returncode == 2
+
+
+def test_gcp_prod_adopts_the_queue_ring_and_key_but_not_the_clusters_ring():
+    """The cluster's ring is retained (Cloud KMS cannot delete it) but a re-create must not adopt it: its
+    `kubernetes-secrets` key name is still taken there. The queue ring is adopted with its retained key."""
+    graph = shipped_run("gcp-prod").graph
+    items = retained(graph, Where(region="europe-west1", gcp_project="acme-platform-prod"))
+    keys = {item.key for item in items}
+    assert "gcp:kms/keyRing:KeyRing::gcp-prod-keyring" not in keys
+    assert {"gcp:kms/keyRing:KeyRing::gcp-prod-queues", "gcp:kms/cryptoKey:CryptoKey::gcp-prod-queues"} <= keys
+    spec = parse_environment(plain_config("gcp-prod"), "p")
+    assert keys == set(adoptable_resources(spec, "gcp-prod"))
+    derived = {item.key: item.id for item in items if item.id}
+    topic = "projects/acme-platform-prod/topics/gcp-prod-orders"
+    assert derived["gcp:pubsub/topic:Topic::gcp-prod-orders-topic"] == topic
+    config = plain_config("gcp-prod")
+    config["adopt_retained"] = {"gcp:kms/keyRing:KeyRing::gcp-prod-keyring": "projects/x/locations/y/keyRings/z"}
+    with pytest.raises(SpecError, match="adopt_retained.gcp:kms/keyRing:KeyRing::gcp-prod-keyring: names no resource"):
+        parse_environment(config, "stacks/Pulumi.gcp-prod.yaml", environment="gcp-prod", project="platform")

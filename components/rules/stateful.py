@@ -48,11 +48,20 @@ def retained_resources(spec, environment: str) -> list[str]:
     return sorted(kept)
 
 
+def adoptable_resources(spec, environment: str) -> list[str]:
+    """What a re-create adopts (`adopt_retained`): the retained resources, except the GKE cluster's key ring. That
+    ring is retained only because Cloud KMS cannot delete rings; the cluster's keys in it are gone with the cluster
+    (their versions destroyed) but keep their names, so adopting the ring would make the next run create
+    `kubernetes-secrets` in it again (409). Its autoname gives the next run a fresh ring instead."""
+    return [key for key in retained_resources(spec, environment)
+            if key != f"gcp:kms/keyRing:KeyRing::{environment}-keyring"]
+
+
 def adopt_problems(spec, environment: str) -> list:
     from ..errors import Problem
 
-    kept = set(retained_resources(spec, environment))
+    kept = set(adoptable_resources(spec, environment))
     return [Problem(f"adopt_retained.{key}",
-                    "names no resource this stack retains on delete; `stackctl import-retained "
+                    "names no resource this stack retains on delete and adopts; `stackctl import-retained "
                     f"{environment}` lists them ({', '.join(sorted(kept)) or 'none'})")
             for key in sorted(spec.adopt_retained) if key not in kept]

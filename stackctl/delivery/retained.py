@@ -58,9 +58,16 @@ FINDING = {
 
 
 def retained(graph: Graph, where: Where, state=None) -> list[Retained]:
+    """The retained resources a re-create adopts. A retained Cloud KMS key ring is adopted only when a retained key
+    lives in it (the queue key's ring); the GKE cluster's ring is not: its keys are destroyed with the cluster but
+    keep their names, so the next run must get a fresh (autonamed) ring."""
+    kept_rings = {urn for record in graph.resources if record.retainOnDelete
+                  and record.type == "gcp:kms/cryptoKey:CryptoKey" for urn in record.dependencies}
     found = []
     for record in graph.resources:
         if not record.retainOnDelete or not record.custom:
+            continue
+        if record.type == "gcp:kms/keyRing:KeyRing" and record.urn not in kept_rings:
             continue
         key = f"{record.type}::{record.name}"
         prior = state.by_urn.get(record.urn) if state is not None else None
