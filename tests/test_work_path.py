@@ -10,6 +10,7 @@ import pytest
 from components import SpecError
 from components.rules.work_path import send_grant_targets, source_service, unscoped_allow_statements
 from stackctl.runner import run_stack
+from stackctl.schemas import validate_manifest
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
 from .workload_helpers import manifest, manifests, pod_specs
@@ -172,6 +173,7 @@ def test_calls_open_both_sides_and_nothing_more(make_project):
     config["services"]["thumbnailer"]["calls"] = ["orders-api"]
     graph = run_stack(make_project({"prod": config}), "prod").graph
     caller = _policy(graph, "thumbnailer", "thumbnailer")
+    assert validate_manifest(manifest(graph, "NetworkPolicy", "thumbnailer", "thumbnailer"), "1.35") == []
     assert {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "orders-api"}},
                     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders-api"}}}],
             "ports": [{"protocol": "TCP", "port": 8080}]} in caller["egress"]
