@@ -98,6 +98,8 @@ def _senders_declared(args: StackValidationArgs, report_violation: ReportViolati
     topics = {str(v) for r in args.resources if r.resource_type == TOPIC
               for v in (r.props.get("name"), r.props.get("id")) if v}
     for resource in args.resources:
+        if resource.resource_type not in (ROLE_POLICY, TOPIC_MEMBER):
+            continue  # only these are read (others may hold values unknown during preview)
         props = plain(resource.props)
         if resource.resource_type == ROLE_POLICY:
             for target in send_grant_targets(props.get("policy")):
