@@ -9,7 +9,7 @@ import pytest
 
 from components import SpecError, parse_environment
 from components.rules.work_path import member_suffix
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
 

@@ -155,7 +155,7 @@ def test_a_json_property_and_version_reach_the_remote_ref(make_project):
         "LEGACY_TOKEN": {"secret": "legacy", "key": "token"},
         "SIGNING_KEY": {"aws_secret": "orders/signing", "version": "uuid/9b2a4c1e-0f3d-4e8a-9c71-2d5e6f708192"},
     }
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
     graph = run_stack(make_project({"dev": config}), "dev").graph
     external = manifest(graph, "ExternalSecret", "orders-cloud-secrets", "orders")
     assert validate_manifest(external, "1.35") == []
@@ -218,7 +218,7 @@ def test_aws_identity_reads_exactly_its_own_secrets(stack):
 def test_a_secret_marked_existing_is_granted_by_name_and_not_created(make_project):
     config = copy.deepcopy(load_stack_yaml("dev")["config"])
     config["existing_secrets"] = ["orders/db-url"]
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
     graph = run_stack(make_project({"dev": config}), "dev").graph
     assert graph.of_type("aws:secretsmanager/secret:Secret") == []
     [grant] = [r for r in graph.resources if r.name == "dev-orders-read-secrets"]

@@ -9,7 +9,7 @@ import pytest
 
 from components import SpecError
 from components.rules.work_path import send_grant_targets, source_service, unscoped_allow_statements
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 from stackctl.schemas import validate_manifest
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
