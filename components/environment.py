@@ -173,7 +173,7 @@ class Environment(pulumi.ComponentResource):
         key (not per queue, so removing a queue never removes a grant the other topics need), by key: `""` for
         the environment's queue key, else the queue's `kms_key`."""
         spec = self.spec
-        keys: dict[str, pulumi.Input[str]] = {q.kms_key: q.kms_key for q in spec.queues.values() if q.kms_key}
+        keys = {q.kms_key for q in spec.queues.values() if q.kms_key}
         if spec.cloud != "gcp" or not (keys or self.queue_key is not None):
             return {}
         dependencies = self._gcp_dependencies([*QUEUE_APIS, *CMEK_QUEUE_APIS], "pubsub.googleapis.com")
@@ -348,8 +348,9 @@ class Environment(pulumi.ComponentResource):
         the stack (like the queues), AWS ones encrypted with the environment's secrets key (kept too, or the
         kept secrets could not be read)."""
         spec = self.spec
-        names = sorted({secret for workload in [*spec.services.values(), *spec.jobs.values()]
-                        for secret in cloud_secret_names(workload)} - set(spec.existing_secrets))
+        workloads = [*spec.services.values(), *(resolve.job_workload(job, spec.services) for job in spec.jobs.values())]
+        names = sorted({secret for workload in workloads for secret in cloud_secret_names(workload)}
+                       - set(spec.existing_secrets))
         prod = spec.tier == "prod"
         keep = pulumi.ResourceOptions(protect=prod or None, retain_on_delete=prod or None)
         self.secrets_key = None

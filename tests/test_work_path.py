@@ -261,6 +261,8 @@ BAD = [
      "queues.orders.producers.principals[0]: '*' admits everyone"),
     ("prod", lambda c: c["queues"]["orders"]["producers"].update(sources=["arn:aws:lambda:us-west-2:1:function:f"]),
      "queues.orders.producers.sources[0]: 'arn:aws:lambda:us-west-2:1:function:f' is not an SNS topic"),
+    ("prod", lambda c: c["queues"].update(order={"producers": {"sources": [SNS_SOURCE]}}),
+     "queues.order.producers: no service or job consumes queue 'order'"),
     ("gcp-dev", lambda c: c["queues"]["orders"].update(producers={"principals": ["checkout@acme.com"]}),
      "queues.orders.producers.principals[0]: 'checkout@acme.com' is not an IAM member"),
     ("gcp-dev", lambda c: c["queues"]["orders"].update(producers={"sources": [SNS_SOURCE]}),

@@ -146,7 +146,6 @@ class PubSubWorkQueue(WorkQueue):
                                       role=PUBLISHER_ROLE, member=member, opts=child)
 
         self._subscription = subscription
-        self._topic = topic
         self.topic_id = topic.id
         self.topic_name = topic.name
         self.subscription_id = subscription.id

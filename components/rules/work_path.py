@@ -186,6 +186,15 @@ def work_path_problems(spec: EnvironmentSpec) -> list[Problem]:
                                                    f"{', '.join(exposed) or 'none'})"))
                 elif path == f"services.{target}":
                     problems.append(Problem(where, "a service reaches its own pods without calls"))
+    # A producer on a queue nothing here consumes is a queue that only fills: most often a mistyped key, which
+    # would otherwise declare a new queue.
+    consumed = {workload.queue for _, workload, _ in _effective_workloads(spec)}
+    if spec.cluster is not None:
+        for key, queue in sorted(spec.queues.items()):
+            if (queue.producers.principals or queue.producers.sources) and key not in consumed:
+                problems.append(Problem(f"queues.{key}.producers", f"no service or job consumes queue {key!r} "
+                                                                   f"(queue: {key}), so its messages would only "
+                                                                   "pile up; is the queue key mistyped?"))
     for name, service in spec.services.items():
         if service.expose_to and not service.expose:
             problems.append(Problem(f"services.{name}.expose_to",
