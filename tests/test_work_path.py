@@ -281,6 +281,10 @@ BAD = [
      "services.thumbnailer.calls[0]: service 'orders' is not exposed (expose: true with ports)"),
     ("dev", lambda c: c["services"]["thumbnailer"].update(calls=["billing"]),
      "services.thumbnailer.calls[0]: no service named 'billing' (services: orders, thumbnailer)"),
+    ("dev", lambda c: c.update(existing_secrets=["orders/old-url"]),
+     "existing_secrets[0]: no service or job reads 'orders/old-url'"),
+    ("gcp-dev", lambda c: c.update(existing_secrets=["orders/db-url"]),
+     "existing_secrets[0]: 'orders/db-url' is not a secret name on gcp"),
     ("dev", lambda c: c["services"]["orders"].update(expose_to=["thumbnailer"]),
      "services.orders.expose_to: only applies to an exposed service (expose: true)"),
 ]

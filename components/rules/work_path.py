@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..errors import Problem
 from .credentials import shown
 from .iam import PUBLIC_GCP_MEMBERS, document, statements
+from .secrets import existing_secret_problems
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
@@ -162,7 +163,8 @@ def _effective_workloads(spec: EnvironmentSpec) -> Iterator[tuple[str, WorkloadS
 
 
 def work_path_problems(spec: EnvironmentSpec) -> list[Problem]:
-    """Every `sends_to`, `calls`, `egress` and `expose_to` of an environment (queue producers are queue rules)."""
+    """Every `sends_to`, `calls`, `egress`, `expose_to` and `existing_secrets` entry of an environment (queue
+    producers are queue rules)."""
     problems: list[Problem] = []
     queues = ", ".join(sorted(spec.queues)) or "none"
     exposed = sorted(name for name, service in spec.services.items() if service.expose and service.ports)
@@ -195,6 +197,7 @@ def work_path_problems(spec: EnvironmentSpec) -> list[Problem]:
                 problems.append(Problem(f"queues.{key}.producers", f"no service or job consumes queue {key!r} "
                                                                    f"(queue: {key}), so its messages would only "
                                                                    "pile up; is the queue key mistyped?"))
+    problems.extend(existing_secret_problems(spec))
     for name, service in spec.services.items():
         if service.expose_to and not service.expose:
             problems.append(Problem(f"services.{name}.expose_to",
