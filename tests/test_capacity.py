@@ -142,7 +142,7 @@ def test_gcp_dev_as_it_was_is_reported_with_its_numbers():
     config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
     config["cluster"]["node_pools"]["general"]["max_size"] = 8
     [message] = problems(config)
-    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 22.8 CPU")
+    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 23.05 CPU")
     assert "services.embedder 8 x 2 CPU/4.0 GiB" in message and "add-ons keda-operator" in message
     assert message.endswith("do not pack into 8 x e2-standard-4 nodes: pool 'general' needs 10 nodes of "
                             "e2-standard-4 (about 3.72 CPU, 13.0 GiB allocatable each, pods packed whole); raise "
