@@ -126,6 +126,8 @@ class Contract(Replay):
                 QueueUrl=i, Attributes={"Policy": v["policy"]}),
             "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": lambda i, v: self.sqs.set_queue_attributes(
                 QueueUrl=i, Attributes={"RedriveAllowPolicy": v["redriveAllowPolicy"]}),
+            "aws:secretsmanager/secret:Secret": lambda i, v: self.secrets.update_secret(
+                SecretId=i, Description=v.get("description", "") + " (changed)"),
             "aws:cloudwatch/logGroup:LogGroup": lambda i, v: self.logs.put_retention_policy(
                 logGroupName=i, retentionInDays=30),
             "aws:iam/role:Role": lambda i, v: self.iam.update_role_description(RoleName=i, Description="changed"),

@@ -54,9 +54,11 @@ class Replay:
     def __post_init__(self) -> None:
         self.sqs = boto3.client("sqs", region_name=self.region)
         self.kms = boto3.client("kms", region_name=self.region)
+        self.secrets = boto3.client("secretsmanager", region_name=self.region)
         self.handlers: dict[str, tuple[Callable, Callable, Callable]] = {
             "aws:kms/key:Key": (self._create_key, self._import_key, self._delete_key),
             "aws:sqs/queue:Queue": (self._create_queue, self._import_queue, self._delete_queue),
+            "aws:secretsmanager/secret:Secret": (self._create_secret, self._import_secret, self._delete_secret),
             "aws:sqs/queuePolicy:QueuePolicy": (self._set_attribute("Policy", "policy"), None,
                                                 self._clear_attribute("Policy")),
             "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": (
@@ -150,6 +152,29 @@ class Replay:
 
     def _delete_key(self, record, inputs, key_id) -> None:
         self.kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=int(inputs.get("deletionWindowInDays", 30)))
+
+    # -- Secrets Manager (containers only: the program never sets a value) ---------------------------
+    def _create_secret(self, record, inputs) -> dict[str, str]:
+        extra = {"KmsKeyId": inputs["kmsKeyId"]} if inputs.get("kmsKeyId") else {}
+        arn = self.secrets.create_secret(Name=inputs["name"], Description=inputs.get("description", ""),
+                                         **extra)["ARN"]
+        return {"id": arn, "arn": arn}
+
+    def _import_secret(self, record, inputs, arn) -> dict[str, str]:
+        secret = self.secrets.describe_secret(SecretId=arn)
+        if secret.get("DeletedDate"):
+            raise ImportMismatch(f"{record.name}: secret {arn} is scheduled for deletion")
+        if inputs.get("kmsKeyId") and secret.get("KmsKeyId") != inputs["kmsKeyId"]:
+            raise ImportMismatch(f"{record.name}: KmsKeyId is {secret.get('KmsKeyId')!r}, the program says "
+                                 f"{inputs['kmsKeyId']!r}")
+        return {"id": secret["ARN"], "arn": secret["ARN"]}
+
+    def _delete_secret(self, record, inputs, arn) -> None:
+        window = int(inputs.get("recoveryWindowInDays", 30))
+        if window:
+            self.secrets.delete_secret(SecretId=arn, RecoveryWindowInDays=window)
+        else:
+            self.secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
 
     # -- SQS -----------------------------------------------------------------------------------------
     def _queue_attributes(self, inputs) -> dict[str, str]:

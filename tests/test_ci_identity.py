@@ -133,6 +133,9 @@ AWS_UPDATE_ACTIONS = {
     "aws:kms/key:Key": ["kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription", "kms:EnableKeyRotation",
                         "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource"],
     "aws:sqs/queue:Queue": ["sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
+    # secretsmanager/secret.go resourceSecretUpdate: description, KMS key (UpdateSecret), tags.
+    "aws:secretsmanager/secret:Secret": ["secretsmanager:UpdateSecret", "secretsmanager:TagResource",
+                                         "secretsmanager:UntagResource"],
     "aws:sqs/queuePolicy:QueuePolicy": ["sqs:SetQueueAttributes"],
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": ["sqs:SetQueueAttributes"],
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["ec2:ModifySecurityGroupRules"],

@@ -20,6 +20,7 @@ from .aws_replay import ImportMismatch, Replay
 from .conftest import SHIPPED_STACKS, load_stack_yaml, shipped_run, stackctl
 
 PROD_KEY = "aws:kms/key:Key::prod-queues"
+SECRET_ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:orders/db-url-AbCdEf"
 
 
 def plain_config(stack: str) -> dict:
@@ -137,14 +138,17 @@ def test_import_retained_prints_the_block_and_names_what_needs_the_export(tmp_pa
     assert '"aws:sqs/queue:Queue::prod-orders-queue": "https://sqs.us-west-2.amazonaws.com/123456789012/prod-orders"' \
         in result.stdout
     assert f"{PROD_KEY}: no id: pass --state" in result.stderr
+    assert "aws:secretsmanager/secret:Secret::prod-secret-orders/db-url: no id" in result.stderr
     export = tmp_path / "export.json"
     graph = shipped_run("prod").graph
     export.write_text(json.dumps({"version": 3, "deployment": {"resources": [
-        {"urn": r.urn, "type": r.type, "id": "1234abcd-key" if r.type == "aws:kms/key:Key" else ""}
+        {"urn": r.urn, "type": r.type, "id": {"aws:kms/key:Key": "1234abcd-key",
+                                              "aws:secretsmanager/secret:Secret": SECRET_ARN}.get(r.type, "")}
         for r in graph.resources]}}))
     ok = stackctl("import-retained", "prod", "--state", str(export))
     assert ok.returncode == 0, ok.stderr
     assert f'"{PROD_KEY}": "1234abcd-key"' in ok.stdout
+    assert f'"aws:secretsmanager/secret:Secret::prod-secret-orders/db-url": "{SECRET_ARN}"' in ok.stdout
     assert stackctl("import-retained", "dev").returncode == 2
 
 

@@ -17,6 +17,7 @@ DATA_TYPES: dict[str, str] = {
 KEY_TYPES = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing")
 DATA_KEY_FIELDS: dict[str, str] = {
     "aws:sqs/queue:Queue": "kmsMasterKeyId",
+    "aws:secretsmanager/secret:Secret": "kmsKeyId",
     "aws:sns/topic:Topic": "kmsMasterKeyId",
     "aws:cloudwatch/logGroup:LogGroup": "kmsKeyId",
     "gcp:pubsub/topic:Topic": "kmsKeyName",
@@ -45,7 +46,27 @@ def retained_resources(spec, environment: str) -> list[str]:
                   f"gcp:kms/cryptoKey:CryptoKey::{environment}-queues"])
     if spec.cloud == "gcp" and spec.cluster is not None:
         kept.append(f"gcp:kms/keyRing:KeyRing::{environment}-keyring")
+    kept += _owned_secrets(spec, environment)
     return sorted(kept)
+
+
+def _owned_secrets(spec, environment: str) -> list[str]:
+    """Prod's secret containers the Environment creates (and the AWS key they are encrypted with): retained."""
+    from ..spec.resolve import job_workload
+    from ..workloads.cloud_secrets import cloud_secret_names
+    from .secrets import uses_cloud_secrets
+
+    if spec.tier != "prod" or spec.cluster is None or not uses_cloud_secrets(spec):
+        return []
+    workloads = [*spec.services.values(), *(job_workload(job, spec.services) for job in spec.jobs.values())]
+    names = sorted({secret for workload in workloads for secret in cloud_secret_names(workload)}
+                   - set(spec.existing_secrets))
+    if not names:
+        return []
+    if spec.cloud == "aws":
+        return [f"aws:kms/key:Key::{environment}-app-secrets",
+                *(f"aws:secretsmanager/secret:Secret::{environment}-secret-{n}" for n in names)]
+    return [f"gcp:secretmanager/secret:Secret::{environment}-secret-{n}" for n in names]
 
 
 def adoptable_resources(spec, environment: str) -> list[str]:

@@ -50,10 +50,18 @@ def derived_id(type_: str, inputs: dict, where: Where) -> Optional[str]:
     return None
 
 
+def _derived_secret_id(type_: str, inputs: dict, where: Where) -> Optional[str]:
+    secret = inputs.get("secretId")
+    if type_ == "gcp:secretmanager/secret:Secret" and isinstance(secret, str) and where.gcp_project:
+        return f"projects/{where.gcp_project}/secrets/{secret}"
+    return None
+
+
 FINDING = {
     "aws:kms/key:Key": "the key id: `aws kms describe-key --key-id <arn>` (the ARN is the queues' KmsMasterKeyId)",
     "gcp:kms/keyRing:KeyRing": "projects/<project>/locations/<region>/keyRings/<name>: `gcloud kms keyrings list`",
     "gcp:kms/cryptoKey:CryptoKey": "projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/queues",
+    "aws:secretsmanager/secret:Secret": "the secret's ARN: `aws secretsmanager describe-secret --secret-id <name>`",
 }
 
 
@@ -74,7 +82,8 @@ def retained(graph: Graph, where: Where, state=None) -> list[Retained]:
         if prior is not None and prior.id:
             found.append(Retained(key, record.urn, prior.id, f"from {state.source}"))
             continue
-        derived = derived_id(record.type, record.inputs, where)
+        derived = derived_id(record.type, record.inputs, where) or _derived_secret_id(record.type, record.inputs,
+                                                                                      where)
         if derived is not None:
             found.append(Retained(key, record.urn, derived, "derived from the stack file"))
         else:
