@@ -1,0 +1,457 @@
+"""The `platform` provider: the facade components other languages see, and how `Construct` builds them.
+
+Each facade below declares what the package schema shows (its `args` TypedDict from `facades.py` and its outputs,
+with descriptions); the analyzer in `pulumi.provider.experimental` reads it. `PlatformProvider.construct` maps the
+wire (camelCase) inputs onto the pydantic model's fields, validates them with that model (the messages Python
+callers read from `parse_environment` / `validate_model`), and builds the Python class itself: the same type
+token, children, names and parents as a Python program gets, so URNs do not depend on the caller's language.
+
+No `from __future__ import annotations`: the analyzer reads these annotations as objects.
+"""
+
+import asyncio
+import inspect
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Optional
+
+import grpc
+import grpc.aio
+import pulumi
+from google.protobuf import json_format, struct_pb2
+from pulumi.errors import InputPropertiesError
+from pulumi.output import Output, Unknown, _OutputData
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.experimental.util import camel_case
+from pulumi.provider.provider import ConstructResult
+from pulumi.provider.server import ProviderServicer
+from pulumi.runtime import rpc
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2_grpc
+from pydantic import BaseModel
+
+from ..errors import Problem, SpecError
+from ..spec.base import NAME_PATTERN
+from . import PACKAGE_NAME, facades, package_version
+
+
+class Environment(pulumi.ComponentResource):
+    """One environment built from a whole stack spec: cloud provider, work queues, network, cluster, add-ons and
+    workloads, as `stacks/Pulumi.<env>.yaml` declares them. Services and jobs name their queue (`queue`), and
+    get exactly the grants that names. The resource name is the environment's name (children are
+    `<name>-<map key>-...`)."""
+
+    queue_addresses: pulumi.Output[dict[str, str]]
+    """Each queue's consumer address (SQS queue URL or Pub/Sub subscription path), keyed by queue name."""
+    cluster_name: pulumi.Output[str]
+    """The cluster's name; unset when the spec declares no cluster."""
+    kubeconfig: pulumi.Output[str]
+    """Secret kubeconfig (JSON) using exec-plugin auth; unset when the spec declares no cluster."""
+
+    def __init__(self, name: str, args: facades.EnvironmentArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.Environment`")
+
+
+class WorkQueue(pulumi.ComponentResource):
+    """A queue that workers pull from, with a dead-letter queue for messages that keep failing: SQS on aws,
+    Pub/Sub on gcp, encrypted, with the consumers it lists granted exactly what consuming needs."""
+
+    consumer_address: pulumi.Output[str]
+    """What consumer code is configured with: the SQS queue URL or the Pub/Sub subscription path."""
+    publish_address: pulumi.Output[str]
+    """Where producers send messages: the SQS queue URL or the Pub/Sub topic path."""
+    dead_letter_address: pulumi.Output[str]
+    """The dead-letter queue URL (SQS) or subscription path (Pub/Sub) for inspection and redrive."""
+    physical_name: pulumi.Output[str]
+    """The queue's cloud name, known before deployment."""
+
+    def __init__(self, name: str, args: facades.WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.work_queue`")
+
+
+class EksCluster(pulumi.ComponentResource):
+    """EKS control plane, managed node groups, core add-ons, IRSA, and a kubeconfig using exec-plugin auth."""
+
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+    endpoint: pulumi.Output[str]
+    """The Kubernetes API endpoint."""
+    kubeconfig: pulumi.Output[str]
+    """Secret kubeconfig (JSON) using exec-plugin auth (`aws eks get-token`)."""
+    oidc_provider_arn: pulumi.Output[str]
+    """The IAM OIDC provider ARN that workload roles (IRSA) trust."""
+    oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL."""
+    node_role_arn: pulumi.Output[str]
+    """The IAM role ARN of the managed node groups."""
+
+    def __init__(self, name: str, args: facades.EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.EksCluster`")
+
+
+class GkeCluster(pulumi.ComponentResource):
+    """A private, hardened GKE Standard cluster with Workload Identity, node pools and a kubeconfig using
+    exec-plugin auth."""
+
+    cluster_name: pulumi.Output[str]
+    """The GKE cluster's name."""
+    endpoint: pulumi.Output[str]
+    """The Kubernetes API endpoint."""
+    kubeconfig: pulumi.Output[str]
+    """Secret kubeconfig (JSON) using exec-plugin auth (`gke-gcloud-auth-plugin`)."""
+    node_service_account_email: pulumi.Output[str]
+    """The Google service account the nodes run as."""
+
+    def __init__(self, name: str, args: facades.GkeClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.GkeCluster`")
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [Environment, WorkQueue, EksCluster, GkeCluster]
+
+
+# -- from the wire to the pydantic model --------------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = members[0] if len(members) == 1 else Any
+        else:
+            return annotation
+
+
+def _takes_inputs(annotation: Any) -> bool:
+    """Fields typed `Any` (or lists of it) take Pulumi Inputs: Outputs, secrets and unknowns pass through."""
+    annotation = _unwrap(annotation)
+    return annotation is Any or (typing.get_origin(annotation) is list and _unwrap(typing.get_args(annotation)[0])
+                                 is Any)
+
+
+def _settled(value: Output) -> Optional[_OutputData]:
+    """An Output's data when the wire already carried it (output values and secrets arrive resolved)."""
+    data = getattr(value, "_data", None)
+    return data.result() if isinstance(data, asyncio.Future) and data.done() and not data.exception() else None
+
+
+def unknown_output() -> Output:
+    """An Output whose value is not known yet (what a preview gets for a resource not created yet)."""
+    future: asyncio.Future = asyncio.get_event_loop().create_future()
+    future.set_result(_OutputData(resources=set(), value=None, is_known=False, is_secret=False))
+    return Output._from_data(future)
+
+
+def _as_input(value: Any) -> Any:
+    """A wire value for an Input field: secrets stay secret, unknowns stay unknown."""
+    if isinstance(value, Unknown):
+        return unknown_output()
+    if rpc.is_rpc_secret(value):
+        return pulumi.Output.secret(_as_input(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, list):
+        return [_as_input(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_input(item) for key, item in value.items()}
+    return value
+
+
+def _input_map(value: Any) -> Any:
+    """A map whose keys are names and whose values are Inputs. The wire marks a whole map secret when one value
+    is (secrets are pushed up to the top-level property): its values stay secret, its keys are names."""
+    if isinstance(value, Output):
+        data = _settled(value)
+        if data is None or not data.is_known or not isinstance(data.value, dict):
+            return value
+        return {key: pulumi.Output.secret(_as_input(item)) if data.is_secret else _as_input(item)
+                for key, item in data.value.items()}
+    if rpc.is_rpc_secret(value):
+        value = rpc.unwrap_rpc_secret(value)
+        return {key: pulumi.Output.secret(_as_input(item)) for key, item in value.items()} \
+            if isinstance(value, dict) else value
+    return {key: _as_input(item) for key, item in value.items()} if isinstance(value, dict) else value
+
+
+@dataclass
+class _Inputs:
+    """Turns wire inputs into the dict a pydantic model validates, collecting what cannot be plain."""
+
+    problems: list[Problem]
+    depends_on: list[pulumi.Resource]
+
+    def plain(self, value: Any, path: str) -> Any:
+        """A value for a plain (spec) field: known, and not a secret (it would be stored in clear text)."""
+        if isinstance(value, Output):
+            data = _settled(value)
+            if data is None or not data.is_known:
+                self.problems.append(Problem(path, "is not known before deployment (an output of a resource not "
+                                                   "created yet); this setting must be a plain value"))
+                return None
+            if data.is_secret:
+                self.problems.append(Problem(path, "is a secret but is not a secret setting; pass it as a plain "
+                                                   "value (value hidden)"))
+                return None
+            self.depends_on.extend(data.resources)
+            value = data.value
+        if rpc.is_rpc_secret(value):
+            self.problems.append(Problem(path, "is a secret but is not a secret setting; pass it as a plain value "
+                                               "(value hidden)"))
+            return None
+        if isinstance(value, Unknown):
+            self.problems.append(Problem(path, "is not known before deployment (an output of a resource not "
+                                               "created yet); this setting must be a plain value"))
+            return None
+        return value
+
+    def model(self, model: type[BaseModel], raw: Any, path: str = "") -> Any:
+        """`raw` with the wire's camelCase field names as the model's, values converted field by field."""
+        if not isinstance(raw, dict):
+            return raw
+        by_wire = {camel_case(name): name for name in model.model_fields}
+        result: dict[str, Any] = {}
+        for key, value in raw.items():
+            field_name = by_wire.get(key, key)
+            info = model.model_fields.get(field_name)
+            where = f"{path}.{field_name}" if path else field_name
+            if info is None:
+                result[key] = self.plain(value, where)
+            elif _takes_inputs(info.annotation):
+                result[field_name] = _as_input(value)
+            else:
+                result[field_name] = self.value(info.annotation, value, where)
+        return result
+
+    def value(self, annotation: Any, value: Any, path: str) -> Any:
+        annotation = _unwrap(annotation)
+        value = self.plain(value, path)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return self.model(annotation, value, path)
+        if origin is dict and isinstance(value, dict):
+            # Map keys are identities (resource names): never renamed.
+            item = typing.get_args(annotation)[1]
+            return {key: self.value(item, entry, f"{path}.{key}") for key, entry in value.items()}
+        if origin is list and isinstance(value, list):
+            item = typing.get_args(annotation)[0]
+            return [self.value(item, entry, f"{path}.{index}") for index, entry in enumerate(value)]
+        if annotation is int and isinstance(value, float) and value.is_integer():
+            return int(value)   # every number crosses the wire as a double
+        return value
+
+
+def wire_path(model: type[BaseModel], path: str) -> str:
+    """`services.orders.scaling.max_replicas` as the caller wrote it: `services.orders.scaling.maxReplicas`."""
+    # Rules checked by a model validator name the argument itself (`args.private_access_cidrs`).
+    parts = path.removeprefix("args.").split(".") if path else []
+    out: list[str] = []
+    annotation: Any = model
+    for part in parts:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
+            out.append(camel_case(part))
+            annotation = annotation.model_fields[part].annotation
+        elif typing.get_origin(annotation) in (dict, list):
+            out.append(part)
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            out.append(part)
+            annotation = Any
+    return ".".join(out)
+
+
+# -- builders: validate, then build the Python class ---------------------------------------------------------
+
+
+@dataclass
+class Built:
+    resource: pulumi.ComponentResource
+    outputs: dict[str, Any]
+
+
+def _problems_first(problems: list[Problem], source: str) -> None:
+    if problems:
+        raise SpecError(source, problems)
+
+
+def build_environment(name: str, raw: dict[str, Any], opts: pulumi.ResourceOptions) -> tuple[type[BaseModel], Built]:
+    from ..environment import Environment as PythonEnvironment
+    from ..spec import EnvironmentSpec, parse_environment
+
+    inputs = _Inputs([], [])
+    plain = inputs.model(EnvironmentSpec, raw)
+    source = f"Environment {name}"
+    _problems_first(inputs.problems, source)
+    spec = parse_environment(plain, source, environment=name, project=pulumi.get_project())
+    environment = PythonEnvironment(name, spec, _with_dependencies(opts, inputs))
+    outputs: dict[str, Any] = {"queue_addresses": environment.queue_addresses}
+    if environment.cluster is not None:
+        outputs.update(cluster_name=environment.cluster.cluster_name, kubeconfig=environment.cluster.kubeconfig)
+    return EnvironmentSpec, Built(environment, outputs)
+
+
+def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOptions) -> tuple[type[BaseModel], Built]:
+    from ..identity import WorkloadPrincipal
+    from ..queues import WorkQueueArgs, work_queue
+    from ..spec.loading import validate_model
+
+    inputs = _Inputs([], [])
+    raw = dict(raw)
+    cloud = inputs.plain(raw.pop("cloud", None), "cloud")
+    consumers = raw.pop("consumers", None) or {}
+    source = f"WorkQueue {name}"
+    if cloud not in ("aws", "gcp"):
+        got = "" if cloud is None else f" (got {cloud!r})"
+        inputs.problems.append(Problem("cloud", "required field is missing" if cloud is None
+                                       else f"must be one of 'aws' or 'gcp'{got}"))
+    consumers = _input_map(consumers)
+    if not isinstance(consumers, dict):
+        inputs.problems.append(Problem("consumers", "must be a map of keys to values"))
+        consumers = {}
+    for key in consumers:
+        if not re.match(NAME_PATTERN, key):
+            inputs.problems.append(Problem(f"consumers.{key}", "name must be 1-30 lowercase letters, digits or '-', "
+                                                               "starting with a letter and not ending with '-'"))
+    plain = inputs.model(WorkQueueArgs, raw)
+    try:
+        args = validate_model(WorkQueueArgs, plain, source)
+    except SpecError as error:
+        inputs.problems.extend(error.problems)
+    _problems_first(inputs.problems, source)
+    queue = work_queue(cloud, name, args, _with_dependencies(opts, inputs))
+    principal = WorkloadPrincipal.aws_role if cloud == "aws" else WorkloadPrincipal.gcp_service_account
+    for key, ref in sorted(consumers.items()):
+        queue.grant_consume(f"{name}-{key}-consume", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
+    return WorkQueueArgs, Built(queue, {
+        "consumer_address": queue.consumer_address, "publish_address": queue.publish_address,
+        "dead_letter_address": queue.dead_letter_address, "physical_name": queue.physical_name})
+
+
+def _build_cluster(kind: str) -> Callable[..., tuple[type[BaseModel], Built]]:
+    def build(name: str, raw: dict[str, Any], opts: pulumi.ResourceOptions) -> tuple[type[BaseModel], Built]:
+        from .. import cluster
+        from ..spec.loading import validate_model
+
+        model = getattr(cluster, f"{kind}Args")
+        inputs = _Inputs([], [])
+        plain = inputs.model(model, raw)
+        source = f"{kind} {name}"
+        _problems_first(inputs.problems, source)
+        args = validate_model(model, plain, source)
+        built = getattr(cluster, kind)(name, args, _with_dependencies(opts, inputs))
+        names = ["cluster_name", "endpoint", "kubeconfig"] + (
+            ["oidc_provider_arn", "oidc_issuer", "node_role_arn"] if kind == "EksCluster"
+            else ["node_service_account_email"])
+        return model, Built(built, {key: getattr(built, key) for key in names})
+    return build
+
+
+BUILDERS: dict[str, Callable[..., tuple[type[BaseModel], Built]]] = {
+    "Environment": build_environment,
+    "WorkQueue": build_work_queue,
+    "EksCluster": _build_cluster("EksCluster"),
+    "GkeCluster": _build_cluster("GkeCluster"),
+}
+_MODELS = {"Environment": "EnvironmentSpec", "WorkQueue": "WorkQueueArgs", "EksCluster": "EksClusterArgs",
+           "GkeCluster": "GkeClusterArgs"}
+
+
+def _with_dependencies(opts: pulumi.ResourceOptions, inputs: _Inputs) -> pulumi.ResourceOptions:
+    if not inputs.depends_on:
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=inputs.depends_on))
+
+
+class PlatformProvider(ComponentProvider):
+    """The SDK's component provider (schema from `COMPONENTS`), constructing through `BUILDERS`."""
+
+    def __init__(self) -> None:
+        super().__init__(COMPONENTS, PACKAGE_NAME, version=package_version())
+
+    def construct(self, name: str, resource_type: str, inputs: dict[str, Any],
+                  options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
+        self.validate_resource_type(PACKAGE_NAME, resource_type)
+        component = resource_type.rsplit(":", 1)[-1]
+        if component not in BUILDERS:
+            raise ValueError(f"unknown component {resource_type}")
+        try:
+            _, built = BUILDERS[component](name, dict(inputs), options or pulumi.ResourceOptions())
+        except SpecError as error:
+            raise InputPropertiesError(str(error), [
+                {"property_path": wire_path(_model(component), problem.path), "reason": problem.message}
+                for problem in error.problems
+            ]) from None
+        state = self.get_state(SimpleNamespace(**built.outputs), self._component_defs[component])  # type: ignore[arg-type]
+        return ConstructResult(built.resource.urn, state)
+
+
+def _model(component: str) -> type[BaseModel]:
+    from .. import cluster, queues, spec
+    for module in (spec, queues, cluster):
+        model = getattr(module, _MODELS[component], None)
+        if model is not None:
+            return model
+    raise KeyError(component)
+
+
+def schema() -> dict[str, Any]:
+    """The package schema, as `pulumi package get-schema` returns it."""
+    import json
+
+    return json.loads(PlatformProvider().schema or "{}")
+
+
+def _with_nulls(value: Any, wire: Any) -> Any:
+    """`value` with the wire's explicit nulls put back where the SDK dropped them.
+
+    The SDK treats a property that deserializes to None as absent, but a spec tells the two apart: a job with
+    `queue: null` does not inherit its service's queue (the Python spec reads `model_fields_set`). Secrets and
+    outputs (already Outputs here) are left as they are.
+    """
+    if isinstance(value, dict) and isinstance(wire, dict):
+        for key, item in wire.items():
+            if item is None and key not in value:
+                value[key] = None
+            elif key in value:
+                value[key] = _with_nulls(value[key], item)
+    elif isinstance(value, list) and isinstance(wire, list) and len(value) == len(wire):
+        return [_with_nulls(a, b) for a, b in zip(value, wire, strict=True)]
+    return value
+
+
+class _Servicer(ProviderServicer):
+    @staticmethod
+    async def _construct_inputs(inputs: struct_pb2.Struct, input_dependencies: Any) -> dict[str, Any]:
+        values = await ProviderServicer._construct_inputs(inputs, input_dependencies)
+        return _with_nulls(values, json_format.MessageToDict(inputs))
+
+
+def serve(args: Optional[list[str]] = None) -> None:
+    """Serve the package: what `component_provider_host` does (the engine's address as the first argument, the
+    port printed on stdout), with `PlatformProvider` and explicit nulls kept."""
+    engine = (args if args is not None else sys.argv[1:])[0]
+
+    async def run() -> None:
+        server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(
+            _Servicer(PlatformProvider(), sys.argv[1:], engine_address=engine), server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        sys.stdout.write(f"{port}\n")
+        sys.stdout.flush()
+        await server.wait_for_termination()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+# Descriptions in the schema are the class docstrings, without the source's indentation.
+for _component in COMPONENTS:
+    _component.__doc__ = inspect.cleandoc(_component.__doc__ or "")

@@ -1,0 +1,373 @@
+"""The `platform` component package: facades derived from the specs, its schema, and Construct over gRPC.
+
+The gRPC tests start the package's provider as the Python language host would and call it as the engine does
+for a TypeScript or YAML program (camelCase names, secrets and unknowns on the wire), with stackctl's recording
+monitor behind a gRPC server. What they compare: the children the provider registers and what the Python class
+registers for the same arguments (type, name, parent, inputs, provider, protection); the errors an invalid input
+gets and what a Python caller reads. What only the Pulumi CLI can show (`pulumi package add` generating an SDK,
+the language host's virtualenv) is not tested here: docs/component-package.md says so.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from pathlib import Path
+
+import grpc
+import pulumi
+import pytest
+from google.protobuf import json_format
+
+from components import EksCluster, GkeCluster, PubSubWorkQueue, SpecError, SqsWorkQueue, WorkQueueArgs
+from components.cluster import EksClusterArgs, GkeClusterArgs
+from components.identity import WorkloadPrincipal
+from components.provider import codegen, facades
+from components.provider.host import COMPONENTS, schema, unknown_output
+from components.provider.schema_check import schema_errors, undescribed
+from components.spec import EnvironmentSpec, parse_environment
+from components.spec.loading import validate_model
+from stackctl.testing import run_program
+from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, secret, to_wire
+from tests.conftest import load_stack_yaml, shipped_run
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGIN = REPO / "components" / "provider"
+METASCHEMA = REPO.parent.parent / "shared" / "schemas" / "pulumi-package-metaschema.json"
+if not METASCHEMA.exists():   # the integration checkout (/work/main) sits beside /work/shared
+    METASCHEMA = Path("/work/shared/schemas/pulumi-package-metaschema.json")
+
+
+# -- facades: derived from the specs, and they say so ---------------------------------------------------------
+
+
+def _typeddicts() -> dict[str, type]:
+    return {name: value for name, value in vars(facades).items()
+            if isinstance(value, type) and typing.is_typeddict(value)}
+
+
+def test_facades_file_is_what_codegen_prints():
+    assert (PLUGIN / "facades.py").read_text() == codegen.render(), (
+        "components/provider/facades.py is stale: regenerate it with `python -m components.provider.codegen`")
+
+
+def test_every_facade_has_exactly_its_models_fields_and_requiredness():
+    typed = _typeddicts()
+    checked = 0
+    for facade in codegen.FACADES:
+        generated = typed[facade.name]
+        expected = set(facade.model.model_fields) - set(facade.omitted) | set(facade.extras)
+        assert set(generated.__annotations__) == expected, facade.name
+        required = {name for name, info in facade.model.model_fields.items()
+                    if info.is_required() and name not in facade.omitted} | {
+            name for name, extra in facade.extras.items() if extra.required}
+        assert set(generated.__required_keys__) == required, facade.name
+        checked += 1
+    # Every nested spec model's TypedDict has exactly the model's fields (names are the models' own).
+    from pydantic import BaseModel
+
+    def models(model: type[BaseModel], seen: set) -> None:
+        for info in model.model_fields.values():
+            stack = [info.annotation]
+            while stack:
+                annotation = stack.pop()
+                stack.extend(typing.get_args(annotation))
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+                    seen.add(annotation)
+                    models(annotation, seen)
+
+    nested: set = set()
+    for facade in codegen.FACADES:
+        models(facade.model, nested)
+    for model in nested:
+        assert set(typed[model.__name__].__annotations__) == set(model.model_fields), model.__name__
+        checked += 1
+    assert checked >= 20
+
+
+def test_facades_use_enums_not_literals_and_no_unions():
+    text = (PLUGIN / "facades.py").read_text()
+    assert "Literal" not in text and "Union" not in text and " | " not in text
+    assert list(facades.JobSpecMode) == ["schedule", "on_demand", "per_message"]
+    assert [m.value for m in facades.EnvironmentSpecTier] == list(
+        typing.get_args(EnvironmentSpec.model_fields["tier"].annotation))
+
+
+def test_a_spec_change_reaches_the_facade(monkeypatch):
+    """The generator reads the models at run time: a new spec field shows up in the facade it renders."""
+    from pydantic import Field, create_model
+
+    from components.spec.queue import QueueSpec
+
+    extended = create_model("QueueSpec", __base__=QueueSpec, priority=(int, Field(1, description="New.")))
+    monkeypatch.setattr(codegen, "FACADES", [codegen.Facade("WorkQueueArgs", extended)])
+    assert "    priority: NotRequired[int]\n    \"New.\"" in codegen.render()
+
+
+# -- the schema -----------------------------------------------------------------------------------------------
+
+
+def test_committed_schema_is_current_valid_and_described():
+    document = schema()
+    committed = json.loads((PLUGIN / "schema.json").read_text())
+    assert committed == document, "components/provider/schema.json is stale: stackctl package schema > it"
+    assert schema_errors(document, METASCHEMA) == []
+    assert undescribed(document) == []
+    assert document["name"] == "platform"
+    from importlib.metadata import version
+    assert document["version"] == version("platform-components")
+    for token in ("Environment", "WorkQueue", "EksCluster", "GkeCluster"):
+        resource = document["resources"][f"platform:index:{token}"]
+        assert resource["isComponent"] is True
+        assert resource["inputProperties"]
+    environment = document["resources"]["platform:index:Environment"]
+    assert environment["requiredInputs"] == ["cloud", "region", "tier"]
+    assert environment["inputProperties"]["tier"]["$ref"] == "#/types/platform:index:EnvironmentSpecTier"
+    assert document["types"]["platform:index:ServiceSpec"]["properties"]["maxMessageSeconds"]["type"] == "integer"
+
+
+def test_the_metaschema_check_catches_a_broken_schema():
+    document = schema()
+    document["name"] = "Not A Name!"
+    del document["resources"]["platform:index:WorkQueue"]["properties"]["consumerAddress"]["description"]
+    assert schema_errors(document, METASCHEMA)
+    assert undescribed(document) == ["platform:index:WorkQueue.properties.consumerAddress"]
+
+
+def test_plugin_definition_and_dependencies():
+    import tomllib
+
+    assert (PLUGIN / "PulumiPlugin.yaml").read_text().splitlines()[-1] == "runtime: python"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    lines = [line for line in (PLUGIN / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert lines == pyproject["project"]["dependencies"]
+    assert [component.__name__ for component in COMPONENTS] == ["Environment", "WorkQueue", "EksCluster",
+                                                                 "GkeCluster"]
+
+
+# -- Construct over gRPC, as the engine calls it ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def host():
+    package = PackageHost()
+    yield package
+    package.close()
+
+
+def _view(records: dict) -> dict:
+    return {urn: {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "provider": r.provider,
+                  "protect": r.protect, "retainOnDelete": r.retainOnDelete, "dependencies": r.dependencies}
+            for urn, r in records.items()}
+
+
+def _python_view(run) -> dict:
+    return _view({r.urn: r for r in run.graph.resources if r.type != "pulumi:pulumi:Stack"})
+
+
+def _construct(host: PackageHost, token: str, name: str, inputs: dict, config: dict[str, str],
+               project: str = "consumer", stack: str = "dev"):
+    deployment = Deployment(project, stack, config)
+    try:
+        response = host.construct(deployment, token, name, inputs)
+        return response, _view(deployment.records())
+    finally:
+        deployment.close()
+
+
+def _invalid(host: PackageHost, token: str, name: str, inputs: dict, config: dict[str, str]):
+    deployment = Deployment("consumer", "dev", config)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            host.construct(deployment, token, name, inputs)
+        return caught.value, deployment.records()
+    finally:
+        deployment.close()
+
+
+def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
+    from pulumi.runtime.proto import errors_pb2, status_pb2
+
+    details = dict(error.trailing_metadata() or ())["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(details)
+    found = errors_pb2.InputPropertiesError()
+    status.details[0].Unpack(found)
+    return [(e.property_path, e.reason) for e in found.errors]
+
+
+AWS = {"aws:region": "us-east-1"}
+
+
+@pytest.mark.slow(6)
+def test_get_schema_over_grpc_is_the_committed_schema(host):
+    assert json.loads(host.schema()) == json.loads((PLUGIN / "schema.json").read_text())
+
+
+@pytest.mark.slow(8)
+def test_work_queue_from_typescript_registers_what_python_registers(host):
+    """`new platform.WorkQueue("orders", {cloud: "aws", visibilityTimeoutSeconds: 120, managedKey: key.arn,
+    consumers: {worker: config.requireSecret("workerRole")}})` at preview, where `key.arn` is not known yet."""
+    response, children = _construct(host, "platform:index:WorkQueue", "orders", {
+        "cloud": "aws", "visibilityTimeoutSeconds": 120, "maxReceiveCount": 3, "managedKey": UNKNOWN,
+        "consumers": {"worker": secret("orders-worker")}}, AWS)
+
+    def program():
+        queue = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120, max_receive_count=3,
+                                                     managed_key=unknown_output()))
+        queue.grant_consume("orders-worker-consume", WorkloadPrincipal.aws_role(pulumi.Output.secret("orders-worker")),
+                            pulumi.ResourceOptions(parent=queue))
+
+    expected = _python_view(run_program(program, project="consumer", stack="dev", config=AWS))
+    assert children == expected
+    grant = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:iam/rolePolicy:RolePolicy::"
+                     "orders-worker-consume"]
+    assert grant["inputs"]["role"] == "[secret]"          # the secret stayed secret
+    queue = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:sqs/queue:Queue::orders-queue"]
+    assert queue["inputs"]["kmsMasterKeyId"] == "[unknown]" and queue["inputs"]["visibilityTimeoutSeconds"] == 120
+    state = json_format.MessageToDict(response.state)
+    assert state["physicalName"] == "orders" and state["deadLetterAddress"].endswith("/orders-dlq")
+    assert response.urn == "urn:pulumi:dev::consumer::platform:index:SqsWorkQueue::orders"
+
+
+@pytest.mark.slow(6)
+def test_pubsub_work_queue_from_yaml_registers_what_python_registers(host):
+    config = {"gcp:project": "acme-dev-1", "gcp:region": "europe-west1"}
+    response, children = _construct(host, "platform:index:WorkQueue", "jobs", {
+        "cloud": "gcp", "visibilityTimeoutSeconds": 60.0, "physicalName": "jobs-queue",
+        "serviceAgentEmail": secret("service-1@gcp-sa-pubsub.iam.gserviceaccount.com"),
+        "consumers": {"worker": "worker@acme-dev-1.iam.gserviceaccount.com"}}, config)
+
+    def program():
+        queue = PubSubWorkQueue("jobs", WorkQueueArgs(
+            visibility_timeout_seconds=60, physical_name="jobs-queue",
+            service_agent_email=pulumi.Output.secret("service-1@gcp-sa-pubsub.iam.gserviceaccount.com")))
+        queue.grant_consume("jobs-worker-consume",
+                            WorkloadPrincipal.gcp_service_account("worker@acme-dev-1.iam.gserviceaccount.com"),
+                            pulumi.ResourceOptions(parent=queue))
+
+    assert children == _python_view(run_program(program, project="consumer", stack="dev", config=config))
+    assert any(view["type"] == "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
+               for view in children.values())
+
+
+EKS_ARGS = {"cluster_name": "shared", "region": "us-east-1", "private_access_cidrs": ["10.0.0.0/8"],
+            "node_pools": {"general": {"machine_types": ["m7i.large"], "min_size": 1, "max_size": 3}}}
+
+
+@pytest.mark.slow(10)
+def test_eks_cluster_registers_what_python_registers(host):
+    wire = to_wire(EksClusterArgs, EKS_ARGS)
+    assert "privateAccessCidrs" in wire and "machineTypes" in wire["nodePools"]["general"]
+    _, children = _construct(host, "platform:index:EksCluster", "shared", {**wire, "subnetIds": UNKNOWN}, AWS)
+
+    def program():
+        EksCluster("shared", EksClusterArgs(**EKS_ARGS, subnet_ids=unknown_output()))
+
+    assert children == _python_view(run_program(program, project="consumer", stack="dev", config=AWS))
+    assert len(children) > 20
+
+
+GKE_ARGS = {"cluster_name": "shared", "project": "acme-dev-1", "region": "europe-west1", "pods_range_name": "pods",
+            "services_range_name": "services", "authorized_networks": ["10.0.0.0/8"],
+            "node_pools": {"general": {"machine_types": ["e2-standard-4"], "min_size": 1, "max_size": 3}}}
+
+
+@pytest.mark.slow(8)
+def test_gke_cluster_registers_what_python_registers(host):
+    config = {"gcp:project": "acme-dev-1", "gcp:region": "europe-west1"}
+    _, children = _construct(host, "platform:index:GkeCluster", "shared", {
+        **to_wire(GkeClusterArgs, GKE_ARGS), "network": "projects/acme-dev-1/global/networks/main",
+        "subnetwork": secret("projects/acme-dev-1/regions/europe-west1/subnetworks/nodes")}, config)
+
+    def program():
+        GkeCluster("shared", GkeClusterArgs(
+            **GKE_ARGS, network="projects/acme-dev-1/global/networks/main",
+            subnetwork=pulumi.Output.secret("projects/acme-dev-1/regions/europe-west1/subnetworks/nodes")))
+
+    assert children == _python_view(run_program(program, project="consumer", stack="dev", config=config))
+    assert len(children) > 10
+
+
+def _dev_spec() -> dict:
+    config = load_stack_yaml("dev")["config"]
+    return {key.removeprefix("platform:"): value for key, value in config.items()
+            if ":" not in key or key.startswith("platform:")}
+
+
+@pytest.mark.slow(30)
+def test_environment_from_a_whole_stack_spec_registers_what_the_python_program_registers(host):
+    """A YAML program's `platform:index:Environment` named `dev` with the dev stack file's settings as
+    properties registers exactly what `__main__.py` registers for the dev stack (same URNs)."""
+    run = shipped_run("dev")
+    wire = to_wire(EnvironmentSpec, _dev_spec())
+    assert "tier" in wire and any("visibilityTimeoutSeconds" in q for q in wire["queues"].values())
+    response, children = _construct(host, "platform:index:Environment", "dev", wire, dict(run.config.values),
+                                    project="platform", stack="dev")
+    expected = _python_view(run)
+    assert sorted(children) == sorted(expected)
+    assert children == expected
+    assert any(view["type"] == "platform:index:Service" for view in children.values())
+    assert any(view["type"] == "platform:index:BatchJob" for view in children.values())
+    state = json_format.MessageToDict(response.state)
+    assert set(state["queueAddresses"]) == set(_dev_spec()["queues"])
+
+
+# -- invalid input: the message a Python caller reads --------------------------------------------------------
+
+
+@pytest.mark.slow(4)
+def test_invalid_environment_fails_with_the_python_message_and_registers_nothing(host):
+    spec = _dev_spec()
+    spec["services"] = {**spec["services"]}
+    name = next(iter(spec["services"]))
+    spec["services"][name] = {**spec["services"][name], "scaling": {"min_replicas": 3, "max_replicas": 2}}
+    with pytest.raises(SpecError) as python:
+        parse_environment(spec, "Environment dev", environment="dev", project="consumer")
+    error, records = _invalid(host, "platform:index:Environment", "dev", to_wire(EnvironmentSpec, spec), AWS)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == str(python.value)
+    paths = [path for path, _ in _property_errors(error)]
+    assert f"services.{name}.scaling.maxReplicas" in paths or f"services.{name}.scaling" in paths
+    assert [r.type for r in records.values()] == []
+
+
+@pytest.mark.slow(4)
+def test_invalid_work_queue_fails_with_the_python_message(host):
+    raw = {"visibility_timeout_seconds": 5, "fifo": "yes"}
+    with pytest.raises(SpecError) as python:
+        validate_model(WorkQueueArgs, raw, "WorkQueue orders")
+    error, records = _invalid(host, "platform:index:WorkQueue", "orders",
+                              {"cloud": "aws", **to_wire(WorkQueueArgs, raw)}, AWS)
+    assert error.details() == str(python.value)
+    assert "visibility_timeout_seconds: must be >= 30 (got 5)" in error.details()
+    assert sorted(_property_errors(error)) == [("fifo", "must be true or false (got 'yes')"),
+                                              ("visibilityTimeoutSeconds", "must be >= 30 (got 5)")]
+    assert records == {}
+
+
+@pytest.mark.slow(4)
+def test_a_secret_or_unknown_where_a_plain_setting_belongs_is_refused_without_its_value(host):
+    error, records = _invalid(host, "platform:index:WorkQueue", "orders",
+                              {"cloud": "aws", "kmsKey": secret("alias/very-secret-key"), "physicalName": UNKNOWN},
+                              AWS)
+    assert "very-secret-key" not in error.details()
+    assert sorted(_property_errors(error)) == [
+        ("kmsKey", "is a secret but is not a secret setting; pass it as a plain value (value hidden)"),
+        ("physicalName", "is not known before deployment (an output of a resource not created yet); this setting "
+                         "must be a plain value"),
+    ]
+    assert records == {}
+
+
+@pytest.mark.slow(4)
+def test_cloud_rules_raised_by_the_python_class_reach_the_caller_unchanged(host):
+    raw = {**EKS_ARGS, "private_access_cidrs": None}
+    with pytest.raises(SpecError) as python:
+        EksClusterArgs(**raw, subnet_ids=["subnet-1"])
+    error, records = _invalid(host, "platform:index:EksCluster", "shared",
+                              {**to_wire(EksClusterArgs, {k: v for k, v in raw.items() if v is not None}),
+                               "subnetIds": ["subnet-1"]}, AWS)
+    assert error.details() == str(python.value)
+    assert ("privateAccessCidrs", python.value.problems[0].message) in _property_errors(error)
+    assert records == {}
