@@ -15,6 +15,7 @@ import typer
 from . import sdk_packages
 from .collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
+from .package import app as package_app
 
 if TYPE_CHECKING:
     from .project import Project, StackConfig
@@ -34,6 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Run the stack program offline: no cloud credentials, no Pulumi CLI.",
 )
+app.add_typer(package_app, name="package")
 
 
 

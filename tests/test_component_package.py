@@ -29,7 +29,7 @@ from components.spec import EnvironmentSpec, parse_environment
 from components.spec.loading import validate_model
 from stackctl.testing import run_program
 from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, secret, to_wire
-from tests.conftest import load_stack_yaml, shipped_run
+from tests.conftest import load_stack_yaml, shipped_run, stackctl
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN = REPO / "components" / "provider"
@@ -124,6 +124,19 @@ def test_committed_schema_is_current_valid_and_described():
     assert environment["requiredInputs"] == ["cloud", "region", "tier"]
     assert environment["inputProperties"]["tier"]["$ref"] == "#/types/platform:index:EnvironmentSpecTier"
     assert document["types"]["platform:index:ServiceSpec"]["properties"]["maxMessageSeconds"]["type"] == "integer"
+
+
+def test_stackctl_package_schema_prints_the_committed_schema():
+    result = stackctl("package", "schema")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert result.stdout == (PLUGIN / "schema.json").read_text()
+    assert schema_errors(document, METASCHEMA) == []
+    components = {token for token, spec in document["resources"].items() if spec.get("isComponent")}
+    assert components == {"platform:index:Environment", "platform:index:WorkQueue", "platform:index:EksCluster",
+                          "platform:index:GkeCluster"}
+    described = document["resources"]["platform:index:Environment"]["inputProperties"]["services"]
+    assert described["description"].startswith("Long-running services keyed by name")
 
 
 def test_the_metaschema_check_catches_a_broken_schema():
