@@ -47,6 +47,12 @@ def secret(value: Any) -> dict[str, Any]:
 
 
 UNKNOWN = rpc.UNKNOWN
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+
+def output(value: Any, dependencies: list[str]) -> dict[str, Any]:
+    """An output value of another resource, as the engine passes it to a provider that accepts outputs."""
+    return {SIG_KEY: OUTPUT_SIG, "value": value, "dependencies": dependencies}
 
 
 def to_wire(model: Any, value: Any) -> Any:
@@ -131,6 +137,13 @@ class Deployment:
             type=ROOT_STACK_TYPE, name=f"{project}-{stack}", custom=False)).urn
         assert self.stack_urn == engine_urn(stack, project, ROOT_STACK_TYPE, f"{project}-{stack}")
 
+    def knows(self, urn: str, id_: str, outputs: dict[str, Any]) -> None:
+        """A resource of the consumer program registered before (e.g. the Kubernetes provider it passes in
+        `providers`), so the provider process can look it up as the engine would answer."""
+        from pulumi.runtime.mocks import MockMonitor
+
+        self.recorder.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, outputs)
+
     def records(self) -> dict:
         return {urn: record for urn, record in self.recorder.records.items() if record.type != ROOT_STACK_TYPE}
 
@@ -165,13 +178,14 @@ class PackageHost:
         return self.provider.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema
 
     def construct(self, deployment: Deployment, type_: str, name: str, inputs: dict[str, Any],
-                  dependencies: dict[str, list[str]] | None = None) -> provider_pb2.ConstructResponse:
+                  dependencies: dict[str, list[str]] | None = None,
+                  providers: dict[str, str] | None = None) -> provider_pb2.ConstructResponse:
         struct = struct_pb2.Struct()
         struct.update(inputs)
         return self.provider.Construct(provider_pb2.ConstructRequest(
             project=deployment.project, stack=deployment.stack, config=deployment.config, dryRun=True,
             parallel=4, monitorEndpoint=deployment.address, type=type_, name=name, parent=deployment.stack_urn,
-            inputs=struct, accepts_output_values=True, organization="organization",
+            inputs=struct, accepts_output_values=True, organization="organization", providers=providers or {},
             inputDependencies={key: provider_pb2.ConstructRequest.PropertyDependencies(urns=urns)
                                for key, urns in (dependencies or {}).items()},
         ), timeout=300)

@@ -28,7 +28,7 @@ from components.provider.schema_check import schema_errors, undescribed
 from components.spec import EnvironmentSpec, parse_environment
 from components.spec.loading import validate_model
 from stackctl.testing import run_program
-from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, secret, to_wire
+from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, output, secret, to_wire
 from tests.conftest import load_stack_yaml, shipped_run, stackctl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +79,9 @@ def test_every_facade_has_exactly_its_models_fields_and_requiredness():
     nested: set = set()
     for facade in codegen.FACADES:
         models(facade.model, nested)
+        for reference in facade.references.values():
+            nested.add(reference)
+            models(reference, nested)
     for model in nested:
         assert set(typed[model.__name__].__annotations__) == set(model.model_fields), model.__name__
         checked += 1
@@ -116,7 +119,7 @@ def test_committed_schema_is_current_valid_and_described():
     assert document["name"] == "platform"
     from importlib.metadata import version
     assert document["version"] == version("platform-components")
-    for token in ("Environment", "WorkQueue", "EksCluster", "GkeCluster"):
+    for token in ("Environment", "WorkQueue", "Service", "BatchJob", "EksCluster", "GkeCluster"):
         resource = document["resources"][f"platform:index:{token}"]
         assert resource["isComponent"] is True
         assert resource["inputProperties"]
@@ -133,8 +136,8 @@ def test_stackctl_package_schema_prints_the_committed_schema():
     assert result.stdout == (PLUGIN / "schema.json").read_text()
     assert schema_errors(document, METASCHEMA) == []
     components = {token for token, spec in document["resources"].items() if spec.get("isComponent")}
-    assert components == {"platform:index:Environment", "platform:index:WorkQueue", "platform:index:EksCluster",
-                          "platform:index:GkeCluster"}
+    assert components == {f"platform:index:{name}" for name in
+                          ("Environment", "WorkQueue", "Service", "BatchJob", "EksCluster", "GkeCluster")}
     described = document["resources"]["platform:index:Environment"]["inputProperties"]["services"]
     assert described["description"].startswith("Long-running services keyed by name")
 
@@ -155,8 +158,9 @@ def test_plugin_definition_and_dependencies():
     lines = [line for line in (PLUGIN / "requirements.txt").read_text().splitlines()
              if line and not line.startswith("#")]
     assert lines == pyproject["project"]["dependencies"]
-    assert [component.__name__ for component in COMPONENTS] == ["Environment", "WorkQueue", "EksCluster",
-                                                                 "GkeCluster"]
+    # Every served component has a builder, and each builder's component is served.
+    from components.provider.host import BUILDERS
+    assert [component.__name__ for component in COMPONENTS] == list(BUILDERS)
 
 
 # -- Construct over gRPC, as the engine calls it ------------------------------------------------------------
@@ -173,6 +177,15 @@ def _view(records: dict) -> dict:
     return {urn: {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "provider": r.provider,
                   "protect": r.protect, "retainOnDelete": r.retainOnDelete, "dependencies": r.dependencies}
             for urn, r in records.items()}
+
+
+def _differences(ours: dict, theirs: dict) -> list:
+    """Where the provider's registrations differ from Python's: (urn, field, provider's, Python's)."""
+    found = [(urn, "registered", urn in ours, urn in theirs) for urn in sorted(set(ours) ^ set(theirs))]
+    for urn in sorted(set(ours) & set(theirs)):
+        found += [(urn, key, ours[urn][key], theirs[urn][key]) for key in ours[urn]
+                  if ours[urn][key] != theirs[urn][key]]
+    return found
 
 
 def _python_view(run) -> dict:
@@ -232,7 +245,7 @@ def test_work_queue_from_typescript_registers_what_python_registers(host):
                             pulumi.ResourceOptions(parent=queue))
 
     expected = _python_view(run_program(program, project="consumer", stack="dev", config=AWS))
-    assert children == expected
+    assert _differences(children, expected) == []
     grant = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:iam/rolePolicy:RolePolicy::"
                      "orders-worker-consume"]
     assert grant["inputs"]["role"] == "[secret]"          # the secret stayed secret
@@ -319,7 +332,7 @@ def test_environment_from_a_whole_stack_spec_registers_what_the_python_program_r
                                     project="platform", stack="dev")
     expected = _python_view(run)
     assert sorted(children) == sorted(expected)
-    assert children == expected
+    assert _differences(children, expected) == []
     assert any(view["type"] == "platform:index:Service" for view in children.values())
     assert any(view["type"] == "platform:index:BatchJob" for view in children.values())
     state = json_format.MessageToDict(response.state)
@@ -383,4 +396,126 @@ def test_cloud_rules_raised_by_the_python_class_reach_the_caller_unchanged(host)
                                "subnetIds": ["subnet-1"]}, AWS)
     assert error.details() == str(python.value)
     assert ("privateAccessCidrs", python.value.problems[0].message) in _property_errors(error)
+    assert records == {}
+
+
+# -- Service and BatchJob: the cluster and the queue named by their outputs -----------------------------------
+
+
+def _platform(host: PackageHost, make_python, token: str, name: str, wire: dict, config: dict[str, str],
+              cloud: str):
+    """Run `make_python` (a Python program: a cluster, a queue and the workload using them), then construct the
+    workload through the provider with the cluster and queue named by the outputs the Python run gave them;
+    return (provider's records, Python's records) of the workload's subtree."""
+    run = run_program(make_python, project="consumer", stack="dev", config=config)
+    by_type: dict[str, list] = {}
+    for record in run.graph.resources:
+        by_type.setdefault(record.type, []).append(record)
+    k8s = by_type["pulumi:providers:kubernetes"][0]
+    # The cluster's and the queue's outputs, as the engine passes outputs of other resources: with dependencies.
+    if cloud == "aws":
+        eks = by_type["aws:eks/cluster:Cluster"][0]
+        oidc = by_type["aws:iam/openIdConnectProvider:OpenIdConnectProvider"][0]
+        queue = next(r for r in by_type["aws:sqs/queue:Queue"] if not r.name.endswith("-dlq"))
+        cluster_ref = {"cloud": "aws", "clusterName": eks.outputs["name"],
+                       "oidcProviderArn": output(oidc.outputs["arn"], [oidc.urn]),
+                       "oidcIssuer": output(eks.outputs["identities"][0]["oidcs"][0]["issuer"], [eks.urn])}
+        queue_ref = {"cloud": "aws", "address": output(queue.outputs["url"], [queue.urn]),
+                     "arn": output(queue.outputs["arn"], [queue.urn])}
+    else:
+        gke = by_type["platform:index:GkeCluster"][0]
+        subscription = next(r for r in by_type["gcp:pubsub/subscription:Subscription"]
+                            if not r.name.endswith("-dlq-subscription"))
+        cluster_ref = {"cloud": "gcp", "clusterName": "shared", "project": "acme-dev-1",
+                       "clusterUrn": output(gke.urn, [gke.urn])}
+        queue_ref = {"cloud": "gcp", "address": output(subscription.id, [subscription.urn])}
+    deployment = Deployment("consumer", "dev", config)
+    try:
+        deployment.knows(k8s.urn, k8s.id, k8s.outputs)
+        response = host.construct(deployment, token, name, {**wire, "cluster": cluster_ref, "queue": queue_ref},
+                                  providers={"kubernetes": f"{k8s.urn}::{k8s.id}"})
+        prefix = f"urn:pulumi:dev::consumer::{token}"
+        ours = {urn: view for urn, view in _view(deployment.records()).items() if urn.startswith(prefix)}
+    finally:
+        deployment.close()
+    theirs = {urn: view for urn, view in _python_view(run).items() if urn.startswith(prefix)}
+    return response, ours, theirs
+
+
+SERVICE_SPEC = {"image": "registry.example.com/orders@sha256:" + "a" * 64, "queue": "orders",
+                "command": ["python", "-m", "orders.worker"], "scaling": {"max_replicas": 5}}
+JOB_SPEC = {"mode": "per_message", "max_parallel_jobs": 3}
+
+
+@pytest.mark.slow(12)
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_service_naming_its_cluster_and_queue_registers_what_python_registers(host, cloud):
+    from components import Service, ServiceArgs, ServiceSpec
+
+    config = AWS if cloud == "aws" else {"gcp:project": "acme-dev-1", "gcp:region": "europe-west1"}
+
+    def program():
+        cluster = (EksCluster("shared", EksClusterArgs(**EKS_ARGS, subnet_ids=["subnet-1"])) if cloud == "aws" else
+                   GkeCluster("shared", GkeClusterArgs(**GKE_ARGS, network="main", subnetwork="nodes")))
+        queue = (SqsWorkQueue if cloud == "aws" else PubSubWorkQueue)("orders", WorkQueueArgs())
+        Service("orders", ServiceArgs(workload_name="orders", namespace="orders", cluster=cluster, queue=queue,
+                                      spec=ServiceSpec(**SERVICE_SPEC), min_replicas=1),
+                pulumi.ResourceOptions(providers=[cluster.provider]))
+
+    wire = {"workloadName": "orders", "namespace": "orders", "minReplicas": 1.0,
+            "spec": to_wire(ServiceSpec, SERVICE_SPEC)}
+    response, ours, theirs = _platform(host, program, "platform:index:Service", "orders", wire, config, cloud)
+    differences = _differences(ours, theirs)
+    if cloud == "gcp":
+        # The one difference: another language names the GkeCluster component (its `urn`), so the service and
+        # its Workload Identity binding wait for the whole component instead of its cluster resource alone.
+        gke, prefix = "urn:pulumi:dev::consumer::platform:index:GkeCluster", "urn:pulumi:dev::consumer::"
+        binding = f"{prefix}platform:index:Service$gcp:serviceaccount/iAMMember:IAMMember::orders-workload-identity"
+        account = f"{prefix}platform:index:Service$gcp:serviceaccount/account:Account::orders"
+        assert differences == [
+            (binding, "dependencies", [f"{gke}::shared", account],
+             [f"{gke}$gcp:container/cluster:Cluster::shared-cluster", account]),
+            (f"{prefix}platform:index:Service::orders", "dependencies", [f"{gke}::shared"], []),
+        ]
+    else:
+        assert differences == [], "\n".join(map(str, differences))
+    types = {view["type"] for view in ours.values()}
+    assert "kubernetes:keda.sh/v1alpha1:ScaledObject" in types and "kubernetes:apps/v1:Deployment" in types
+    grant = ("aws:iam/rolePolicy:RolePolicy" if cloud == "aws"
+             else "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember")
+    assert grant in types    # the service named its queue: its identity is granted consuming it
+    assert json_format.MessageToDict(response.state)["cloudIdentity"]
+
+
+@pytest.mark.slow(10)
+def test_batch_job_per_message_registers_what_python_registers(host):
+    from components import BatchJob, BatchJobArgs, JobSpec, WorkloadSpec
+
+    workload = {key: value for key, value in SERVICE_SPEC.items() if key != "scaling"}
+
+    def program():
+        cluster = EksCluster("shared", EksClusterArgs(**EKS_ARGS, subnet_ids=["subnet-1"]))
+        queue = SqsWorkQueue("orders", WorkQueueArgs())
+        BatchJob("orders-one", BatchJobArgs(
+            workload_name="orders-one", namespace="orders", cluster=cluster, queue=queue,
+            job=JobSpec(**JOB_SPEC), workload=WorkloadSpec(**workload), deadline_seconds=600),
+            pulumi.ResourceOptions(providers=[cluster.provider]))
+
+    wire = {"workloadName": "orders-one", "namespace": "orders", "deadlineSeconds": 600,
+            "job": to_wire(JobSpec, JOB_SPEC), "workload": to_wire(WorkloadSpec, workload)}
+    _, ours, theirs = _platform(host, program, "platform:index:BatchJob", "orders-one", wire, AWS, "aws")
+    differences = _differences(ours, theirs)
+    assert differences == [], "\n".join(map(str, differences))
+    assert "kubernetes:keda.sh/v1alpha1:ScaledJob" in {view["type"] for view in ours.values()}
+
+
+@pytest.mark.slow(4)
+def test_a_service_whose_cluster_reference_is_incomplete_is_refused_by_path(host):
+    error, records = _invalid(host, "platform:index:Service", "orders", {
+        "workloadName": "orders", "namespace": "orders", "minReplicas": 1, "spec": {"image": "x", "cpu": 1},
+        "cluster": {"cloud": "aws", "clusterName": "shared"}}, AWS)
+    found = _property_errors(error)
+    assert ("cluster.oidcProviderArn", "required when cloud is aws") in found
+    assert ("cluster.oidcIssuer", "required when cloud is aws") in found
+    assert any(path == "spec.cpu" and reason.startswith("unknown field") for path, reason in found)
     assert records == {}

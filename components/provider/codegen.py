@@ -25,6 +25,8 @@ from pydantic import BaseModel
 from ..cluster import EksClusterArgs, GkeClusterArgs
 from ..queues import WorkQueueArgs
 from ..spec import EnvironmentSpec
+from ..workloads import BatchJobArgs, ServiceArgs
+from .refs import ClusterRef, QueueRef
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,24 @@ class Facade:
     omitted: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Extra] = field(default_factory=dict)
     doc: str = ""
+    # Pydantic fields holding Python objects (a `Cluster`, a `WorkQueue`): the model other languages fill instead.
+    references: dict[str, type[BaseModel]] = field(default_factory=dict)
+
+
+_WORKLOAD_OMITTED = {
+    "depends_on": "other languages pass `dependsOn` in the resource options",
+    "application": "GitOps delivery (an Argo CD Application) is the Environment's",
+    "secret_manager": "cloud secrets (`aws_secret`, `gcp_secret`) are the Environment's",
+    "secret_grants_depend_on": "cloud secrets are the Environment's",
+}
+_WORKLOAD_INPUTS = {"placement": "dict[str, typing.Any]"}
+_REFERENCES = {"cluster": ClusterRef, "queue": QueueRef}
+# Fields typed `Any` in models that only other languages fill (the references): Inputs of these types.
+_NESTED_INPUTS = {
+    "ClusterRef": {"oidc_provider_arn": "pulumi.Input[str]", "oidc_issuer": "pulumi.Input[str]",
+                   "cluster_urn": "pulumi.Input[str]"},
+    "QueueRef": {"address": "pulumi.Input[str]", "arn": "pulumi.Input[str]", "kms_key": "pulumi.Input[str]"},
+}
 
 
 FACADES = [
@@ -68,6 +88,12 @@ FACADES = [
         },
         doc="Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes it.",
     ),
+    Facade("ServiceArgs", ServiceArgs, inputs=_WORKLOAD_INPUTS, omitted=_WORKLOAD_OMITTED, references=_REFERENCES,
+           doc="Arguments of `Service`: what runs and how it scales, the cluster it runs on and the queue it "
+               "consumes (named by their outputs: the service's identity is granted exactly that queue)."),
+    Facade("BatchJobArgs", BatchJobArgs, inputs=_WORKLOAD_INPUTS, omitted=_WORKLOAD_OMITTED, references=_REFERENCES,
+           doc="Arguments of `BatchJob`: how and when it runs, what runs, the cluster and the queue it consumes "
+               "(named by their outputs: the job's identity is granted exactly that queue)."),
     Facade("EksClusterArgs", EksClusterArgs, inputs={"subnet_ids": "pulumi.Input[list[str]]"},
            doc="Arguments of `EksCluster`: the cluster spec plus where it runs."),
     Facade(
@@ -166,6 +192,10 @@ class _Writer:
                 continue
             if facade and field_name in facade.inputs:
                 text = facade.inputs[field_name]
+            elif facade and field_name in facade.references:
+                text = self.model(facade.references[field_name].__name__, facade.references[field_name])
+            elif field_name in _NESTED_INPUTS.get(name, {}):
+                text = _NESTED_INPUTS[name][field_name]
             else:
                 text = self.annotation(_declaring(model, field_name), field_name, info.annotation)
             required = info.is_required() and typing.get_origin(info.annotation) not in (typing.Union,
@@ -191,6 +221,7 @@ def render() -> str:
         "The TypedDicts and Enums that `pulumi.provider.experimental` turns into the `platform` package schema.\n"
         "No `from __future__ import annotations` here: the analyzer reads these annotations as objects.\n"
         '"""\n\n'
+        "import typing\n"
         "from enum import StrEnum\n"
         "from typing import NotRequired, TypedDict\n\n"
         "import pulumi\n"

@@ -4,6 +4,7 @@ The TypedDicts and Enums that `pulumi.provider.experimental` turns into the `pla
 No `from __future__ import annotations` here: the analyzer reads these annotations as objects.
 """
 
+import typing
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
@@ -786,6 +787,171 @@ class WorkQueueArgs(TypedDict):
         " or a Google service account email (gcp), granted receive/acknowledge/extend on this queue (and decrypt on "
         "its key) and nothing else, as `grant_consume` does. Default none."
     )
+
+
+class ClusterRefCloud(StrEnum):
+    "One of: aws, gcp."
+    AWS = "aws"
+    "`aws` (the field that takes it describes each choice)."
+    GCP = "gcp"
+    "`gcp` (the field that takes it describes each choice)."
+
+
+class ClusterRef(TypedDict):
+    "The cluster a workload runs on, by the outputs of the `EksCluster` or `GkeCluster` that created it."
+    cloud: ClusterRefCloud
+    "`aws` (EKS) or `gcp` (GKE). Required."
+    cluster_name: str
+    "The cluster's name (`clusterName` output): AWS workload role names derive from it. Required."
+    oidc_provider_arn: NotRequired[pulumi.Input[str]]
+    "AWS: the cluster's `oidcProviderArn` output, which workload roles trust. Required on aws."
+    oidc_issuer: NotRequired[pulumi.Input[str]]
+    "AWS: the cluster's `oidcIssuer` output (the OIDC issuer URL). Required on aws."
+    project: NotRequired[str]
+    "GCP: the cluster's project id. Required on gcp."
+    cluster_urn: NotRequired[pulumi.Input[str]]
+    (
+        "GCP: the `GkeCluster`'s URN (its `urn`): Workload Identity bindings wait for the cluster, whose identity "
+        "pool they name. Required on gcp."
+    )
+
+
+class QueueRefCloud(StrEnum):
+    "One of: aws, gcp."
+    AWS = "aws"
+    "`aws` (the field that takes it describes each choice)."
+    GCP = "gcp"
+    "`gcp` (the field that takes it describes each choice)."
+
+
+class QueueRef(TypedDict):
+    "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
+    cloud: QueueRefCloud
+    "`aws` (SQS) or `gcp` (Pub/Sub). Required."
+    address: pulumi.Input[str]
+    (
+        "The queue's `consumerAddress` output: the SQS queue URL or the Pub/Sub subscription path "
+        "(`projects/<project>/subscriptions/<name>`). Required."
+    )
+    arn: NotRequired[pulumi.Input[str]]
+    "AWS: the SQS queue ARN (`queueArn`), which the consume grant names. Required on aws."
+    kms_key: NotRequired[pulumi.Input[str]]
+    (
+        "AWS: the key the queue is encrypted with, when customer-managed (its `kmsKey` or the environment's queue "
+        "key): consumers are granted kms:Decrypt on it. Default none."
+    )
+
+
+class ServiceArgs(TypedDict):
+    (
+        "Arguments of `Service`: what runs and how it scales, the cluster it runs on and the queue it consumes (named"
+        " by their outputs: the service's identity is granted exactly that queue)."
+    )
+    workload_name: str
+    "Kubernetes name of the workload's objects and ServiceAccount. Required."
+    namespace: str
+    "Kubernetes namespace (must exist). Required."
+    cluster: ClusterRef
+    "Cluster to run on: its identity binder. Required."
+    queue: NotRequired[QueueRef]
+    "The queue consumed. Default unset."
+    deploy: NotRequired[bool]
+    (
+        "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "
+        "deployment repository. Default true."
+    )
+    placement: NotRequired[dict[str, typing.Any]]
+    (
+        "Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
+        "`components.scheduling.placement`. Default none: any untainted node."
+    )
+    spec: ServiceSpec
+    "What runs and how it scales. Required."
+    min_replicas: int
+    "Resolved minimum replicas (the tier default applied). Required."
+
+
+class WorkloadSpec(TypedDict):
+    "What runs: image, command, configuration and resources. Shared by services and jobs."
+    image: NotRequired[str]
+    (
+        "Container image. Pin a digest (`repo@sha256:...`); a tag is allowed outside prod, never `latest`. Required "
+        "for services and for jobs that do not reuse a service; default unset."
+    )
+    command: NotRequired[list[str]]
+    "Entrypoint override. Default: the image's."
+    args: NotRequired[list[str]]
+    "Arguments. Default: the image's."
+    env: NotRequired[dict[str, str]]
+    "Environment variables. Default none."
+    secret_env: NotRequired[dict[str, SecretRef]]
+    (
+        "Environment variables read from existing Kubernetes Secrets or from the cloud's secret manager (values never"
+        " in config). Default none."
+    )
+    resources: NotRequired[ResourcesSpec]
+    "CPU and memory requests and limits. Default: see section."
+    ports: NotRequired[dict[str, int]]
+    "Container ports by name, e.g. `{http: 8080}`. Default none."
+    probes: NotRequired[ProbesSpec]
+    "Readiness and liveness probes. Default: see section."
+    queue: NotRequired[str]
+    (
+        "Key of the queue (in `queues`) this workload consumes. Its identity may receive, acknowledge and extend "
+        "messages of that queue only. Default unset."
+    )
+    max_message_seconds: NotRequired[int]
+    (
+        "Longest time one message (or one run) may take. The queue's visibility timeout must cover it, and pods get "
+        "this long (plus 30s) to finish in-flight work when scaled in. Default 60."
+    )
+    run_as_user: NotRequired[int]
+    "Non-root UID (and GID) the container runs as. Default 10001."
+    writable_paths: NotRequired[list[str]]
+    "Paths given an emptyDir, since the root filesystem is read-only. Default `[/tmp]`."
+    node_pool: NotRequired[str]
+    (
+        "Key of the node pool (in `cluster.node_pools`) to run on: pods get that pool's node selector and tolerate "
+        "its taints. A job inherits its service's pool unless it sets its own. Default unset: any untainted pool."
+    )
+    secret_files: NotRequired[dict[str, SecretRef]]
+    (
+        "Files read from existing Kubernetes Secrets or from the cloud's secret manager, keyed by absolute file path,"
+        " e.g. `{/etc/orders/db.json: {aws_secret: orders/db}}`. Each file's directory becomes a read-only volume "
+        "holding only the listed files (mode 0400, readable by the workload's user and group); it must not overlap "
+        "`writable_paths`. Default none."
+    )
+
+
+class BatchJobArgs(TypedDict):
+    (
+        "Arguments of `BatchJob`: how and when it runs, what runs, the cluster and the queue it consumes (named by "
+        "their outputs: the job's identity is granted exactly that queue)."
+    )
+    workload_name: str
+    "Kubernetes name of the workload's objects and ServiceAccount. Required."
+    namespace: str
+    "Kubernetes namespace (must exist). Required."
+    cluster: ClusterRef
+    "Cluster to run on: its identity binder. Required."
+    queue: NotRequired[QueueRef]
+    "The queue consumed. Default unset."
+    deploy: NotRequired[bool]
+    (
+        "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "
+        "deployment repository. Default true."
+    )
+    placement: NotRequired[dict[str, typing.Any]]
+    (
+        "Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
+        "`components.scheduling.placement`. Default none: any untainted node."
+    )
+    job: JobSpec
+    "How and when it runs. Required."
+    workload: WorkloadSpec
+    "What runs (the job's own, or its service's with overrides). Required."
+    deadline_seconds: int
+    "Resolved activeDeadlineSeconds of each Job. Required."
 
 
 class EksClusterArgs(TypedDict):

@@ -111,7 +111,33 @@ class GkeCluster(pulumi.ComponentResource):
         raise TypeError("this class describes the package schema; from Python use `components.GkeCluster`")
 
 
-COMPONENTS: list[type[pulumi.ComponentResource]] = [Environment, WorkQueue, EksCluster, GkeCluster]
+class Service(pulumi.ComponentResource):
+    """A long-running workload: Deployment, ServiceAccount with its own cloud identity, PodDisruptionBudget,
+    NetworkPolicy, and a KEDA ScaledObject on its queue's length (an HPA on CPU without a queue). Its identity may
+    consume the queue it names and nothing else."""
+
+    cloud_identity: pulumi.Output[str]
+    """The IAM role ARN (aws) or Google service account email (gcp) the pods run as: grant it what else they
+    reach."""
+
+    def __init__(self, name: str, args: facades.ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.Service`")
+
+
+class BatchJob(pulumi.ComponentResource):
+    """A batch job: a CronJob (scheduled or on demand) or a KEDA ScaledJob (one Job per queue message), with a
+    ServiceAccount of its own cloud identity and a NetworkPolicy. Its identity may consume the queue it names and
+    nothing else."""
+
+    cloud_identity: pulumi.Output[str]
+    """The IAM role ARN (aws) or Google service account email (gcp) the job's pods run as."""
+
+    def __init__(self, name: str, args: facades.BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        raise TypeError("this class describes the package schema; from Python use `components.BatchJob`")
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [Environment, WorkQueue, Service, BatchJob, EksCluster,
+                                                    GkeCluster]
 
 
 # -- from the wire to the pydantic model --------------------------------------------------------------------
@@ -245,6 +271,17 @@ class _Inputs:
         return value
 
 
+def _REFERENCE_MODELS() -> dict[str, type[BaseModel]]:  # noqa: N802 - a constant, imported late
+    from .refs import ClusterRef, QueueRef
+
+    return {"cluster": ClusterRef, "queue": QueueRef}
+
+
+def _is_spec(annotation: Any) -> bool:
+    annotation = _unwrap(annotation)
+    return (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or annotation in (str, int, bool)
+
+
 def wire_path(model: type[BaseModel], path: str) -> str:
     """`services.orders.scaling.max_replicas` as the caller wrote it: `services.orders.scaling.maxReplicas`."""
     # Rules checked by a model validator name the argument itself (`args.private_access_cidrs`).
@@ -255,7 +292,8 @@ def wire_path(model: type[BaseModel], path: str) -> str:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
             out.append(camel_case(part))
-            annotation = annotation.model_fields[part].annotation
+            annotation = _REFERENCE_MODELS().get(part) if part in ("cluster", "queue") and not _is_spec(
+                annotation.model_fields[part].annotation) else annotation.model_fields[part].annotation
         elif typing.get_origin(annotation) in (dict, list):
             out.append(part)
             annotation = typing.get_args(annotation)[-1]
@@ -351,14 +389,63 @@ def _build_cluster(kind: str) -> Callable[..., tuple[type[BaseModel], Built]]:
     return build
 
 
+def _reference(model: type[BaseModel], raw: Any, field_name: str, inputs: _Inputs) -> Any:
+    """The Python object a `ClusterRef` / `QueueRef` names, or None (its problems prefixed with `field_name`)."""
+    from ..spec.loading import validate_model
+    from . import refs
+
+    raw = inputs.plain(raw, field_name)
+    if raw is None:
+        return None
+    values = inputs.model(model, raw, field_name) if isinstance(raw, dict) else raw
+    if isinstance(values, dict) and "cluster_urn" in values:
+        # A URN is known at preview; the reference needs it as text (`DependencyResource`).
+        values["cluster_urn"] = inputs.plain(values["cluster_urn"], f"{field_name}.cluster_urn")
+    try:
+        ref = validate_model(model, values, field_name)
+    except SpecError as error:
+        inputs.problems.extend(Problem(f"{field_name}.{p.path}" if p.path else field_name, p.message)
+                               for p in error.problems)
+        return None
+    return refs.cluster_reference(ref) if model is refs.ClusterRef else refs.queue_reference(ref)
+
+
+def _build_workload(kind: str) -> Callable[..., tuple[type[BaseModel], Built]]:
+    def build(name: str, raw: dict[str, Any], opts: pulumi.ResourceOptions) -> tuple[type[BaseModel], Built]:
+        from .. import workloads
+        from ..spec.loading import validate_model
+        from .refs import ClusterRef, QueueRef
+
+        model = getattr(workloads, f"{kind}Args")
+        inputs = _Inputs([], [])
+        raw = dict(raw)
+        cluster = _reference(ClusterRef, raw.pop("cluster", None), "cluster", inputs)
+        queue = _reference(QueueRef, raw.pop("queue", None), "queue", inputs)
+        plain = inputs.model(model, raw)
+        plain.update({key: value for key, value in (("cluster", cluster), ("queue", queue)) if value is not None})
+        source = f"{kind} {name}"
+        args = None
+        try:
+            args = validate_model(model, plain, source)
+        except SpecError as error:
+            reported = {problem.path.split(".")[0] for problem in inputs.problems}
+            inputs.problems.extend(problem for problem in error.problems if problem.path not in reported)
+        _problems_first(inputs.problems, source)
+        workload = getattr(workloads, kind)(name, args, _with_dependencies(opts, inputs))
+        return model, Built(workload, {"cloud_identity": workload.identity.cloud_identity})
+    return build
+
+
 BUILDERS: dict[str, Callable[..., tuple[type[BaseModel], Built]]] = {
     "Environment": build_environment,
     "WorkQueue": build_work_queue,
+    "Service": _build_workload("Service"),
+    "BatchJob": _build_workload("BatchJob"),
     "EksCluster": _build_cluster("EksCluster"),
     "GkeCluster": _build_cluster("GkeCluster"),
 }
 _MODELS = {"Environment": "EnvironmentSpec", "WorkQueue": "WorkQueueArgs", "EksCluster": "EksClusterArgs",
-           "GkeCluster": "GkeClusterArgs"}
+           "GkeCluster": "GkeClusterArgs", "Service": "ServiceArgs", "BatchJob": "BatchJobArgs"}
 
 
 def _with_dependencies(opts: pulumi.ResourceOptions, inputs: _Inputs) -> pulumi.ResourceOptions:
@@ -391,8 +478,8 @@ class PlatformProvider(ComponentProvider):
 
 
 def _model(component: str) -> type[BaseModel]:
-    from .. import cluster, queues, spec
-    for module in (spec, queues, cluster):
+    from .. import cluster, queues, spec, workloads
+    for module in (spec, queues, cluster, workloads):
         model = getattr(module, _MODELS[component], None)
         if model is not None:
             return model
