@@ -519,3 +519,57 @@ def test_a_service_whose_cluster_reference_is_incomplete_is_refused_by_path(host
     assert ("cluster.oidcIssuer", "required when cloud is aws") in found
     assert any(path == "spec.cpu" and reason.startswith("unknown field") for path, reason in found)
     assert records == {}
+
+
+# -- the examples --------------------------------------------------------------------------------------------
+
+EXAMPLES = REPO / "examples" / "component-package"
+
+
+@pytest.mark.slow(20)
+def test_yaml_example_resources_construct_through_the_provider(host):
+    from ruamel.yaml import YAML
+
+    program = YAML(typ="safe").load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())
+    assert (EXAMPLES / "yaml" / program["packages"]["platform"]).resolve() == PLUGIN
+    document = schema()
+
+    def resolve(value):   # the program's one config reference: a secret, as the engine sends it
+        if value == "${workerRole}":
+            return secret("reports-worker")
+        if isinstance(value, dict):
+            return {key: resolve(item) for key, item in value.items()}
+        return [resolve(item) for item in value] if isinstance(value, list) else value
+
+    for name, resource in program["resources"].items():
+        spec = document["resources"][resource["type"]]
+        assert set(resource["properties"]) <= set(spec["inputProperties"]), name
+        _, children = _construct(host, resource["type"], name, resolve(resource["properties"]), AWS)
+        types = {view["type"] for view in children.values()}
+        assert "aws:sqs/queue:Queue" in types, name
+        if resource["type"] == "platform:index:Environment":
+            assert "platform:index:Service" in types and "aws:eks/cluster:Cluster" in types
+        else:
+            grant = next(view for view in children.values() if view["type"] == "aws:iam/rolePolicy:RolePolicy")
+            assert grant["inputs"]["role"] == "[secret]"
+    for expression in program["outputs"].values():
+        resource, prop = expression.strip("${}").split("[")[0].split(".")
+        assert prop in document["resources"][program["resources"][resource]["type"]]["properties"]
+
+
+def test_typescript_example_uses_only_what_the_schema_declares():
+    import re
+
+    source = (EXAMPLES / "typescript" / "index.ts").read_text()
+    code = re.sub(r'"[^"]*"', '""', re.sub(r"//.*", "", source))   # strings and comments are not names
+    document = schema()
+    variables = dict(re.findall(r"const (\w+) = new platform\.(\w+)\(", source))
+    assert set(variables.values()) == {"EksCluster", "WorkQueue", "Service"}
+    for variable, prop in re.findall(r"\b(\w+)\.(\w+)\b", code):
+        if variable in variables:
+            assert prop in document["resources"][f"platform:index:{variables[variable]}"]["properties"], prop
+    known = {prop for section in ("resources", "types") for spec in document[section].values()
+             for prop in (spec.get("inputProperties") or spec.get("properties") or {})}
+    keys = set(re.findall(r"^\s*(\w+):", code, flags=re.M)) | set(re.findall(r"[{,]\s*(\w+):", code))
+    # Besides schema properties: resource options, the kubernetes provider's kubeconfig, a node pool's name (map key).
+    assert keys - known <= {"providers", "kubernetes", "kubeconfig", "general"}, keys - known

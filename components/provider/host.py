@@ -69,6 +69,8 @@ class WorkQueue(pulumi.ComponentResource):
     """The dead-letter queue URL (SQS) or subscription path (Pub/Sub) for inspection and redrive."""
     physical_name: pulumi.Output[str]
     """The queue's cloud name, known before deployment."""
+    queue_arn: pulumi.Output[str]
+    """aws: the SQS queue's ARN (what a `Service` or `BatchJob` names in `queue.arn`); unset on gcp."""
 
     def __init__(self, name: str, args: facades.WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         raise TypeError("this class describes the package schema; from Python use `components.work_queue`")
@@ -367,7 +369,8 @@ def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOption
         queue.grant_consume(f"{name}-{key}-consume", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
     return WorkQueueArgs, Built(queue, {
         "consumer_address": queue.consumer_address, "publish_address": queue.publish_address,
-        "dead_letter_address": queue.dead_letter_address, "physical_name": queue.physical_name})
+        "dead_letter_address": queue.dead_letter_address, "physical_name": queue.physical_name,
+        "queue_arn": getattr(queue, "queue_arn", None)})
 
 
 def _build_cluster(kind: str) -> Callable[..., tuple[type[BaseModel], Built]]:
