@@ -354,7 +354,7 @@ def test_invalid_environment_fails_with_the_python_message_and_registers_nothing
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.details() == str(python.value)
     paths = [path for path, _ in _property_errors(error)]
-    assert f"services.{name}.scaling.maxReplicas" in paths or f"services.{name}.scaling" in paths
+    assert paths == [f"services.{name}.scaling.maxReplicas"]
     assert [r.type for r in records.values()] == []
 
 
@@ -573,3 +573,15 @@ def test_typescript_example_uses_only_what_the_schema_declares():
     keys = set(re.findall(r"^\s*(\w+):", code, flags=re.M)) | set(re.findall(r"[{,]\s*(\w+):", code))
     # Besides schema properties: resource options, the kubernetes provider's kubeconfig, a node pool's name (map key).
     assert keys - known <= {"providers", "kubernetes", "kubeconfig", "general"}, keys - known
+
+
+def test_docs_show_adding_the_package_from_typescript_go_and_yaml_and_list_every_component():
+    import re
+
+    text = (REPO / "docs" / "component-package.md").read_text()
+    for language in ("TypeScript", "Go", "YAML"):
+        section = text.split(f"### {language}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+        assert "pulumi package add" in section, language
+    listed = set(re.findall(r"^\| `(platform:index:\w+)` \|", text, flags=re.M))
+    assert listed == {token for token, spec in schema()["resources"].items() if spec.get("isComponent")}
+    assert "docs/component-package.md" in (REPO / "README.md").read_text()
