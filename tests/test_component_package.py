@@ -585,3 +585,14 @@ def test_docs_show_adding_the_package_from_typescript_go_and_yaml_and_list_every
     listed = set(re.findall(r"^\| `(platform:index:\w+)` \|", text, flags=re.M))
     assert listed == {token for token, spec in schema()["resources"].items() if spec.get("isComponent")}
     assert "docs/component-package.md" in (REPO / "README.md").read_text()
+
+
+def test_the_entry_point_without_an_engine_address_says_how_it_is_started():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "components.provider"], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m components.provider <engine address>")
+    assert "Traceback" not in result.stderr

@@ -524,12 +524,16 @@ class _Servicer(ProviderServicer):
 def serve(args: Optional[list[str]] = None) -> None:
     """Serve the package: what `component_provider_host` does (the engine's address as the first argument, the
     port printed on stdout), with `PlatformProvider` and explicit nulls kept."""
-    engine = (args if args is not None else sys.argv[1:])[0]
+    args = args if args is not None else sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.stderr.write("usage: python -m components.provider <engine address> (the Pulumi engine starts it)\n")
+        raise SystemExit(2)
+    engine = args[0]
 
     async def run() -> None:
         server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(
-            _Servicer(PlatformProvider(), sys.argv[1:], engine_address=engine), server)
+            _Servicer(PlatformProvider(), args, engine_address=engine), server)
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         sys.stdout.write(f"{port}\n")
