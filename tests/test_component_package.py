@@ -596,3 +596,19 @@ def test_the_entry_point_without_an_engine_address_says_how_it_is_started():
     assert result.returncode == 2
     assert result.stderr.startswith("usage: python -m components.provider <engine address>")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow(4)
+def test_a_consumer_named_by_another_resources_output_is_granted_after_it(host):
+    """`consumers: {worker: role.name}`: the grant waits for the role, as `grant_consume` with `role.name` does."""
+    role = "urn:pulumi:dev::consumer::aws:iam/role:Role::worker"
+    deployment = Deployment("consumer", "dev", AWS)
+    try:
+        host.construct(deployment, "platform:index:WorkQueue", "orders",
+                       {"cloud": "aws", "consumers": {"worker": "worker-role"}}, dependencies={"consumers": [role]})
+        grant = deployment.records()[
+            "urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:iam/rolePolicy:RolePolicy::orders-worker-consume"]
+    finally:
+        deployment.close()
+    assert role in grant.dependencies
+    assert grant.inputs["role"] == "worker-role"

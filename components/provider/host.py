@@ -190,6 +190,13 @@ def _as_input(value: Any) -> Any:
     return value
 
 
+def _carrying(data: _OutputData, item: Any) -> Output:
+    """`item` as an Output with the secrecy and the dependencies of the map it came in."""
+    future: asyncio.Future = asyncio.get_event_loop().create_future()
+    future.set_result(_OutputData(resources=set(data.resources), value=None, is_known=True, is_secret=data.is_secret))
+    return Output._from_data(future).apply(lambda _: item)
+
+
 def _input_map(value: Any) -> Any:
     """A map whose keys are names and whose values are Inputs. The wire marks a whole map secret when one value
     is (secrets are pushed up to the top-level property): its values stay secret, its keys are names."""
@@ -197,8 +204,7 @@ def _input_map(value: Any) -> Any:
         data = _settled(value)
         if data is None or not data.is_known or not isinstance(data.value, dict):
             return value
-        return {key: pulumi.Output.secret(_as_input(item)) if data.is_secret else _as_input(item)
-                for key, item in data.value.items()}
+        return {key: _carrying(data, _as_input(item)) for key, item in data.value.items()}
     if rpc.is_rpc_secret(value):
         value = rpc.unwrap_rpc_secret(value)
         return {key: pulumi.Output.secret(_as_input(item)) for key, item in value.items()} \
