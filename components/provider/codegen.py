@@ -201,7 +201,9 @@ class _Writer:
             required = info.is_required() and typing.get_origin(info.annotation) not in (typing.Union,
                                                                                           types.UnionType)
             lines.append(f"    {field_name}: {text if required else f'NotRequired[{text}]'}")
-            lines.append(_docstring(info.description or "", "    "))
+            described = (facade.references[field_name].__doc__ if facade and field_name in facade.references
+                         else info.description)
+            lines.append(_docstring(described or "", "    "))
         for field_name, extra in (facade.extras if facade else {}).items():
             if extra.annotation in _SHARED_ENUMS:
                 self._enum(extra.annotation, _SHARED_ENUMS[extra.annotation])

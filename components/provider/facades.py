@@ -852,9 +852,9 @@ class ServiceArgs(TypedDict):
     namespace: str
     "Kubernetes namespace (must exist). Required."
     cluster: ClusterRef
-    "Cluster to run on: its identity binder. Required."
+    "The cluster a workload runs on, by the outputs of the `EksCluster` or `GkeCluster` that created it."
     queue: NotRequired[QueueRef]
-    "The queue consumed. Default unset."
+    "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
     deploy: NotRequired[bool]
     (
         "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "
@@ -933,9 +933,9 @@ class BatchJobArgs(TypedDict):
     namespace: str
     "Kubernetes namespace (must exist). Required."
     cluster: ClusterRef
-    "Cluster to run on: its identity binder. Required."
+    "The cluster a workload runs on, by the outputs of the `EksCluster` or `GkeCluster` that created it."
     queue: NotRequired[QueueRef]
-    "The queue consumed. Default unset."
+    "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
     deploy: NotRequired[bool]
     (
         "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "
