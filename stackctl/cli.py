@@ -15,7 +15,7 @@ import typer
 from .engine.speedups import sdk_packages
 from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
-from .package import app as package_app
+from .package.command import app as package_app
 
 if TYPE_CHECKING:
     from .engine.project import Project, StackConfig

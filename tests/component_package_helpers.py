@@ -31,9 +31,9 @@ from pulumi.runtime.proto import (
 )
 from pydantic import BaseModel
 
-from stackctl.mocks import OfflineMocks
-from stackctl.recorder import RecordingMonitor
-from stackctl.urns import ROOT_STACK_TYPE, engine_urn
+from stackctl.engine.mocks import OfflineMocks
+from stackctl.engine.recorder import RecordingMonitor
+from stackctl.engine.urns import ROOT_STACK_TYPE, engine_urn
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN_DIR = REPO / "components" / "provider"
