@@ -19,7 +19,6 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import (
     engine_pb2,
@@ -53,6 +52,12 @@ OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 def output(value: Any, dependencies: list[str]) -> dict[str, Any]:
     """An output value of another resource, as the engine passes it to a provider that accepts outputs."""
     return {SIG_KEY: OUTPUT_SIG, "value": value, "dependencies": dependencies}
+
+
+def camel_case(name: str) -> str:
+    """`visibility_timeout_seconds` -> `visibilityTimeoutSeconds` (the schema's property names)."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def to_wire(model: Any, value: Any) -> Any:

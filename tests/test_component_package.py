@@ -10,7 +10,10 @@ the language host's virtualenv) is not tested here: docs/component-package.md sa
 
 from __future__ import annotations
 
+import functools
 import json
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -23,19 +26,36 @@ from components import EksCluster, GkeCluster, PubSubWorkQueue, SpecError, SqsWo
 from components.cluster import EksClusterArgs, GkeClusterArgs
 from components.identity import WorkloadPrincipal
 from components.provider import codegen, facades
-from components.provider.host import COMPONENTS, schema, unknown_output
+from components.provider.outputs import unknown_output
 from components.provider.schema_check import schema_errors, undescribed
 from components.spec import EnvironmentSpec, parse_environment
 from components.spec.loading import validate_model
 from stackctl.testing import run_program
 from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, output, secret, to_wire
-from tests.conftest import load_stack_yaml, shipped_run, stackctl
+from tests.conftest import load_stack_yaml, shipped_run, stackctl_process
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN = REPO / "components" / "provider"
 METASCHEMA = REPO.parent.parent / "shared" / "schemas" / "pulumi-package-metaschema.json"
 if not METASCHEMA.exists():   # the integration checkout (/work/main) sits beside /work/shared
     METASCHEMA = Path("/work/shared/schemas/pulumi-package-metaschema.json")
+
+
+# `components.provider.host` imports `pulumi.provider.server`, whose `status_pb2` cannot share a process with the
+# Google Cloud clients' `google.rpc.status_pb2` (both define `google.rpc.Status`; other tests load the latter): this
+# module reaches the provider only through processes of its own (the CLI, the provider host), never by import.
+
+
+@functools.cache
+def _printed_schema() -> str:
+    result = stackctl_process("package", "schema")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def schema() -> dict:
+    """The package schema as `stackctl package schema` prints it (a fresh copy per call)."""
+    return json.loads(_printed_schema())
 
 
 # -- facades: derived from the specs, and they say so ---------------------------------------------------------
@@ -130,10 +150,9 @@ def test_committed_schema_is_current_valid_and_described():
 
 
 def test_stackctl_package_schema_prints_the_committed_schema():
-    result = stackctl("package", "schema")
-    assert result.returncode == 0, result.stderr
-    document = json.loads(result.stdout)
-    assert result.stdout == (PLUGIN / "schema.json").read_text()
+    printed = _printed_schema()
+    document = json.loads(printed)
+    assert printed == (PLUGIN / "schema.json").read_text()
     assert schema_errors(document, METASCHEMA) == []
     components = {token for token, spec in document["resources"].items() if spec.get("isComponent")}
     assert components == {f"platform:index:{name}" for name in
@@ -158,9 +177,12 @@ def test_plugin_definition_and_dependencies():
     lines = [line for line in (PLUGIN / "requirements.txt").read_text().splitlines()
              if line and not line.startswith("#")]
     assert lines == pyproject["project"]["dependencies"]
-    # Every served component has a builder, and each builder's component is served.
-    from components.provider.host import BUILDERS
-    assert [component.__name__ for component in COMPONENTS] == list(BUILDERS)
+    # Every served component has a builder, and each builder's component is served (in a process of its own).
+    check = ("from components.provider.host import BUILDERS, COMPONENTS; "
+             "print(*[c.__name__ for c in COMPONENTS]); print(*BUILDERS)")
+    served, built = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True,
+                                   timeout=120, check=True).stdout.splitlines()
+    assert served == built == "Environment WorkQueue Service BatchJob EksCluster GkeCluster"
 
 
 # -- Construct over gRPC, as the engine calls it ------------------------------------------------------------
@@ -213,7 +235,8 @@ def _invalid(host: PackageHost, token: str, name: str, inputs: dict, config: dic
 
 
 def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
-    from pulumi.runtime.proto import errors_pb2, status_pb2
+    from google.rpc import status_pb2
+    from pulumi.runtime.proto import errors_pb2
 
     details = dict(error.trailing_metadata() or ())["grpc-status-details-bin"]
     status = status_pb2.Status.FromString(details)
@@ -612,3 +635,8 @@ def test_a_consumer_named_by_another_resources_output_is_granted_after_it(host):
         deployment.close()
     assert role in grant.dependencies
     assert grant.inputs["role"] == "worker-role"
+
+
+def test_this_test_process_never_loaded_the_provider_server():
+    """The reason the tests above reach the provider through processes (see the note at the top)."""
+    assert "pulumi.provider.server" not in sys.modules

@@ -25,7 +25,7 @@ import grpc.aio
 import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.errors import InputPropertiesError
-from pulumi.output import Output, Unknown, _OutputData
+from pulumi.output import Output, Unknown
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.provider import ConstructResult
@@ -38,6 +38,7 @@ from pydantic import BaseModel
 from ..errors import Problem, SpecError
 from ..spec.base import NAME_PATTERN
 from . import PACKAGE_NAME, facades, package_version
+from .outputs import carrying, settled, unknown_output
 
 
 class Environment(pulumi.ComponentResource):
@@ -164,19 +165,6 @@ def _takes_inputs(annotation: Any) -> bool:
                                  is Any)
 
 
-def _settled(value: Output) -> Optional[_OutputData]:
-    """An Output's data when the wire already carried it (output values and secrets arrive resolved)."""
-    data = getattr(value, "_data", None)
-    return data.result() if isinstance(data, asyncio.Future) and data.done() and not data.exception() else None
-
-
-def unknown_output() -> Output:
-    """An Output whose value is not known yet (what a preview gets for a resource not created yet)."""
-    future: asyncio.Future = asyncio.get_event_loop().create_future()
-    future.set_result(_OutputData(resources=set(), value=None, is_known=False, is_secret=False))
-    return Output._from_data(future)
-
-
 def _as_input(value: Any) -> Any:
     """A wire value for an Input field: secrets stay secret, unknowns stay unknown."""
     if isinstance(value, Unknown):
@@ -190,21 +178,14 @@ def _as_input(value: Any) -> Any:
     return value
 
 
-def _carrying(data: _OutputData, item: Any) -> Output:
-    """`item` as an Output with the secrecy and the dependencies of the map it came in."""
-    future: asyncio.Future = asyncio.get_event_loop().create_future()
-    future.set_result(_OutputData(resources=set(data.resources), value=None, is_known=True, is_secret=data.is_secret))
-    return Output._from_data(future).apply(lambda _: item)
-
-
 def _input_map(value: Any) -> Any:
     """A map whose keys are names and whose values are Inputs. The wire marks a whole map secret when one value
     is (secrets are pushed up to the top-level property): its values stay secret, its keys are names."""
     if isinstance(value, Output):
-        data = _settled(value)
+        data = settled(value)
         if data is None or not data.is_known or not isinstance(data.value, dict):
             return value
-        return {key: _carrying(data, _as_input(item)) for key, item in data.value.items()}
+        return {key: carrying(data, _as_input(item)) for key, item in data.value.items()}
     if rpc.is_rpc_secret(value):
         value = rpc.unwrap_rpc_secret(value)
         return {key: pulumi.Output.secret(_as_input(item)) for key, item in value.items()} \
@@ -222,7 +203,7 @@ class _Inputs:
     def plain(self, value: Any, path: str) -> Any:
         """A value for a plain (spec) field: known, and not a secret (it would be stored in clear text)."""
         if isinstance(value, Output):
-            data = _settled(value)
+            data = settled(value)
             if data is None or not data.is_known:
                 self.problems.append(Problem(path, "is not known before deployment (an output of a resource not "
                                                    "created yet); this setting must be a plain value"))
