@@ -259,12 +259,14 @@ def test_work_queue_from_typescript_registers_what_python_registers(host):
     consumers: {worker: config.requireSecret("workerRole")}})` at preview, where `key.arn` is not known yet."""
     response, children = _construct(host, "platform:index:WorkQueue", "orders", {
         "cloud": "aws", "visibilityTimeoutSeconds": 120, "maxReceiveCount": 3, "managedKey": UNKNOWN,
-        "consumers": {"worker": secret("orders-worker")}}, AWS)
+        "consumers": {"worker": secret("orders-worker")}, "producers": {"api": "orders-api"}}, AWS)
 
     def program():
         queue = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120, max_receive_count=3,
                                                      managed_key=unknown_output()))
         queue.grant_consume("orders-worker-consume", WorkloadPrincipal.aws_role(pulumi.Output.secret("orders-worker")),
+                            pulumi.ResourceOptions(parent=queue))
+        queue.grant_publish("orders-api-publish", WorkloadPrincipal.aws_role("orders-api"),
                             pulumi.ResourceOptions(parent=queue))
 
     expected = _python_view(run_program(program, project="consumer", stack="dev", config=AWS))
@@ -274,6 +276,10 @@ def test_work_queue_from_typescript_registers_what_python_registers(host):
     assert grant["inputs"]["role"] == "[secret]"          # the secret stayed secret
     queue = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:sqs/queue:Queue::orders-queue"]
     assert queue["inputs"]["kmsMasterKeyId"] == "[unknown]" and queue["inputs"]["visibilityTimeoutSeconds"] == 120
+    publish = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:iam/rolePolicy:RolePolicy::"
+                       "orders-api-publish"]
+    # Its policy names the queue's key, unknown at this preview: the policy's content is checked further down.
+    assert publish["inputs"] == {"policy": "[unknown]", "role": "orders-api"}
     state = json_format.MessageToDict(response.state)
     assert state["physicalName"] == "orders" and state["deadLetterAddress"].endswith("/orders-dlq")
     assert response.urn == "urn:pulumi:dev::consumer::platform:index:SqsWorkQueue::orders"
@@ -285,7 +291,8 @@ def test_pubsub_work_queue_from_yaml_registers_what_python_registers(host):
     response, children = _construct(host, "platform:index:WorkQueue", "jobs", {
         "cloud": "gcp", "visibilityTimeoutSeconds": 60.0, "physicalName": "jobs-queue",
         "serviceAgentEmail": secret("service-1@gcp-sa-pubsub.iam.gserviceaccount.com"),
-        "consumers": {"worker": "worker@acme-dev-1.iam.gserviceaccount.com"}}, config)
+        "consumers": {"worker": "worker@acme-dev-1.iam.gserviceaccount.com"},
+        "producers": {"api": "api@acme-dev-1.iam.gserviceaccount.com"}}, config)
 
     def program():
         queue = PubSubWorkQueue("jobs", WorkQueueArgs(
@@ -294,10 +301,17 @@ def test_pubsub_work_queue_from_yaml_registers_what_python_registers(host):
         queue.grant_consume("jobs-worker-consume",
                             WorkloadPrincipal.gcp_service_account("worker@acme-dev-1.iam.gserviceaccount.com"),
                             pulumi.ResourceOptions(parent=queue))
+        queue.grant_publish("jobs-api-publish",
+                            WorkloadPrincipal.gcp_service_account("api@acme-dev-1.iam.gserviceaccount.com"),
+                            pulumi.ResourceOptions(parent=queue))
 
     assert children == _python_view(run_program(program, project="consumer", stack="dev", config=config))
     assert any(view["type"] == "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
                for view in children.values())
+    publisher = children["urn:pulumi:dev::consumer::platform:index:PubSubWorkQueue$gcp:pubsub/topicIAMMember:"
+                         "TopicIAMMember::jobs-api-publish"]
+    assert publisher["inputs"]["role"] == "roles/pubsub.publisher"
+    assert publisher["inputs"]["member"] == "serviceAccount:api@acme-dev-1.iam.gserviceaccount.com"
 
 
 EKS_ARGS = {"cluster_name": "shared", "region": "us-east-1", "private_access_cidrs": ["10.0.0.0/8"],
@@ -640,3 +654,26 @@ def test_a_consumer_named_by_another_resources_output_is_granted_after_it(host):
 def test_this_test_process_never_loaded_the_provider_server():
     """The reason the tests above reach the provider through processes (see the note at the top)."""
     assert "pulumi.provider.server" not in sys.modules
+
+
+def test_publish_grant_allows_sending_and_the_keys_data_key_only():
+    """What `producers` (and `grant_publish`) grant on aws: send, never receive or delete; with a customer-managed
+    key, the data key SQS asks KMS for on the producer's behalf."""
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    def program():
+        queue = SqsWorkQueue("orders", WorkQueueArgs(kms_key=key))
+        queue.grant_publish("orders-api-publish", WorkloadPrincipal.aws_role("orders-api"),
+                            pulumi.ResourceOptions(parent=queue))
+
+    run = run_program(program, project="consumer", stack="dev", config=AWS)
+    grant = next(r for r in run.graph.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "orders-api-publish")
+    statements = json.loads(grant.inputs["policy"])["Statement"]
+    assert statements[0]["Action"] == ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+    assert statements[0]["Resource"].endswith(":orders")
+    assert statements[1] == {"Sid": "EncryptMessages", "Effect": "Allow",
+                             "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key}
+    assert grant.inputs["role"] == "orders-api"
+    with pytest.raises(ValueError, match="only an AWS IAM role"):
+        run_program(lambda: SqsWorkQueue("q", WorkQueueArgs()).grant_publish(
+            "x", WorkloadPrincipal.gcp_service_account("a@b.iam.gserviceaccount.com")), config=AWS)

@@ -85,8 +85,13 @@ FACADES = [
                 "Who may consume the queue, keyed by a stable name (the key names the grant resource): an IAM role "
                 "name (aws) or a Google service account email (gcp), granted receive/acknowledge/extend on this "
                 "queue (and decrypt on its key) and nothing else, as `grant_consume` does. Default none."),
+            "producers": Extra(
+                "dict[str, pulumi.Input[str]]",
+                "Who may send to the queue, keyed by a stable name (the key names the grant resource): an IAM role "
+                "name (aws) or a Google service account email (gcp), granted sending (and, on aws, the key use that "
+                "takes) and nothing else, as `grant_publish` does. Default none."),
         },
-        doc="Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes it.",
+        doc="Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes and who produces.",
     ),
     Facade("ServiceArgs", ServiceArgs, inputs=_WORKLOAD_INPUTS, omitted=_WORKLOAD_OMITTED, references=_REFERENCES,
            doc="Arguments of `Service`: what runs and how it scales, the cluster it runs on and the queue it "

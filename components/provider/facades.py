@@ -726,7 +726,7 @@ class EnvironmentArgs(TypedDict):
 
 
 class WorkQueueArgs(TypedDict):
-    "Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes it."
+    "Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes and who produces."
     visibility_timeout_seconds: NotRequired[int]
     (
         "How long a received message stays invisible to other consumers before it is redelivered (SQS visibility "
@@ -786,6 +786,12 @@ class WorkQueueArgs(TypedDict):
         "Who may consume the queue, keyed by a stable name (the key names the grant resource): an IAM role name (aws)"
         " or a Google service account email (gcp), granted receive/acknowledge/extend on this queue (and decrypt on "
         "its key) and nothing else, as `grant_consume` does. Default none."
+    )
+    producers: NotRequired[dict[str, pulumi.Input[str]]]
+    (
+        "Who may send to the queue, keyed by a stable name (the key names the grant resource): an IAM role name (aws)"
+        " or a Google service account email (gcp), granted sending (and, on aws, the key use that takes) and nothing "
+        "else, as `grant_publish` does. Default none."
     )
 
 

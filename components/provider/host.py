@@ -331,19 +331,24 @@ def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOption
     raw = dict(raw)
     cloud = inputs.plain(raw.pop("cloud", None), "cloud")
     consumers = raw.pop("consumers", None) or {}
+    producers = raw.pop("producers", None) or {}
     source = f"WorkQueue {name}"
     if cloud not in ("aws", "gcp"):
         got = "" if cloud is None else f" (got {cloud!r})"
         inputs.problems.append(Problem("cloud", "required field is missing" if cloud is None
                                        else f"must be one of 'aws' or 'gcp'{got}"))
-    consumers = _input_map(consumers)
-    if not isinstance(consumers, dict):
-        inputs.problems.append(Problem("consumers", "must be a map of keys to values"))
-        consumers = {}
-    for key in consumers:
-        if not re.match(NAME_PATTERN, key):
-            inputs.problems.append(Problem(f"consumers.{key}", "name must be 1-30 lowercase letters, digits or '-', "
-                                                               "starting with a letter and not ending with '-'"))
+    grantees = {}
+    for field_name, value in (("consumers", consumers), ("producers", producers)):
+        value = _input_map(value)
+        if not isinstance(value, dict):
+            inputs.problems.append(Problem(field_name, "must be a map of keys to values"))
+            value = {}
+        for key in value:
+            if not re.match(NAME_PATTERN, key):
+                inputs.problems.append(Problem(f"{field_name}.{key}", "name must be 1-30 lowercase letters, digits "
+                                                                      "or '-', starting with a letter and not ending "
+                                                                      "with '-'"))
+        grantees[field_name] = value
     plain = inputs.model(WorkQueueArgs, raw)
     try:
         args = validate_model(WorkQueueArgs, plain, source)
@@ -352,8 +357,10 @@ def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOption
     _problems_first(inputs.problems, source)
     queue = work_queue(cloud, name, args, _with_dependencies(opts, inputs))
     principal = WorkloadPrincipal.aws_role if cloud == "aws" else WorkloadPrincipal.gcp_service_account
-    for key, ref in sorted(consumers.items()):
+    for key, ref in sorted(grantees["consumers"].items()):
         queue.grant_consume(f"{name}-{key}-consume", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
+    for key, ref in sorted(grantees["producers"].items()):
+        queue.grant_publish(f"{name}-{key}-publish", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
     return WorkQueueArgs, Built(queue, {
         "consumer_address": queue.consumer_address, "publish_address": queue.publish_address,
         "dead_letter_address": queue.dead_letter_address, "physical_name": queue.physical_name,

@@ -47,6 +47,7 @@ class PubSubWorkQueue(WorkQueue):
     """
 
     topic_id: pulumi.Output[str]
+    topic_name: pulumi.Output[str]
     subscription_id: pulumi.Output[str]
     subscription_name: pulumi.Output[str]
     dead_letter_topic_id: pulumi.Output[str]
@@ -132,6 +133,7 @@ class PubSubWorkQueue(WorkQueue):
 
         self._subscription = subscription
         self.topic_id = topic.id
+        self.topic_name = topic.name
         self.subscription_id = subscription.id
         self.subscription_name = subscription.name
         self.dead_letter_topic_id = dead_letter_topic.id
@@ -178,4 +180,15 @@ class PubSubWorkQueue(WorkQueue):
         # Subscriber on this subscription only: pull, acknowledge and modify ack deadlines; no topic access.
         return [gcp.pubsub.SubscriptionIAMMember(
             name, subscription=self.subscription_name, role="roles/pubsub.subscriber", member=member, opts=opts
+        )]
+
+    def grant_publish(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        if principal.kind != "gcp-service-account":
+            raise ValueError(f"only a GCP service account can publish to a Pub/Sub topic, not {principal.kind}")
+        member = pulumi.Output.from_input(principal.ref).apply(lambda email: f"serviceAccount:{email}")
+        # Publisher on this topic only (the service agent encrypts with the topic's key: no KMS grant needed).
+        return [gcp.pubsub.TopicIAMMember(
+            name, topic=self.topic_name, role="roles/pubsub.publisher", member=member, opts=opts
         )]
