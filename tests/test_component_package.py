@@ -30,6 +30,7 @@ from components.provider.outputs import unknown_output
 from components.provider.schema_check import schema_errors, undescribed
 from components.spec import EnvironmentSpec, parse_environment
 from components.spec.loading import validate_model
+from components.spec.queue import ProducersSpec
 from stackctl.testing import run_program
 from tests.component_package_helpers import UNKNOWN, Deployment, PackageHost, output, secret, to_wire
 from tests.conftest import load_stack_yaml, shipped_run, stackctl_process
@@ -259,14 +260,14 @@ def test_work_queue_from_typescript_registers_what_python_registers(host):
     consumers: {worker: config.requireSecret("workerRole")}})` at preview, where `key.arn` is not known yet."""
     response, children = _construct(host, "platform:index:WorkQueue", "orders", {
         "cloud": "aws", "visibilityTimeoutSeconds": 120, "maxReceiveCount": 3, "managedKey": UNKNOWN,
-        "consumers": {"worker": secret("orders-worker")}, "producers": {"api": "orders-api"}}, AWS)
+        "consumers": {"worker": secret("orders-worker")},
+        "producers": {"principals": ["arn:aws:iam::123456789012:role/orders-api"]}}, AWS)
 
     def program():
-        queue = SqsWorkQueue("orders", WorkQueueArgs(visibility_timeout_seconds=120, max_receive_count=3,
-                                                     managed_key=unknown_output()))
+        queue = SqsWorkQueue("orders", WorkQueueArgs(
+            visibility_timeout_seconds=120, max_receive_count=3, managed_key=unknown_output(),
+            producers=ProducersSpec(principals=["arn:aws:iam::123456789012:role/orders-api"])))
         queue.grant_consume("orders-worker-consume", WorkloadPrincipal.aws_role(pulumi.Output.secret("orders-worker")),
-                            pulumi.ResourceOptions(parent=queue))
-        queue.grant_publish("orders-api-publish", WorkloadPrincipal.aws_role("orders-api"),
                             pulumi.ResourceOptions(parent=queue))
 
     expected = _python_view(run_program(program, project="consumer", stack="dev", config=AWS))
@@ -276,10 +277,9 @@ def test_work_queue_from_typescript_registers_what_python_registers(host):
     assert grant["inputs"]["role"] == "[secret]"          # the secret stayed secret
     queue = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:sqs/queue:Queue::orders-queue"]
     assert queue["inputs"]["kmsMasterKeyId"] == "[unknown]" and queue["inputs"]["visibilityTimeoutSeconds"] == 120
-    publish = children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:iam/rolePolicy:RolePolicy::"
-                       "orders-api-publish"]
-    # Its policy names the queue's key, unknown at this preview: the policy's content is checked further down.
-    assert publish["inputs"] == {"policy": "[unknown]", "role": "orders-api"}
+    policy = json.loads(children["urn:pulumi:dev::consumer::platform:index:SqsWorkQueue$aws:sqs/queuePolicy:"
+                                 "QueuePolicy::orders-queue-policy"]["inputs"]["policy"])
+    assert "arn:aws:iam::123456789012:role/orders-api" in json.dumps(policy)   # the producer the queue lists
     state = json_format.MessageToDict(response.state)
     assert state["physicalName"] == "orders" and state["deadLetterAddress"].endswith("/orders-dlq")
     assert response.urn == "urn:pulumi:dev::consumer::platform:index:SqsWorkQueue::orders"
@@ -292,26 +292,25 @@ def test_pubsub_work_queue_from_yaml_registers_what_python_registers(host):
         "cloud": "gcp", "visibilityTimeoutSeconds": 60.0, "physicalName": "jobs-queue",
         "serviceAgentEmail": secret("service-1@gcp-sa-pubsub.iam.gserviceaccount.com"),
         "consumers": {"worker": "worker@acme-dev-1.iam.gserviceaccount.com"},
-        "producers": {"api": "api@acme-dev-1.iam.gserviceaccount.com"}}, config)
+        "producers": {"principals": ["serviceAccount:api@acme-dev-1.iam.gserviceaccount.com"]}}, config)
 
     def program():
         queue = PubSubWorkQueue("jobs", WorkQueueArgs(
             visibility_timeout_seconds=60, physical_name="jobs-queue",
+            producers=ProducersSpec(principals=["serviceAccount:api@acme-dev-1.iam.gserviceaccount.com"]),
             service_agent_email=pulumi.Output.secret("service-1@gcp-sa-pubsub.iam.gserviceaccount.com")))
         queue.grant_consume("jobs-worker-consume",
                             WorkloadPrincipal.gcp_service_account("worker@acme-dev-1.iam.gserviceaccount.com"),
-                            pulumi.ResourceOptions(parent=queue))
-        queue.grant_publish("jobs-api-publish",
-                            WorkloadPrincipal.gcp_service_account("api@acme-dev-1.iam.gserviceaccount.com"),
                             pulumi.ResourceOptions(parent=queue))
 
     assert children == _python_view(run_program(program, project="consumer", stack="dev", config=config))
     assert any(view["type"] == "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
                for view in children.values())
-    publisher = children["urn:pulumi:dev::consumer::platform:index:PubSubWorkQueue$gcp:pubsub/topicIAMMember:"
-                         "TopicIAMMember::jobs-api-publish"]
-    assert publisher["inputs"]["role"] == "roles/pubsub.publisher"
-    assert publisher["inputs"]["member"] == "serviceAccount:api@acme-dev-1.iam.gserviceaccount.com"
+    publishers = [view for view in children.values()
+                  if view["type"] == "gcp:pubsub/topicIAMMember:TopicIAMMember"
+                  and view["inputs"].get("role") == "roles/pubsub.publisher"
+                  and view["inputs"].get("member") == "serviceAccount:api@acme-dev-1.iam.gserviceaccount.com"]
+    assert len(publishers) == 1   # the producer the queue lists
 
 
 EKS_ARGS = {"cluster_name": "shared", "region": "us-east-1", "private_access_cidrs": ["10.0.0.0/8"],
@@ -440,7 +439,7 @@ def test_cloud_rules_raised_by_the_python_class_reach_the_caller_unchanged(host)
 
 
 def _platform(host: PackageHost, make_python, token: str, name: str, wire: dict, config: dict[str, str],
-              cloud: str):
+              cloud: str, more=lambda by_type: {}):
     """Run `make_python` (a Python program: a cluster, a queue and the workload using them), then construct the
     workload through the provider with the cluster and queue named by the outputs the Python run gave them;
     return (provider's records, Python's records) of the workload's subtree."""
@@ -453,7 +452,7 @@ def _platform(host: PackageHost, make_python, token: str, name: str, wire: dict,
     if cloud == "aws":
         eks = by_type["aws:eks/cluster:Cluster"][0]
         oidc = by_type["aws:iam/openIdConnectProvider:OpenIdConnectProvider"][0]
-        queue = next(r for r in by_type["aws:sqs/queue:Queue"] if not r.name.endswith("-dlq"))
+        queue = next(r for r in by_type["aws:sqs/queue:Queue"] if r.name == "orders-queue")
         cluster_ref = {"cloud": "aws", "clusterName": eks.outputs["name"],
                        "oidcProviderArn": output(oidc.outputs["arn"], [oidc.urn]),
                        "oidcIssuer": output(eks.outputs["identities"][0]["oidcs"][0]["issuer"], [eks.urn])}
@@ -469,7 +468,8 @@ def _platform(host: PackageHost, make_python, token: str, name: str, wire: dict,
     deployment = Deployment("consumer", "dev", config)
     try:
         deployment.knows(k8s.urn, k8s.id, k8s.outputs)
-        response = host.construct(deployment, token, name, {**wire, "cluster": cluster_ref, "queue": queue_ref},
+        response = host.construct(deployment, token, name, {**wire, "cluster": cluster_ref, "queue": queue_ref,
+                                                             **more(by_type)},
                                   providers={"kubernetes": f"{k8s.urn}::{k8s.id}"})
         prefix = f"urn:pulumi:dev::consumer::{token}"
         ours = {urn: view for urn, view in _view(deployment.records()).items() if urn.startswith(prefix)}
@@ -656,24 +656,32 @@ def test_this_test_process_never_loaded_the_provider_server():
     assert "pulumi.provider.server" not in sys.modules
 
 
-def test_publish_grant_allows_sending_and_the_keys_data_key_only():
-    """What `producers` (and `grant_publish`) grant on aws: send, never receive or delete; with a customer-managed
-    key, the data key SQS asks KMS for on the producer's behalf."""
-    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+@pytest.mark.slow(10)
+def test_service_sending_to_a_queue_and_calling_a_service_registers_what_python_registers(host):
+    """`sendsTo: {events: <queue reference>}` and `calls: [...]`: the send grant, `SEND_QUEUE_EVENTS` and the
+    NetworkPolicy egress a Python caller gets from `sends_to` and `calls`."""
+    from components import Service, ServiceArgs, ServiceSpec
+    from components.workloads.network_policy import CallTarget
 
     def program():
-        queue = SqsWorkQueue("orders", WorkQueueArgs(kms_key=key))
-        queue.grant_publish("orders-api-publish", WorkloadPrincipal.aws_role("orders-api"),
-                            pulumi.ResourceOptions(parent=queue))
+        cluster = EksCluster("shared", EksClusterArgs(**EKS_ARGS, subnet_ids=["subnet-1"]))
+        orders, events = SqsWorkQueue("orders", WorkQueueArgs()), SqsWorkQueue("events", WorkQueueArgs())
+        Service("orders", ServiceArgs(workload_name="orders", namespace="orders", cluster=cluster, queue=orders,
+                                      sends_to={"events": events}, spec=ServiceSpec(**SERVICE_SPEC), min_replicas=1,
+                                      calls=[CallTarget(namespace="shop", workload_name="frontend", ports=(8080,))]),
+                pulumi.ResourceOptions(providers=[cluster.provider]))
 
-    run = run_program(program, project="consumer", stack="dev", config=AWS)
-    grant = next(r for r in run.graph.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "orders-api-publish")
-    statements = json.loads(grant.inputs["policy"])["Statement"]
-    assert statements[0]["Action"] == ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
-    assert statements[0]["Resource"].endswith(":orders")
-    assert statements[1] == {"Sid": "EncryptMessages", "Effect": "Allow",
-                             "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key}
-    assert grant.inputs["role"] == "orders-api"
-    with pytest.raises(ValueError, match="only an AWS IAM role"):
-        run_program(lambda: SqsWorkQueue("q", WorkQueueArgs()).grant_publish(
-            "x", WorkloadPrincipal.gcp_service_account("a@b.iam.gserviceaccount.com")), config=AWS)
+    def more(by_type):
+        events = next(r for r in by_type["aws:sqs/queue:Queue"] if r.name == "events-queue")
+        return {"sendsTo": {"events": {"cloud": "aws", "address": output(events.outputs["url"], [events.urn]),
+                                       "arn": output(events.outputs["arn"], [events.urn])}},
+                "calls": [{"namespace": "shop", "workloadName": "frontend", "ports": [8080.0]}]}
+
+    wire = {"workloadName": "orders", "namespace": "orders", "minReplicas": 1,
+            "spec": to_wire(ServiceSpec, SERVICE_SPEC)}
+    _, ours, theirs = _platform(host, program, "platform:index:Service", "orders", wire, AWS, "aws", more)
+    differences = _differences(ours, theirs)
+    assert differences == [], "\n".join(map(str, differences))
+    assert "urn:pulumi:dev::consumer::platform:index:Service$aws:iam/rolePolicy:RolePolicy::orders-send-events" in ours
+    deployment = next(view for view in ours.values() if view["type"] == "kubernetes:apps/v1:Deployment")
+    assert "SEND_QUEUE_EVENTS" in json.dumps(deployment["inputs"])

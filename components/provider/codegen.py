@@ -26,7 +26,7 @@ from ..cluster import EksClusterArgs, GkeClusterArgs
 from ..queues import WorkQueueArgs
 from ..spec import EnvironmentSpec
 from ..workloads import BatchJobArgs, ServiceArgs
-from .refs import ClusterRef, QueueRef
+from .refs import CallRef, ClusterRef, QueueRef
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,13 @@ _WORKLOAD_OMITTED = {
     "secret_grants_depend_on": "cloud secrets are the Environment's",
 }
 _WORKLOAD_INPUTS = {"placement": "dict[str, typing.Any]"}
-_REFERENCES = {"cluster": ClusterRef, "queue": QueueRef}
+_REFERENCES = {"cluster": ClusterRef, "queue": QueueRef, "sends_to": QueueRef, "calls": CallRef}
 # Fields typed `Any` in models that only other languages fill (the references): Inputs of these types.
 _NESTED_INPUTS = {
     "ClusterRef": {"oidc_provider_arn": "pulumi.Input[str]", "oidc_issuer": "pulumi.Input[str]",
                    "cluster_urn": "pulumi.Input[str]"},
-    "QueueRef": {"address": "pulumi.Input[str]", "arn": "pulumi.Input[str]", "kms_key": "pulumi.Input[str]"},
+    "QueueRef": {"address": "pulumi.Input[str]", "arn": "pulumi.Input[str]", "kms_key": "pulumi.Input[str]",
+                 "topic": "pulumi.Input[str]"},
 }
 
 
@@ -76,7 +77,8 @@ FACADES = [
     Facade(
         "WorkQueueArgs", WorkQueueArgs,
         inputs={"service_agent_email": "pulumi.Input[str]", "managed_key": "pulumi.Input[str]"},
-        omitted={"depends_on": "other languages pass `dependsOn` in the resource options"},
+        omitted={"depends_on": "other languages pass `dependsOn` in the resource options",
+                 "key_agent_grant": "the Environment's, made once per key"},
         extras={
             "cloud": Extra("EnvironmentSpecCloud", "Which cloud's queue: `aws` (SQS) or `gcp` (Pub/Sub). Required.",
                            required=True),
@@ -85,13 +87,8 @@ FACADES = [
                 "Who may consume the queue, keyed by a stable name (the key names the grant resource): an IAM role "
                 "name (aws) or a Google service account email (gcp), granted receive/acknowledge/extend on this "
                 "queue (and decrypt on its key) and nothing else, as `grant_consume` does. Default none."),
-            "producers": Extra(
-                "dict[str, pulumi.Input[str]]",
-                "Who may send to the queue, keyed by a stable name (the key names the grant resource): an IAM role "
-                "name (aws) or a Google service account email (gcp), granted sending (and, on aws, the key use that "
-                "takes) and nothing else, as `grant_publish` does. Default none."),
         },
-        doc="Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes and who produces.",
+        doc="Arguments of `WorkQueue`: the queue spec (with who may send to it), its cloud, and who consumes it.",
     ),
     Facade("ServiceArgs", ServiceArgs, inputs=_WORKLOAD_INPUTS, omitted=_WORKLOAD_OMITTED, references=_REFERENCES,
            doc="Arguments of `Service`: what runs and how it scales, the cluster it runs on and the queue it "
@@ -199,6 +196,8 @@ class _Writer:
                 text = facade.inputs[field_name]
             elif facade and field_name in facade.references:
                 text = self.model(facade.references[field_name].__name__, facade.references[field_name])
+                shape = typing.get_origin(info.annotation)
+                text = {dict: f"dict[str, {text}]", list: f"list[{text}]"}.get(shape, text)
             elif field_name in _NESTED_INPUTS.get(name, {}):
                 text = _NESTED_INPUTS[name][field_name]
             else:

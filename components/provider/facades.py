@@ -65,6 +65,27 @@ class ArgoCdSpec(TypedDict):
     )
 
 
+class ProducersSpec(TypedDict):
+    (
+        "Senders outside the platform that may put messages on a queue (workloads of the environment use `sends_to` "
+        "instead)."
+    )
+    principals: NotRequired[list[str]]
+    (
+        "AWS: IAM role or user ARNs (`arn:aws:iam::<account>:role/<name>`; they must exist before `pulumi up`), "
+        "allowed `sqs:SendMessage` by the queue policy and, on the environment's queue key, `kms:GenerateDataKey` and"
+        " `kms:Decrypt` through SQS. GCP: members such as `serviceAccount:<name>@<project>.iam.gserviceaccount.com`, "
+        "granted `roles/pubsub.publisher` on the topic. Default none."
+    )
+    sources: NotRequired[list[str]]
+    (
+        "AWS only: SNS topics, EventBridge rules and S3 buckets by ARN. Each becomes a queue policy statement for its"
+        " service principal (`sns`, `events` or `s3.amazonaws.com`) limited by an `aws:SourceArn` condition, and, on "
+        "the environment's queue key, a key policy statement letting that service encrypt for exactly those sources. "
+        "Default none."
+    )
+
+
 class QueueSpec(TypedDict):
     "A work queue with a dead-letter queue. The map key in `queues` is the queue's identity."
     visibility_timeout_seconds: NotRequired[int]
@@ -90,6 +111,11 @@ class QueueSpec(TypedDict):
     )
     fifo: NotRequired[bool]
     "AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false."
+    producers: NotRequired[ProducersSpec]
+    (
+        "Senders outside the platform (another team's role, an SNS topic, an EventBridge rule, an S3 bucket, a GCP "
+        "service account). A queue with its own `kms_key`: that key's owner must also let them use it. Default none."
+    )
     kms_key: NotRequired[str]
     (
         "Customer-managed encryption key: a KMS key ARN or alias (AWS) or a Cloud KMS key name "
@@ -457,6 +483,29 @@ class ProbesSpec(TypedDict):
     "Liveness probe. Default: a TCP check of the first port when ports are declared."
 
 
+class EgressRuleProtocol(StrEnum):
+    "One of: TCP, UDP."
+    TCP = "TCP"
+    "`TCP` (the field that takes it describes each choice)."
+    UDP = "UDP"
+    "`UDP` (the field that takes it describes each choice)."
+
+
+class EgressRule(TypedDict):
+    "One destination outside the cluster a workload may open connections to, besides DNS and HTTPS (443)."
+    cidr: str
+    "Destination address range, e.g. `10.20.0.0/16` (a database's subnet). Required."
+    ports: list[int]
+    "Destination ports, 1-65535, at least one (no rule opens every port), e.g. `[5432]`. Required."
+    protocol: NotRequired[EgressRuleProtocol]
+    "`TCP` or `UDP`. Default `TCP`."
+    allow_broad: NotRequired[bool]
+    (
+        "Prod: accept a `cidr` that is public (not a private range) or that overlaps the environment's own network "
+        "(its nodes and, on EKS, its pods), which prod otherwise refuses: the explicit opt-in. Default false."
+    )
+
+
 class ScalingSpec(TypedDict):
     "Replica bounds and the signal: queue length (KEDA) with a queue, CPU (HPA) without."
     min_replicas: NotRequired[int]
@@ -502,6 +551,25 @@ class ServiceSpec(TypedDict):
         "Key of the queue (in `queues`) this workload consumes. Its identity may receive, acknowledge and extend "
         "messages of that queue only. Default unset."
     )
+    sends_to: NotRequired[list[str]]
+    (
+        "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
+        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
+        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
+        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
+        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+    )
+    egress: NotRequired[list[EgressRule]]
+    (
+        "What the workload may reach besides DNS, HTTPS (443, the cloud APIs and queues) and, on GKE, the metadata "
+        "server: its NetworkPolicy allows exactly these ranges and ports, e.g. `[{cidr: 10.20.0.0/16, ports: "
+        "[5432]}]`. Default none (closed)."
+    )
+    calls: NotRequired[list[str]]
+    (
+        "Keys of exposed services (in `services`, with `expose: true`) this workload calls: its NetworkPolicy allows "
+        "traffic to their pods on their declared ports, and theirs admits this workload's namespace. Default none."
+    )
     max_message_seconds: NotRequired[int]
     (
         "Longest time one message (or one run) may take. The queue's visibility timeout must cover it, and pods get "
@@ -532,7 +600,8 @@ class ServiceSpec(TypedDict):
     expose_to: NotRequired[list[str]]
     (
         "Namespaces whose pods may call an exposed service (its NetworkPolicy admits them on the declared ports, "
-        "besides pods of its own namespace). Default none: only its own namespace."
+        "besides pods of its own namespace). Needs `expose: true`. Workloads of this environment that list the "
+        "service in `calls` are admitted without it. Default none: only its own namespace."
     )
 
 
@@ -584,6 +653,25 @@ class JobSpec(TypedDict):
     (
         "Key of the queue (in `queues`) this workload consumes. Its identity may receive, acknowledge and extend "
         "messages of that queue only. Default unset."
+    )
+    sends_to: NotRequired[list[str]]
+    (
+        "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
+        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
+        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
+        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
+        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+    )
+    egress: NotRequired[list[EgressRule]]
+    (
+        "What the workload may reach besides DNS, HTTPS (443, the cloud APIs and queues) and, on GKE, the metadata "
+        "server: its NetworkPolicy allows exactly these ranges and ports, e.g. `[{cidr: 10.20.0.0/16, ports: "
+        "[5432]}]`. Default none (closed)."
+    )
+    calls: NotRequired[list[str]]
+    (
+        "Keys of exposed services (in `services`, with `expose: true`) this workload calls: its NetworkPolicy allows "
+        "traffic to their pods on their declared ports, and theirs admits this workload's namespace. Default none."
     )
     max_message_seconds: NotRequired[int]
     (
@@ -705,6 +793,14 @@ class EnvironmentArgs(TypedDict):
     "Long-running services keyed by name; queue-driven ones scale on queue length. Default none."
     jobs: NotRequired[dict[str, JobSpec]]
     "Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none."
+    existing_secrets: NotRequired[list[str]]
+    (
+        "Cloud secrets (`aws_secret` names, `gcp_secret` ids) that workloads read and that exist already, created "
+        "outside this stack: the program grants on them by name and does not create them. Every other secret a "
+        "workload reads gets its container created by the program (AWS Secrets Manager, with the environment's key in"
+        " prod; GCP Secret Manager, replicated in the region), never a value: values are set out of band "
+        "(docs/bootstrap.md). Default none."
+    )
     allow_destroy: NotRequired[list[str]]
     (
         "Stateful or protected resources this change may delete or replace, each by its URN or its resource name as "
@@ -726,7 +822,7 @@ class EnvironmentArgs(TypedDict):
 
 
 class WorkQueueArgs(TypedDict):
-    "Arguments of `WorkQueue`: the queue spec, its cloud, and who consumes and who produces."
+    "Arguments of `WorkQueue`: the queue spec (with who may send to it), its cloud, and who consumes it."
     visibility_timeout_seconds: NotRequired[int]
     (
         "How long a received message stays invisible to other consumers before it is redelivered (SQS visibility "
@@ -750,6 +846,11 @@ class WorkQueueArgs(TypedDict):
     )
     fifo: NotRequired[bool]
     "AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false."
+    producers: NotRequired[ProducersSpec]
+    (
+        "Senders outside the platform (another team's role, an SNS topic, an EventBridge rule, an S3 bucket, a GCP "
+        "service account). A queue with its own `kms_key`: that key's owner must also let them use it. Default none."
+    )
     kms_key: NotRequired[str]
     (
         "Customer-managed encryption key: a KMS key ARN or alias (AWS) or a Cloud KMS key name "
@@ -786,12 +887,6 @@ class WorkQueueArgs(TypedDict):
         "Who may consume the queue, keyed by a stable name (the key names the grant resource): an IAM role name (aws)"
         " or a Google service account email (gcp), granted receive/acknowledge/extend on this queue (and decrypt on "
         "its key) and nothing else, as `grant_consume` does. Default none."
-    )
-    producers: NotRequired[dict[str, pulumi.Input[str]]]
-    (
-        "Who may send to the queue, keyed by a stable name (the key names the grant resource): an IAM role name (aws)"
-        " or a Google service account email (gcp), granted sending (and, on aws, the key use that takes) and nothing "
-        "else, as `grant_publish` does. Default none."
     )
 
 
@@ -844,8 +939,23 @@ class QueueRef(TypedDict):
     kms_key: NotRequired[pulumi.Input[str]]
     (
         "AWS: the key the queue is encrypted with, when customer-managed (its `kmsKey` or the environment's queue "
-        "key): consumers are granted kms:Decrypt on it. Default none."
+        "key): consumers are granted kms:Decrypt on it, senders the data key. Default none."
     )
+    topic: NotRequired[pulumi.Input[str]]
+    (
+        "GCP: the Pub/Sub topic path (the WorkQueue's `publishAddress`), which a workload that sends to the queue is "
+        "granted publishing on. Required on gcp in `sendsTo`."
+    )
+
+
+class CallRef(TypedDict):
+    "An exposed service a workload calls: its NetworkPolicy allows egress to those pods and ports only."
+    namespace: str
+    "The called service's namespace. Required."
+    workload_name: str
+    "The called service's workload name (its pods' `app.kubernetes.io/name`). Required."
+    ports: list[int]
+    "The ports it serves. Required."
 
 
 class ServiceArgs(TypedDict):
@@ -861,6 +971,10 @@ class ServiceArgs(TypedDict):
     "The cluster a workload runs on, by the outputs of the `EksCluster` or `GkeCluster` that created it."
     queue: NotRequired[QueueRef]
     "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
+    sends_to: NotRequired[dict[str, QueueRef]]
+    "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
+    calls: NotRequired[list[CallRef]]
+    "An exposed service a workload calls: its NetworkPolicy allows egress to those pods and ports only."
     deploy: NotRequired[bool]
     (
         "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "
@@ -875,6 +989,11 @@ class ServiceArgs(TypedDict):
     "What runs and how it scales. Required."
     min_replicas: int
     "Resolved minimum replicas (the tier default applied). Required."
+    callers: NotRequired[list[str]]
+    (
+        "Namespaces of the workloads that call this service (`calls`): its NetworkPolicy admits them like those in "
+        "`expose_to`. Default none."
+    )
 
 
 class WorkloadSpec(TypedDict):
@@ -905,6 +1024,25 @@ class WorkloadSpec(TypedDict):
     (
         "Key of the queue (in `queues`) this workload consumes. Its identity may receive, acknowledge and extend "
         "messages of that queue only. Default unset."
+    )
+    sends_to: NotRequired[list[str]]
+    (
+        "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
+        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
+        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
+        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
+        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+    )
+    egress: NotRequired[list[EgressRule]]
+    (
+        "What the workload may reach besides DNS, HTTPS (443, the cloud APIs and queues) and, on GKE, the metadata "
+        "server: its NetworkPolicy allows exactly these ranges and ports, e.g. `[{cidr: 10.20.0.0/16, ports: "
+        "[5432]}]`. Default none (closed)."
+    )
+    calls: NotRequired[list[str]]
+    (
+        "Keys of exposed services (in `services`, with `expose: true`) this workload calls: its NetworkPolicy allows "
+        "traffic to their pods on their declared ports, and theirs admits this workload's namespace. Default none."
     )
     max_message_seconds: NotRequired[int]
     (
@@ -942,6 +1080,10 @@ class BatchJobArgs(TypedDict):
     "The cluster a workload runs on, by the outputs of the `EksCluster` or `GkeCluster` that created it."
     queue: NotRequired[QueueRef]
     "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
+    sends_to: NotRequired[dict[str, QueueRef]]
+    "The queue a workload consumes, by the outputs of the `WorkQueue` that created it."
+    calls: NotRequired[list[CallRef]]
+    "An exposed service a workload calls: its NetworkPolicy allows egress to those pods and ports only."
     deploy: NotRequired[bool]
     (
         "Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds `manifests` for the "

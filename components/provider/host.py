@@ -261,14 +261,9 @@ class _Inputs:
 
 
 def _REFERENCE_MODELS() -> dict[str, type[BaseModel]]:  # noqa: N802 - a constant, imported late
-    from .refs import ClusterRef, QueueRef
+    from .refs import CallRef, ClusterRef, QueueRef
 
-    return {"cluster": ClusterRef, "queue": QueueRef}
-
-
-def _is_spec(annotation: Any) -> bool:
-    annotation = _unwrap(annotation)
-    return (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or annotation in (str, int, bool)
+    return {"cluster": ClusterRef, "queue": QueueRef, "sends_to": dict[str, QueueRef], "calls": list[CallRef]}
 
 
 def wire_path(model: type[BaseModel], path: str) -> str:
@@ -281,8 +276,9 @@ def wire_path(model: type[BaseModel], path: str) -> str:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
             out.append(camel_case(part))
-            annotation = _REFERENCE_MODELS().get(part) if part in ("cluster", "queue") and not _is_spec(
-                annotation.model_fields[part].annotation) else annotation.model_fields[part].annotation
+            # A workload's cluster, queue, sends_to and calls are Python objects: other languages fill references.
+            referenced = annotation.__name__ in ("ServiceArgs", "BatchJobArgs") and part in _REFERENCE_MODELS()
+            annotation = (_REFERENCE_MODELS()[part] if referenced else annotation.model_fields[part].annotation)
         elif typing.get_origin(annotation) in (dict, list):
             out.append(part)
             annotation = typing.get_args(annotation)[-1]
@@ -331,14 +327,13 @@ def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOption
     raw = dict(raw)
     cloud = inputs.plain(raw.pop("cloud", None), "cloud")
     consumers = raw.pop("consumers", None) or {}
-    producers = raw.pop("producers", None) or {}
     source = f"WorkQueue {name}"
     if cloud not in ("aws", "gcp"):
         got = "" if cloud is None else f" (got {cloud!r})"
         inputs.problems.append(Problem("cloud", "required field is missing" if cloud is None
                                        else f"must be one of 'aws' or 'gcp'{got}"))
     grantees = {}
-    for field_name, value in (("consumers", consumers), ("producers", producers)):
+    for field_name, value in (("consumers", consumers),):
         value = _input_map(value)
         if not isinstance(value, dict):
             inputs.problems.append(Problem(field_name, "must be a map of keys to values"))
@@ -359,8 +354,6 @@ def build_work_queue(name: str, raw: dict[str, Any], opts: pulumi.ResourceOption
     principal = WorkloadPrincipal.aws_role if cloud == "aws" else WorkloadPrincipal.gcp_service_account
     for key, ref in sorted(grantees["consumers"].items()):
         queue.grant_consume(f"{name}-{key}-consume", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
-    for key, ref in sorted(grantees["producers"].items()):
-        queue.grant_publish(f"{name}-{key}-publish", principal(_as_input(ref)), pulumi.ResourceOptions(parent=queue))
     return WorkQueueArgs, Built(queue, {
         "consumer_address": queue.consumer_address, "publish_address": queue.publish_address,
         "dead_letter_address": queue.dead_letter_address, "physical_name": queue.physical_name,
@@ -404,29 +397,43 @@ def _reference(model: type[BaseModel], raw: Any, field_name: str, inputs: _Input
         inputs.problems.extend(Problem(f"{field_name}.{p.path}" if p.path else field_name, p.message)
                                for p in error.problems)
         return None
-    return refs.cluster_reference(ref) if model is refs.ClusterRef else refs.queue_reference(ref)
+    if model is refs.ClusterRef:
+        return refs.cluster_reference(ref)
+    return refs.queue_reference(ref) if model is refs.QueueRef else refs.call_target(ref)
 
 
 def _build_workload(kind: str) -> Callable[..., tuple[type[BaseModel], Built]]:
     def build(name: str, raw: dict[str, Any], opts: pulumi.ResourceOptions) -> tuple[type[BaseModel], Built]:
         from .. import workloads
         from ..spec.loading import validate_model
-        from .refs import ClusterRef, QueueRef
+        from .refs import CallRef, ClusterRef, QueueRef
 
         model = getattr(workloads, f"{kind}Args")
         inputs = _Inputs([], [])
         raw = dict(raw)
         cluster = _reference(ClusterRef, raw.pop("cluster", None), "cluster", inputs)
         queue = _reference(QueueRef, raw.pop("queue", None), "queue", inputs)
+        sends_to = inputs.plain(raw.pop("sendsTo", raw.pop("sends_to", None)), "sends_to") or {}
+        calls = inputs.plain(raw.pop("calls", None), "calls") or []
         plain = inputs.model(model, raw)
         plain.update({key: value for key, value in (("cluster", cluster), ("queue", queue)) if value is not None})
+        if isinstance(sends_to, dict):
+            plain["sends_to"] = {key: _reference(QueueRef, ref, f"sends_to.{key}", inputs)
+                                 for key, ref in sends_to.items()}
+        else:
+            inputs.problems.append(Problem("sends_to", "must be a map of keys to values"))
+        if isinstance(calls, list):
+            plain["calls"] = [_reference(CallRef, ref, f"calls.{index}", inputs) for index, ref in enumerate(calls)]
+        else:
+            inputs.problems.append(Problem("calls", "must be a list"))
         source = f"{kind} {name}"
         args = None
         try:
             args = validate_model(model, plain, source)
         except SpecError as error:
             reported = {problem.path.split(".")[0] for problem in inputs.problems}
-            inputs.problems.extend(problem for problem in error.problems if problem.path not in reported)
+            inputs.problems.extend(problem for problem in error.problems
+                                   if problem.path.split(".")[0] not in reported)
         _problems_first(inputs.problems, source)
         workload = getattr(workloads, kind)(name, args, _with_dependencies(opts, inputs))
         return model, Built(workload, {"cloud_identity": workload.identity.cloud_identity})

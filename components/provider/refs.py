@@ -20,6 +20,7 @@ from ..cluster import EksCluster, GkeCluster
 from ..errors import Problem, raise_problems
 from ..queues import PubSubWorkQueue, SqsWorkQueue, WorkQueueArgs
 from ..spec.base import StrictModel
+from ..workloads.network_policy import CallTarget
 
 
 class ClusterRef(StrictModel):
@@ -61,13 +62,26 @@ class QueueRef(StrictModel):
                                        "Required on aws.")
     kms_key: Any = Field(
         None, description="AWS: the key the queue is encrypted with, when customer-managed (its `kmsKey` or the "
-                          "environment's queue key): consumers are granted kms:Decrypt on it. Default none.")
+                          "environment's queue key): consumers are granted kms:Decrypt on it, senders the data key. "
+                          "Default none.")
+    topic: Any = Field(
+        None, description="GCP: the Pub/Sub topic path (the WorkQueue's `publishAddress`), which a workload that "
+                          "sends to the queue is granted publishing on. Required on gcp in `sendsTo`.")
 
     @model_validator(mode="after")
     def _per_cloud(self) -> QueueRef:
         if self.cloud == "aws" and self.arn is None:
             raise_problems("QueueRef", [Problem("arn", "required when cloud is aws")])
         return self
+
+
+class CallRef(StrictModel):
+    """An exposed service a workload calls: its NetworkPolicy allows egress to those pods and ports only."""
+
+    namespace: str = Field(description="The called service's namespace. Required.")
+    workload_name: str = Field(description="The called service's workload name (its pods' `app.kubernetes.io/name`). "
+                                           "Required.")
+    ports: list[int] = Field(description="The ports it serves. Required.")
 
 
 class _EksClusterReference(EksCluster):
@@ -103,6 +117,9 @@ class _PubSubQueueReference(PubSubWorkQueue):
         self.subscription_id = pulumi.Output.from_input(ref.address)
         self.subscription_name = self.subscription_id.apply(lambda path: path.rsplit("/", 1)[-1])
         self.consumer_address = self.subscription_id
+        self.topic_id = pulumi.Output.from_input(ref.topic)
+        self.topic_name = self.topic_id.apply(lambda path: path.rsplit("/", 1)[-1] if path else path)
+        self.publish_address = self.topic_id
 
 
 def cluster_reference(ref: ClusterRef) -> EksCluster | GkeCluster:
@@ -114,3 +131,8 @@ def cluster_reference(ref: ClusterRef) -> EksCluster | GkeCluster:
 def queue_reference(ref: QueueRef) -> SqsWorkQueue | PubSubWorkQueue:
     """The queue `ref` names, for `ServiceArgs.queue` / `BatchJobArgs.queue`."""
     return _SqsQueueReference(ref) if ref.cloud == "aws" else _PubSubQueueReference(ref)
+
+
+def call_target(ref: CallRef) -> CallTarget:
+    """The exposed service `ref` names, for `ServiceArgs.calls` / `BatchJobArgs.calls`."""
+    return CallTarget(namespace=ref.namespace, workload_name=ref.workload_name, ports=tuple(ref.ports))

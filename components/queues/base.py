@@ -117,12 +117,3 @@ class WorkQueue(pulumi.ComponentResource):
         the workload removes its access).
         """
         raise NotImplementedError
-
-    def grant_publish(
-        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
-    ) -> list[pulumi.Resource]:
-        """Let `principal` send messages to this queue (and use its key for that) and nothing else.
-
-        Like `grant_consume`, the grant resources are created with `opts`.
-        """
-        raise NotImplementedError

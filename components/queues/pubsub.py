@@ -217,14 +217,3 @@ class PubSubWorkQueue(WorkQueue):
         return [gcp.pubsub.SubscriptionIAMMember(
             name, subscription=self.subscription_name, role="roles/pubsub.subscriber", member=member, opts=opts
         )]
-
-    def grant_publish(
-        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
-    ) -> list[pulumi.Resource]:
-        if principal.kind != "gcp-service-account":
-            raise ValueError(f"only a GCP service account can publish to a Pub/Sub topic, not {principal.kind}")
-        member = pulumi.Output.from_input(principal.ref).apply(lambda email: f"serviceAccount:{email}")
-        # Publisher on this topic only (the service agent encrypts with the topic's key: no KMS grant needed).
-        return [gcp.pubsub.TopicIAMMember(
-            name, topic=self.topic_name, role="roles/pubsub.publisher", member=member, opts=opts
-        )]

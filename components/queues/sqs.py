@@ -24,8 +24,6 @@ CONSUME_ACTIONS = [
     "sqs:GetQueueAttributes",
     "sqs:GetQueueUrl",
 ]
-# Actions a producer needs to send messages (and nothing that reads, deletes or purges them).
-PUBLISH_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
 # Long polling: fewer empty receives (cost) and lower latency than short polling.
 RECEIVE_WAIT_SECONDS = 20
 
@@ -274,26 +272,3 @@ class SqsWorkQueue(WorkQueue):
         if principal.kind != "aws-iam-role":
             raise ValueError(f"an SQS queue can only be consumed by an AWS IAM role, not {principal.kind}")
         return [aws.iam.RolePolicy(name, role=principal.ref, policy=self.consume_policy(), opts=opts)]
-
-    def publish_policy(self) -> pulumi.Output[str]:
-        """An IAM policy document allowing exactly sending to this queue (and the key use that takes)."""
-        def document(queue_arn: str, kms_key: Optional[str]) -> str:
-            statements: list[dict] = [
-                {"Sid": "PublishWorkQueue", "Effect": "Allow", "Action": PUBLISH_ACTIONS, "Resource": queue_arn}
-            ]
-            if kms_key:
-                # SQS encrypts what a producer sends with a data key it asks KMS for on the producer's behalf.
-                statements.append({"Sid": "EncryptMessages", "Effect": "Allow",
-                                   "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                                   **kms_decrypt_scope(kms_key, queue_arn)})
-            return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-
-        key = self.args.kms_key or self.args.managed_key
-        return pulumi.Output.all(self.queue_arn, key).apply(lambda values: document(*values))
-
-    def grant_publish(
-        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
-    ) -> list[pulumi.Resource]:
-        if principal.kind != "aws-iam-role":
-            raise ValueError(f"only an AWS IAM role can send to an SQS queue, not {principal.kind}")
-        return [aws.iam.RolePolicy(name, role=principal.ref, policy=self.publish_policy(), opts=opts)]
