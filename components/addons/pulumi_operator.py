@@ -163,9 +163,10 @@ class PulumiOperatorArgs(StrictModel):
         default_factory=dict,
         description="Per stack name: the workspace identity to create (`OperatorWorkspace.of(stack, spec)`). "
                     "Default none.")
-    aws_oidc_provider_arn: Optional[pulumi.Input[str]] = Field(
-        None, description="aws workspaces: the management EKS cluster's IAM OIDC provider ARN. Default unset.")
-    aws_oidc_issuer: Optional[pulumi.Input[str]] = Field(
+    aws_oidc_provider_arn: Any = Field(
+        None, description="aws workspaces: the management EKS cluster's IAM OIDC provider ARN (str or Output). "
+                          "Default unset.")
+    aws_oidc_issuer: Any = Field(
         None, description="aws workspaces: that provider's issuer without `https://` "
                           "(`oidc.eks.<region>.amazonaws.com/id/<id>`). Default unset.")
     gcp_workload_pool: Optional[str] = Field(
