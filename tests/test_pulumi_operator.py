@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import pytest
+from pydantic import ValidationError
+
 from components.addons.pulumi_operator import (
     DEPLOYER_POLICY,
     OperatorWorkspace,
@@ -18,11 +21,14 @@ from stackctl.testing import run_program
 
 ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+KEY_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34bc-56ef-1234567890ab"
+GCP_KEY = "projects/acme-dev/locations/global/keyRings/pulumi/cryptoKeys/dev"
 
 
 def aws_workspace(stack: str) -> OperatorWorkspace:
     return OperatorWorkspace(cloud="aws", namespace="pulumi-stacks", service_account=f"pulumi-{stack}",
-                             cloud_identity=f"arn:aws:iam::123456789012:role/platform-{stack}-operator")
+                             cloud_identity=f"arn:aws:iam::123456789012:role/platform-{stack}-operator",
+                             state_bucket="acme-state", secrets_key=KEY_ARN)
 
 
 @cache
@@ -33,7 +39,7 @@ def management_run():
                         "gcp-dev": OperatorWorkspace(
                             cloud="gcp", namespace="pulumi-gcp", service_account="pulumi-gcp-dev",
                             cloud_identity="platform-operator@acme-dev.iam.gserviceaccount.com",
-                            gcp_project="acme-dev")},
+                            gcp_project="acme-dev", state_bucket="acme-gcp-state", secrets_key=GCP_KEY)},
             aws_oidc_provider_arn=PROVIDER_ARN, aws_oidc_issuer=ISSUER,
             gcp_workload_pool="acme-mgmt.svc.id.goog"))
 
@@ -68,6 +74,11 @@ def test_each_aws_workspace_role_trusts_only_its_service_account_and_is_bounded_
     roles = {r.inputs["name"]: r for r in run.graph.of_type("aws:iam/role:Role")}
     assert set(roles) == {"platform-prod-operator", "platform-staging-operator"}
     deployer = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    deployer["Statement"] += [
+        {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::acme-state"},
+        {"Sid": "PulumiState", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": "arn:aws:s3:::acme-state/.pulumi/*"},
+        {"Sid": "PulumiSecrets", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": KEY_ARN}]
     policies = {r.inputs["name"]: r for r in run.graph.of_type("aws:iam/policy:Policy")}
     for stack in ("prod", "staging"):
         role = roles[f"platform-{stack}-operator"]
@@ -96,6 +107,27 @@ def test_a_gcp_workspace_is_federated_with_workload_identity_and_gets_the_deploy
     [grant] = run.graph.of_type("gcp:projects/iAMMember:IAMMember")
     assert grant.inputs["role"] == "projects/acme-dev/roles/platformDeployer"
     assert not run.graph.of_type("gcp:serviceaccount/key:Key")
+    [state] = run.graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert (state.inputs["bucket"], state.inputs["role"]) == ("acme-gcp-state", "roles/storage.objectAdmin")
+    [secrets] = run.graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    assert (secrets.inputs["cryptoKeyId"], secrets.inputs["role"]) == (GCP_KEY,
+                                                                         "roles/cloudkms.cryptoKeyEncrypterDecrypter")
+
+
+def test_workspaces_come_from_the_stack_files_and_an_alias_is_not_a_key():
+    from stackctl.stackfile import environment, load_config
+
+    from .conftest import REPO
+
+    label = "stacks/Pulumi.prod.yaml"
+    spec = environment(load_config((REPO / label).read_text(encoding="utf-8"), label, "platform"), label)
+    workspace = OperatorWorkspace.of("prod", spec, aws_secrets_key_arn=KEY_ARN)
+    assert (workspace.service_account, workspace.state_bucket) == ("pulumi-prod", "acme-platform-pulumi-state")
+    assert workspace.cloud_identity == spec.operator.cloud_identity
+    with pytest.raises(ValueError, match="name the KMS key ARN"):
+        OperatorWorkspace.of("prod", spec)
+    with pytest.raises(ValidationError, match="not an alias"):
+        OperatorWorkspace.of("prod", spec, aws_secrets_key_arn="arn:aws:kms:us-west-2:123456789012:alias/pulumi")
 
 
 def test_children_are_named_after_the_component_and_stack():

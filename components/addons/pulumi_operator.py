@@ -31,11 +31,12 @@ Facts from pulumi/pulumi-kubernetes-operator at tag v2.9.0 (commit b713fae5):
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import pulumi
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from ..spec.base import Name, StrictModel
 from ..spec.environment import EnvironmentSpec
@@ -54,6 +55,9 @@ STACK_FILE_ANNOTATION = "platform.io/stack-file"
 IDENTITY_ANNOTATIONS = {"aws": "eks.amazonaws.com/role-arn", "gcp": "iam.gke.io/gcp-service-account"}
 # A Python program with the aws, gcp and kubernetes providers: the provider plugins dominate memory.
 WORKSPACE_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+
+_AWS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_GCP_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 DEPLOYER_POLICY = Path(__file__).resolve().parents[2] / "deploy" / "ci-identity" / "aws-deployer-policy.json"
 
@@ -145,13 +149,46 @@ class OperatorWorkspace(StrictModel):
     cloud_identity: str = Field(description="IAM role ARN (aws) or service account email (gcp). Required.")
     gcp_project: Optional[str] = Field(None, description="gcp: the environment's project, where the deployer role "
                                                          "is granted. Default unset.")
+    state_bucket: str = Field(description="The state backend's bucket (`s3://<bucket>` or `gs://<bucket>`): the "
+                                          "workspace reads and writes `.pulumi/` in it. Required.")
+    secrets_key: str = Field(description="The secrets provider's key the workspace encrypts and decrypts with: "
+                                         "aws, the key ARN (`arn:aws:kms:<region>:<account>:key/<id>`; an IAM grant "
+                                         "on an alias ARN authorises nothing); gcp, "
+                                         "`projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`. Required.")
 
     @staticmethod
-    def of(environment: str, spec: EnvironmentSpec) -> OperatorWorkspace:
-        assert spec.operator is not None and spec.operator.cloud_identity is not None
-        return OperatorWorkspace(cloud=spec.cloud, namespace=spec.operator.namespace,
+    def of(environment: str, spec: EnvironmentSpec, aws_secrets_key_arn: Optional[str] = None) -> OperatorWorkspace:
+        """From a validated stack file. The bucket and, on gcp, the key come from `operator.backend` and
+        `operator.secrets_provider`; an `awskms://alias/...` provider names an alias, so aws takes the key's ARN."""
+        operator = spec.operator
+        assert operator is not None and operator.cloud_identity is not None
+        assert operator.backend is not None and operator.secrets_provider is not None
+        scheme, _, rest = operator.backend.partition("://")
+        if scheme not in ("s3", "gs"):
+            raise ValueError(f"{environment}: operator.backend {operator.backend!r}: only s3:// and gs:// state "
+                             "is granted here; grant Pulumi Cloud or azblob:// access yourself")
+        bucket = rest.split("?", 1)[0].split("/", 1)[0]
+        if spec.cloud == "gcp" and operator.secrets_provider.startswith("gcpkms://"):
+            key = operator.secrets_provider.removeprefix("gcpkms://").split("?", 1)[0]
+        elif aws_secrets_key_arn is not None:
+            key = aws_secrets_key_arn
+        else:
+            raise ValueError(f"{environment}: name the KMS key ARN behind {operator.secrets_provider!r} "
+                             "(aws_secrets_key_arn)")
+        return OperatorWorkspace(cloud=spec.cloud, namespace=operator.namespace,
                                  service_account=service_account_name(environment, spec),
-                                 cloud_identity=spec.operator.cloud_identity, gcp_project=spec.gcp_project)
+                                 cloud_identity=operator.cloud_identity, gcp_project=spec.gcp_project,
+                                 state_bucket=bucket, secrets_key=key)
+
+    @model_validator(mode="after")
+    def _key_is_a_key(self) -> OperatorWorkspace:
+        if self.cloud == "aws" and not _AWS_KEY_ARN.match(self.secrets_key):
+            raise ValueError(f"secrets_key must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), "
+                             f"not an alias (got {self.secrets_key!r})")
+        if self.cloud == "gcp" and not _GCP_KEY.match(self.secrets_key):
+            raise ValueError(f"secrets_key must be projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k> "
+                             f"(got {self.secrets_key!r})")
+        return self
 
 
 class PulumiOperatorArgs(StrictModel):
@@ -191,9 +228,20 @@ def aws_trust_policy(oidc_provider_arn: str, issuer: str, namespace_name: str, a
     }]}, sort_keys=True)
 
 
-def deployer_policy() -> str:
-    """The CI deployer's policy (deploy/ci-identity/aws-deployer-policy.json): one source for both identities."""
-    return json.dumps(json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8")), sort_keys=True, separators=(",", ":"))
+def workspace_policy(state_bucket: str, secrets_key_arn: str) -> str:
+    """The CI deployer's policy (deploy/ci-identity/aws-deployer-policy.json, one source for both identities) and
+    what CI's `pulumi login` needs besides: the state under `.pulumi/` (pulumi/pulumi sdk/go/common/workspace,
+    `BookkeepingDir`) and the secrets key (gocloud.dev secrets/awskms: the keeper calls KMS Encrypt and Decrypt)."""
+    policy = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    policy["Statement"] += [
+        {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{state_bucket}"},
+        {"Sid": "PulumiState", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": f"arn:aws:s3:::{state_bucket}/.pulumi/*"},
+        {"Sid": "PulumiSecrets", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"],
+         "Resource": secrets_key_arn},
+    ]
+    return json.dumps(policy, sort_keys=True, separators=(",", ":"))
 
 
 class PulumiOperator(pulumi.ComponentResource):
@@ -251,7 +299,8 @@ class PulumiOperator(pulumi.ComponentResource):
         role_name = workspace.cloud_identity.rsplit("/", 1)[-1]
         # The permissions boundary is the deployer policy itself: whatever else is ever attached to this role
         # (by hand, by mistake), it can do no more than CI's deployer.
-        boundary = aws.iam.Policy(f"{name}-boundary", name=f"{role_name}-boundary", policy=deployer_policy(),
+        policy = workspace_policy(workspace.state_bucket, workspace.secrets_key)
+        boundary = aws.iam.Policy(f"{name}-boundary", name=f"{role_name}-boundary", policy=policy,
                                   description="Upper bound of the PKO workspace role", opts=child)
         trust = pulumi.Output.all(args.aws_oidc_provider_arn, args.aws_oidc_issuer).apply(
             lambda v: aws_trust_policy(v[0], v[1], workspace.namespace, workspace.service_account))
@@ -259,7 +308,7 @@ class PulumiOperator(pulumi.ComponentResource):
                             permissions_boundary=boundary.arn, max_session_duration=3600,
                             description=f"PKO workspace {workspace.namespace}/{workspace.service_account}",
                             opts=child)
-        aws.iam.RolePolicy(f"{name}-deployer", role=role.name, policy=deployer_policy(), opts=child)
+        aws.iam.RolePolicy(f"{name}-deployer", role=role.name, policy=policy, opts=child)
         return role
 
     def _gcp_identity(self, name: str, workspace: OperatorWorkspace, args: PulumiOperatorArgs) -> pulumi.Resource:
@@ -277,7 +326,12 @@ class PulumiOperator(pulumi.ComponentResource):
             member=f"serviceAccount:{args.gcp_workload_pool}[{workspace.namespace}/{workspace.service_account}]",
             opts=child)
         target = workspace.gcp_project or project
+        member = account.email.apply(lambda email: f"serviceAccount:{email}")
         gcp.projects.IAMMember(f"{name}-deployer", project=target,
-                               role=f"projects/{target}/roles/{args.gcp_deployer_role}",
-                               member=account.email.apply(lambda email: f"serviceAccount:{email}"), opts=child)
+                               role=f"projects/{target}/roles/{args.gcp_deployer_role}", member=member, opts=child)
+        # The state (objects under `.pulumi/` of the bucket) and the stack's secrets key, as CI's login needs.
+        gcp.storage.BucketIAMMember(f"{name}-state", bucket=workspace.state_bucket, role="roles/storage.objectAdmin",
+                                    member=member, opts=child)
+        gcp.kms.CryptoKeyIAMMember(f"{name}-secrets", crypto_key_id=workspace.secrets_key,
+                                   role="roles/cloudkms.cryptoKeyEncrypterDecrypter", member=member, opts=child)
         return account
