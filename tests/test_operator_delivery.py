@@ -212,7 +212,7 @@ def test_the_workspace_runs_as_a_federated_service_account_without_static_keys()
     assert stack["spec"]["serviceAccountName"] == account["metadata"]["name"] == "pulumi-prod"
     assert account["metadata"]["namespace"] == stack["metadata"]["namespace"]
     assert account["metadata"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/platform-prod-operator"}
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/deployer"}
     assert binding["roleRef"]["name"] == "system:auth-delegator"
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "pulumi-prod", "namespace": "pulumi-stacks"}]
     text = repr(stack).upper()

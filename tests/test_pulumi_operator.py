@@ -25,17 +25,18 @@ KEY_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34bc-56ef-123456
 GCP_KEY = "projects/acme-dev/locations/global/keyRings/pulumi/cryptoKeys/dev"
 
 
-def aws_workspace(stack: str) -> OperatorWorkspace:
+def aws_workspace(stack: str, role: str = "", manage_role: bool = True) -> OperatorWorkspace:
     return OperatorWorkspace(cloud="aws", namespace="pulumi-stacks", service_account=f"pulumi-{stack}",
-                             cloud_identity=f"arn:aws:iam::123456789012:role/platform-{stack}-operator",
-                             state_bucket="acme-state", secrets_key=KEY_ARN)
+                             cloud_identity=f"arn:aws:iam::123456789012:role/{role or f'platform-{stack}-operator'}",
+                             state_bucket="acme-state", secrets_key=KEY_ARN, manage_role=manage_role)
 
 
 @cache
 def management_run():
     def program():
         PulumiOperator("pko", PulumiOperatorArgs(
-            workspaces={"prod": aws_workspace("prod"), "staging": aws_workspace("staging"),
+            workspaces={"prod": aws_workspace("prod", "deployer", manage_role=False),
+                        "dev": aws_workspace("dev"), "staging": aws_workspace("staging"),
                         "gcp-dev": OperatorWorkspace(
                             cloud="gcp", namespace="pulumi-gcp", service_account="pulumi-gcp-dev",
                             cloud_identity="platform-operator@acme-dev.iam.gserviceaccount.com",
@@ -72,7 +73,8 @@ def test_the_namespaces_are_schema_valid_and_workspaces_run_restricted():
 def test_each_aws_workspace_role_trusts_only_its_service_account_and_is_bounded_by_the_deployer_policy():
     run = management_run()
     roles = {r.inputs["name"]: r for r in run.graph.of_type("aws:iam/role:Role")}
-    assert set(roles) == {"platform-prod-operator", "platform-staging-operator"}
+    # prod reuses CI's deployer role (manage_role false): nothing is created for it.
+    assert set(roles) == {"platform-dev-operator", "platform-staging-operator"}
     deployer = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
     deployer["Statement"] += [
         {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::acme-state"},
@@ -80,7 +82,7 @@ def test_each_aws_workspace_role_trusts_only_its_service_account_and_is_bounded_
          "Resource": "arn:aws:s3:::acme-state/.pulumi/*"},
         {"Sid": "PulumiSecrets", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": KEY_ARN}]
     policies = {r.inputs["name"]: r for r in run.graph.of_type("aws:iam/policy:Policy")}
-    for stack in ("prod", "staging"):
+    for stack in ("dev", "staging"):
         role = roles[f"platform-{stack}-operator"]
         trust = json.loads(role.inputs["assumeRolePolicy"])
         [statement] = trust["Statement"]
@@ -132,4 +134,5 @@ def test_workspaces_come_from_the_stack_files_and_an_alias_is_not_a_key():
 
 def test_children_are_named_after_the_component_and_stack():
     names = sorted(r.name for r in management_run().graph.resources if r.type != "pulumi:pulumi:Stack")
-    assert "pko" in names and "pko-namespace" in names and "pko-prod-role" in names and "pko-gcp-dev-sa" in names
+    assert "pko" in names and "pko-namespace" in names and "pko-staging-role" in names and "pko-gcp-dev-sa" in names
+    assert not [n for n in names if n.startswith("pko-prod-")]

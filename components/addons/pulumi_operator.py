@@ -149,6 +149,9 @@ class OperatorWorkspace(StrictModel):
     cloud_identity: str = Field(description="IAM role ARN (aws) or service account email (gcp). Required.")
     gcp_project: Optional[str] = Field(None, description="gcp: the environment's project, where the deployer role "
                                                          "is granted. Default unset.")
+    manage_role: bool = Field(True, description="aws: create the role named by `cloud_identity` (false: it exists, "
+                                                "e.g. CI's deployer role, and only its trust statement is output). "
+                                                "Default true.")
     state_bucket: str = Field(description="The state backend's bucket (`s3://<bucket>` or `gs://<bucket>`): the "
                                           "workspace reads and writes `.pulumi/` in it. Required.")
     secrets_key: str = Field(description="The secrets provider's key the workspace encrypts and decrypts with: "
@@ -157,7 +160,8 @@ class OperatorWorkspace(StrictModel):
                                          "`projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>`. Required.")
 
     @staticmethod
-    def of(environment: str, spec: EnvironmentSpec, aws_secrets_key_arn: Optional[str] = None) -> OperatorWorkspace:
+    def of(environment: str, spec: EnvironmentSpec, aws_secrets_key_arn: Optional[str] = None,
+           manage_role: bool = True) -> OperatorWorkspace:
         """From a validated stack file. The bucket and, on gcp, the key come from `operator.backend` and
         `operator.secrets_provider`; an `awskms://alias/...` provider names an alias, so aws takes the key's ARN."""
         operator = spec.operator
@@ -178,7 +182,7 @@ class OperatorWorkspace(StrictModel):
         return OperatorWorkspace(cloud=spec.cloud, namespace=operator.namespace,
                                  service_account=service_account_name(environment, spec),
                                  cloud_identity=operator.cloud_identity, gcp_project=spec.gcp_project,
-                                 state_bucket=bucket, secrets_key=key)
+                                 state_bucket=bucket, secrets_key=key, manage_role=manage_role)
 
     @model_validator(mode="after")
     def _key_is_a_key(self) -> OperatorWorkspace:
@@ -282,19 +286,27 @@ class PulumiOperator(pulumi.ComponentResource):
             ns: kubernetes_resource(f"{name}-stacks-{ns}", namespace(ns, "restricted"), child)
             for ns in sorted({w.namespace for w in args.workspaces.values()})}
         self.identities: dict[str, pulumi.Resource] = {}
+        # aws: the trust statement that admits each workspace's service account (IRSA), also for a role this
+        # component does not manage (`manage_role: false`): add it to that role's trust policy.
+        self.aws_trust_policies: dict[str, pulumi.Output[str]] = {}
         for stack, workspace in sorted(args.workspaces.items()):
             if workspace.cloud == "aws":
-                self.identities[stack] = self._aws_identity(f"{name}-{stack}", workspace, args)
+                self._aws_identity(f"{name}-{stack}", stack, workspace, args)
             else:
                 self.identities[stack] = self._gcp_identity(f"{name}-{stack}", workspace, args)
-        self.register_outputs({"release_status": self.release.status})
+        self.register_outputs({"release_status": self.release.status, "aws_trust_policies": self.aws_trust_policies})
 
-    def _aws_identity(self, name: str, workspace: OperatorWorkspace, args: PulumiOperatorArgs) -> pulumi.Resource:
+    def _aws_identity(self, name: str, stack: str, workspace: OperatorWorkspace, args: PulumiOperatorArgs) -> None:
         import pulumi_aws as aws
 
         if args.aws_oidc_provider_arn is None or args.aws_oidc_issuer is None:
             raise ValueError(f"{name}: aws workspaces need aws_oidc_provider_arn and aws_oidc_issuer "
                              "(the management cluster's IAM OIDC provider)")
+        trust = pulumi.Output.all(args.aws_oidc_provider_arn, args.aws_oidc_issuer).apply(
+            lambda v: aws_trust_policy(v[0], v[1], workspace.namespace, workspace.service_account))
+        self.aws_trust_policies[stack] = trust
+        if not workspace.manage_role:
+            return
         child = pulumi.ResourceOptions(parent=self)
         role_name = workspace.cloud_identity.rsplit("/", 1)[-1]
         # The permissions boundary is the deployer policy itself: whatever else is ever attached to this role
@@ -302,14 +314,12 @@ class PulumiOperator(pulumi.ComponentResource):
         policy = workspace_policy(workspace.state_bucket, workspace.secrets_key)
         boundary = aws.iam.Policy(f"{name}-boundary", name=f"{role_name}-boundary", policy=policy,
                                   description="Upper bound of the PKO workspace role", opts=child)
-        trust = pulumi.Output.all(args.aws_oidc_provider_arn, args.aws_oidc_issuer).apply(
-            lambda v: aws_trust_policy(v[0], v[1], workspace.namespace, workspace.service_account))
         role = aws.iam.Role(f"{name}-role", name=role_name, assume_role_policy=trust,
                             permissions_boundary=boundary.arn, max_session_duration=3600,
                             description=f"PKO workspace {workspace.namespace}/{workspace.service_account}",
                             opts=child)
         aws.iam.RolePolicy(f"{name}-deployer", role=role.name, policy=policy, opts=child)
-        return role
+        self.identities[stack] = role
 
     def _gcp_identity(self, name: str, workspace: OperatorWorkspace, args: PulumiOperatorArgs) -> pulumi.Resource:
         import pulumi_gcp as gcp

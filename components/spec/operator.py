@@ -58,7 +58,7 @@ class OperatorSpec(StrictModel):
         description=(
             "The state backend the workspace logs in to: `s3://<bucket>`, `gs://<bucket>`, `azblob://<container>` "
             "or `https://` (Pulumi Cloud or self-hosted). Must be where CI keeps this stack's state; a `file://` "
-            "backend would be the workspace pod's disk. Required with operator delivery."
+            "backend would be the workspace pod's disk. Default unset; required with operator delivery."
         ),
     )
     secrets_provider: Optional[str] = Field(
@@ -67,7 +67,8 @@ class OperatorSpec(StrictModel):
             "The stack's secrets provider, as in the stack file's `secretsprovider:`: a cloud KMS key the "
             "workspace identity may use (`awskms://...`, `gcpkms://...`, `azurekeyvault://...`, "
             "`hashivault://...`), or `default` with a Pulumi Cloud backend. Never `passphrase` (that would need "
-            "the passphrase as a static secret in the management cluster). Required with operator delivery."
+            "the passphrase as a static secret in the management cluster). Default unset; required with operator "
+            "delivery."
         ),
     )
     cloud_identity: Optional[str] = Field(
@@ -76,7 +77,7 @@ class OperatorSpec(StrictModel):
             "The cloud identity the workspace pod acts as, instead of static keys: an IAM role ARN on aws (IRSA, "
             "the service account annotation `eks.amazonaws.com/role-arn`), a service account email on gcp "
             "(Workload Identity, `iam.gke.io/gcp-service-account`). On aws in staging and prod it must be "
-            "listed in `cluster.admins` (it installs KEDA and Argo CD). Required with operator delivery."
+            "listed in `cluster.admins` (it installs KEDA and Argo CD). Default unset; required with operator delivery."
         ),
     )
     namespace: Name = Field(
