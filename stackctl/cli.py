@@ -109,7 +109,8 @@ def preview(
 @app.command()
 def render(
     stack: str = typer.Argument(..., metavar="STACK",
-                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
+                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops, or "
+                                     "infra_delivery: operator)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkout of the deployment repository to write into."),
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
