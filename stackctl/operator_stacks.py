@@ -47,9 +47,33 @@ def operator_files(project: Project, stack: str, spec: EnvironmentSpec) -> dict[
                 or other.operator.namespace != spec.operator.namespace:
             raise InputError(f"{where}: must be a stack delivered by the operator in namespace "
                              f"{spec.operator.namespace!r} too (its Stack is what this one waits for)")
+    _check_secrets_provider(project, stack, spec)
     stack_file = label if spec.operator.repo_dir is None else f"{spec.operator.repo_dir.strip('/')}/{label}"
     return {f"{OPERATOR_DIR}/{stack}/{manifest['kind'].lower()}-{_file_name(manifest)}.yaml": manifest
             for manifest in stack_objects(stack, spec, stack_file)}
+
+
+def _check_secrets_provider(project: Project, stack: str, spec: EnvironmentSpec) -> None:
+    """The stack file's own `secretsprovider:` is what decrypts its secrets: PKO passes `secretsProvider` only to
+    `pulumi stack init` (agent/pkg/server/server.go at v2.9.0, initStack), and `useLocalStackOnly` never inits.
+    So the two must agree, and a stack file without one (a passphrase, on a self-managed backend) cannot be
+    reconciled."""
+    from ruamel.yaml import YAML
+
+    assert spec.operator is not None
+    label = project.stack_label(stack)
+    data = YAML(typ="safe").load(project.stack_file(stack).read_text(encoding="utf-8")) or {}
+    written = data.get("secretsprovider") if isinstance(data, dict) else None
+    wanted = spec.operator.secrets_provider
+    if written is None and wanted == "default":
+        return
+    if written is None or (isinstance(data, dict) and "encryptionsalt" in data):
+        raise InputError(f"{label}: secretsprovider: the stack file has no cloud secrets provider (a passphrase "
+                         f"on a self-managed backend), so the operator could not decrypt it; run `pulumi stack "
+                         f"change-secrets-provider --stack {stack} \"{wanted}\"` and commit the stack file")
+    if written != wanted:
+        raise InputError(f"{label}: operator.secrets_provider: {wanted!r} differs from the stack file's "
+                         f"secretsprovider {written!r}, which is what decrypts its secrets; make them the same")
 
 
 def _file_name(manifest: dict[str, Any]) -> str:

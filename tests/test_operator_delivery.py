@@ -286,8 +286,15 @@ def test_render_prod_writes_a_valid_stack_next_to_the_workload_manifests(tmp_pat
     assert str(out / "pulumi-operator/prod/stack-prod.yaml") in result.stdout.splitlines()
 
 
+def with_secrets_provider(project, stack: str, provider: str = OPERATOR["secrets_provider"]):
+    """The stack file as `pulumi stack change-secrets-provider` leaves it: the provider at its top level."""
+    path = project.root / "stacks" / f"Pulumi.{stack}.yaml"
+    path.write_text(f"secretsprovider: {provider}\n" + path.read_text())
+    return project
+
+
 def test_render_of_a_pushed_workload_stack_writes_only_its_operator_objects(tmp_path, make_project):
-    project = make_project({"dev": VALID})
+    project = with_secrets_provider(make_project({"dev": VALID}), "dev")
     out = tmp_path / "deployments"
     result = stackctl("render", "dev", "--out", str(out), cwd=project.root)
     assert result.returncode == 0, result.stderr
@@ -305,14 +312,30 @@ def test_render_of_a_pushed_workload_stack_writes_only_its_operator_objects(tmp_
 
 def test_render_refuses_a_prerequisite_the_operator_does_not_reconcile(tmp_path, make_project):
     waiting = with_operator(VALID, prerequisites={"network": {}})
-    project = make_project({"dev": waiting})
+    project = with_secrets_provider(make_project({"dev": waiting}), "dev")
     (project.root / "stacks" / "Pulumi.network.yaml").write_text(
         "config:\n  cloud: aws\n  region: us-east-1\n  tier: dev\n")
     result = stackctl("render", "dev", "--out", str(tmp_path / "out"), cwd=project.root)
     assert result.returncode == 2
     assert result.stderr.startswith("stacks/Pulumi.dev.yaml: operator.prerequisites.network: must be a stack "
                                     "delivered by the operator"), result.stderr
-    missing = stackctl("render", "dev", "--out", str(tmp_path / "out"), cwd=make_project({"dev": waiting}, "b").root)
+    missing = stackctl("render", "dev", "--out", str(tmp_path / "out"),
+                       cwd=with_secrets_provider(make_project({"dev": waiting}, "b"), "dev").root)
     assert missing.returncode == 2
     assert "operator.prerequisites.network: no stack file stacks/Pulumi.network.yaml" in missing.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_render_refuses_a_stack_file_whose_own_secrets_provider_the_workspace_cannot_use(tmp_path, make_project):
+    out = tmp_path / "out"
+    passphrase = stackctl("render", "dev", "--out", str(out), cwd=make_project({"dev": VALID}).root)
+    assert passphrase.returncode == 2
+    assert passphrase.stderr.startswith("stacks/Pulumi.dev.yaml: secretsprovider: the stack file has no cloud "
+                                        "secrets provider"), passphrase.stderr
+    other = with_secrets_provider(make_project({"dev": VALID}, "other"), "dev", "awskms://alias/another")
+    differs = stackctl("render", "dev", "--out", str(out), cwd=other.root)
+    assert differs.returncode == 2
+    assert differs.stderr.startswith("stacks/Pulumi.dev.yaml: operator.secrets_provider: "
+                                     "'awskms://alias/platform-pulumi?region=us-east-1' differs from the stack "
+                                     "file's secretsprovider 'awskms://alias/another'"), differs.stderr
+    assert not out.exists()
