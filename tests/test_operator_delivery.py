@@ -21,7 +21,7 @@ from components.addons.pulumi_operator import (
 )
 from components.spec.operator import DEFAULT_RESYNC_SECONDS
 from components.versions import PULUMI_WORKSPACE_IMAGE
-from stackctl.operator_stacks import operator_files, write_operator_files
+from stackctl.delivery.operator_stacks import operator_files, write_operator_files
 from stackctl.schemas import crd_schemas, validate_manifest
 
 from .conftest import REPO, stackctl
@@ -161,7 +161,7 @@ def unknown_fields(value: Any, schema: dict[str, Any], path: str = "") -> list[s
 
 @cache
 def shipped_prod_objects() -> dict[str, dict]:
-    from stackctl.stackfile import environment, load_config
+    from stackctl.delivery.stackfile import environment, load_config
 
     text = (REPO / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8")
     spec = environment(load_config(text, "stacks/Pulumi.prod.yaml", "platform"), "stacks/Pulumi.prod.yaml")

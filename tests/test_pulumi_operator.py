@@ -117,7 +117,7 @@ def test_a_gcp_workspace_is_federated_with_workload_identity_and_gets_the_deploy
 
 
 def test_workspaces_come_from_the_stack_files_and_an_alias_is_not_a_key():
-    from stackctl.stackfile import environment, load_config
+    from stackctl.delivery.stackfile import environment, load_config
 
     from .conftest import REPO
 

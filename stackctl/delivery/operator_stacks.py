@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from components.spec import EnvironmentSpec
+from stackctl.engine.project import Project
+from stackctl.errors import InputError
 
-from .errors import InputError
 from .manifest_yaml import ManifestWriter
-from .project import Project
 from .render import _no_symlinks, _written_by_render, to_yaml
 
 OPERATOR_DIR = "pulumi-operator"
