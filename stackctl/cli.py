@@ -119,18 +119,15 @@ def render(
 ) -> None:
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md), and with
     `infra_delivery: operator` its Pulumi Kubernetes Operator Stack (docs/deployment-loop.md)."""
-    from .delivery.operator_stacks import OPERATOR_DIR, operator_files, write_operator_files
+    from .delivery.operator_stacks import OPERATOR_DIR, operator_files, stack_spec, write_operator_files
     from .delivery.render import write_deployment
-    from .delivery.stackfile import environment, load_config
 
     try:
         project = _project(project_dir)
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out}: is a file; name the deployment repository's directory")
         label = project.stack_label(stack)
-        config = load_config(project.existing_stack_file(stack).read_text(encoding="utf-8"), label, project.name)
-        # Keys of other namespaces (`aws:region`) are the providers', not the program's.
-        spec = environment({k: v for k, v in config.items() if ":" not in k}, label)
+        spec = stack_spec(project, stack)
         infrastructure = operator_files(project, stack, spec)
         deployment: object = None
         if outputs is not None and (spec.delivery == "gitops" or not infrastructure):

@@ -22,6 +22,25 @@ from .render import _no_symlinks, _written_by_render, to_yaml
 OPERATOR_DIR = "pulumi-operator"
 
 
+def stack_spec(project: Project, stack: str) -> EnvironmentSpec:
+    """The stack file's spec, validated as the program validates it (with the names it produces), or
+    InputError. Secret values are never read (`parse_environment` names a misplaced one without its value); keys
+    of other namespaces (`aws:region`) are the providers'."""
+    from components.errors import SpecError
+    from components.spec import parse_environment
+
+    from .stackfile import load_config
+
+    label = project.stack_label(stack)
+    config = load_config(project.existing_stack_file(stack).read_text(encoding="utf-8"), label, project.name)
+    own = {k: v for k, v in config.items() if ":" not in k}
+    secret_keys = {k for k, v in own.items() if isinstance(v, dict) and set(v) == {"secure"}}
+    try:
+        return parse_environment(own, label, secret_keys, environment=stack, project=project.name)
+    except SpecError as exc:
+        raise InputError(str(exc)) from None
+
+
 def operator_files(project: Project, stack: str, spec: EnvironmentSpec) -> dict[str, dict[str, Any]]:
     """`{repository path: manifest}` for `stack` (empty when its infrastructure is pushed).
 
@@ -38,11 +57,7 @@ def operator_files(project: Project, stack: str, spec: EnvironmentSpec) -> dict[
         where = f"{label}: operator.prerequisites.{name}"
         if name not in project.stacks():
             raise InputError(f"{where}: no stack file {project.stack_label(name)} in this project")
-        from .stackfile import environment, load_config
-
-        other_label = project.stack_label(name)
-        config = load_config(project.stack_file(name).read_text(encoding="utf-8"), other_label, project.name)
-        other = environment({k: v for k, v in config.items() if ":" not in k}, other_label)
+        other = stack_spec(project, name)
         if other.infra_delivery != "operator" or other.operator is None \
                 or other.operator.namespace != spec.operator.namespace:
             raise InputError(f"{where}: must be a stack delivered by the operator in namespace "
