@@ -339,3 +339,20 @@ def test_render_refuses_a_stack_file_whose_own_secrets_provider_the_workspace_ca
                                      "'awskms://alias/platform-pulumi?region=us-east-1' differs from the stack "
                                      "file's secretsprovider 'awskms://alias/another'"), differs.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("tier", ["dev", "staging", "prod"])
+def test_the_workspace_policy_pack_paths_name_this_repositorys_pack(tier):
+    spec = parse_environment({**VALID, "tier": tier}, "x")
+    env = stack_objects("env", spec, "stacks/Pulumi.env.yaml")[2]["spec"]["envRefs"]
+    for variable in ("PULUMI_OPTION_POLICY_PACK", "PULUMI_OPTION_POLICY_PACK_CONFIG"):
+        path = env[variable]["literal"]["value"]
+        assert path.startswith("/share/workspace/")
+        assert (REPO / path.removeprefix("/share/workspace/")).exists(), path
+    assert (REPO / "policy" / "PulumiPolicy.yaml").is_file()
+
+
+def test_the_pinned_workspace_cli_reads_flags_from_the_environment():
+    # PULUMI_OPTION_<FLAG> arrived in Pulumi CLI 3.208.0; the policy pack depends on it.
+    tag = PULUMI_WORKSPACE_IMAGE.split(":", 1)[1].split("-", 1)[0]
+    assert tuple(int(part) for part in tag.split(".")) >= (3, 208, 0)
