@@ -65,6 +65,86 @@ class ArgoCdSpec(TypedDict):
     )
 
 
+class EnvironmentSpecInfraDelivery(StrEnum):
+    "One of: push, operator."
+    PUSH = "push"
+    "`push` (the field that takes it describes each choice)."
+    OPERATOR = "operator"
+    "`operator` (the field that takes it describes each choice)."
+
+
+class PrerequisiteSpec(TypedDict):
+    "Another operator-delivered stack that must have succeeded before this one runs."
+    succeeded_within_minutes: NotRequired[int]
+    (
+        "The prerequisite's last successful update must be at most this old; older, PKO re-runs it first "
+        "(`prerequisites[].requirement.succeededWithinDuration`). Default unset: any success counts."
+    )
+
+
+class OperatorSpec(TypedDict):
+    "Where the Pulumi Kubernetes Operator gets this stack from and what it runs as (`infra_delivery: operator`)."
+    repository: str
+    (
+        "Git URL of this infrastructure repository (the one holding `Pulumi.yaml` and `stacks/`), which the workspace"
+        " pod clones: `https://...`, `ssh://...` or `git@host:path`. Required."
+    )
+    branch: NotRequired[str]
+    (
+        "Branch the operator follows. Every commit that lands there is applied, so protect it: merges only through "
+        "pull requests whose `stackctl check` passed (docs/deployment-loop.md). Default `main`."
+    )
+    repo_dir: NotRequired[str]
+    "Directory of `Pulumi.yaml` inside the repository. Default unset: the repository root."
+    backend: NotRequired[str]
+    (
+        "The state backend the workspace logs in to: `s3://<bucket>`, `gs://<bucket>`, `azblob://<container>` or "
+        "`https://` (Pulumi Cloud or self-hosted). Must be where CI keeps this stack's state; a `file://` backend "
+        "would be the workspace pod's disk. Default unset; required with operator delivery."
+    )
+    secrets_provider: NotRequired[str]
+    (
+        "The stack's secrets provider, as in the stack file's `secretsprovider:`: a cloud KMS key the workspace "
+        "identity may use (`awskms://...`, `gcpkms://...`, `azurekeyvault://...`, `hashivault://...`), or `default` "
+        "with a Pulumi Cloud backend. Never `passphrase` (that would need the passphrase as a static secret in the "
+        "management cluster). Default unset; required with operator delivery."
+    )
+    cloud_identity: NotRequired[str]
+    (
+        "The cloud identity the workspace pod acts as, instead of static keys: an IAM role ARN on aws (IRSA, the "
+        "service account annotation `eks.amazonaws.com/role-arn`), a service account email on gcp (Workload Identity,"
+        " `iam.gke.io/gcp-service-account`). On aws in staging and prod it must be listed in `cluster.admins` (it "
+        "installs KEDA and Argo CD). Default unset; required with operator delivery."
+    )
+    namespace: NotRequired[str]
+    (
+        "Namespace of the management cluster that holds the `Stack`, its service account and workspace pod. Default "
+        "`pulumi-stacks`."
+    )
+    service_account: NotRequired[str]
+    "Kubernetes service account of the workspace pod. Default `pulumi-<stack>`."
+    resync_seconds: NotRequired[int]
+    (
+        "Seconds between polls of the branch and between drift-correcting re-runs at an unchanged commit (refresh, "
+        "then up). Default per tier: dev 300, staging 600, prod 900."
+    )
+    prerequisites: NotRequired[dict[str, PrerequisiteSpec]]
+    (
+        "Other operator-delivered stacks (by stack name, in the same namespace) that must have succeeded before this "
+        "one runs, e.g. a network stack before prod. Default none."
+    )
+    git_token_secret: NotRequired[str]
+    (
+        "A private repository: the Secret in `namespace` whose key `accessToken` holds a read-only token for it "
+        "(create it out of band; it never enters the stack file). Default unset: a public repository."
+    )
+    paused: NotRequired[bool]
+    (
+        "Stop applying: the operator keeps previewing each commit (`preview: true`) but changes nothing, e.g. during "
+        "an incident. Default false."
+    )
+
+
 class ProducersSpec(TypedDict):
     (
         "Senders outside the platform that may put messages on a queue (workloads of the environment use `sends_to` "
@@ -778,6 +858,14 @@ class EnvironmentArgs(TypedDict):
     )
     argocd: NotRequired[ArgoCdSpec]
     "Install Argo CD and bootstrap GitOps from the deployment repository. Default unset."
+    infra_delivery: NotRequired[EnvironmentSpecInfraDelivery]
+    (
+        "Who runs `pulumi up` for this stack: `push` (CI, with its cloud identity) or `operator` (the Pulumi "
+        "Kubernetes Operator in a management cluster pulls this repository and reconciles, with drift correction; "
+        "needs `operator`; `stackctl render` writes its `Stack`). Default `push`."
+    )
+    operator: NotRequired[OperatorSpec]
+    "Operator delivery: repository, backend, secrets provider and identity. Default unset."
     labels: NotRequired[dict[str, str]]
     (
         "Extra tags (AWS) or labels (GCP) on every taggable resource, next to the built-in `environment`, `tier` and "
