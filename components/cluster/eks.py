@@ -409,6 +409,18 @@ class EksCluster(Cluster):
 
     # -- identity ---------------------------------------------------------------------------------
 
+    # A cluster known only by reference (components.provider.refs) has no boundary of its own: its workloads'
+    # roles get the account's default one, so a deployer limited to it can still create them.
+    _boundary: Optional[pulumi.Input[str]] = None
+
+    def _role_boundary(self) -> pulumi.Input[str]:
+        if self._boundary is None:
+            invoke = pulumi.InvokeOutputOptions()
+            self._boundary = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                               aws.get_caller_identity_output(opts=invoke).account_id).apply(
+                lambda values: role_boundary_arn(values[0], values[1]))
+        return self._boundary
+
     def irsa_role(self, name: str, namespace: str, service_account: str, *,
                   managed_policies: Optional[list[str]] = None, role_name: Optional[str] = None,
                   opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.Role:
@@ -426,7 +438,7 @@ class EksCluster(Cluster):
             }],
         }, sort_keys=True))
         role_opts = opts or pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, permissions_boundary=self._boundary,
+        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, permissions_boundary=self._role_boundary(),
                             opts=role_opts)
         for policy_arn in managed_policies or []:
             aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name,

@@ -212,6 +212,43 @@ class NetworkSpecNat(StrEnum):
     "`single` (the field that takes it describes each choice)."
 
 
+class FlowLogSpecTraffic(StrEnum):
+    "One of: ALL, REJECT."
+    ALL = "ALL"
+    "`ALL` (the field that takes it describes each choice)."
+    REJECT = "REJECT"
+    "`REJECT` (the field that takes it describes each choice)."
+
+
+class FlowLogSpecDestination(StrEnum):
+    "One of: cloudwatch, s3."
+    CLOUDWATCH = "cloudwatch"
+    "`cloudwatch` (the field that takes it describes each choice)."
+    S3 = "s3"
+    "`s3` (the field that takes it describes each choice)."
+
+
+class FlowLogSpec(TypedDict):
+    "AWS VPC flow logs: what is recorded and where it goes (docs/security.md, \"Flow logs: cost\")."
+    traffic: NotRequired[FlowLogSpecTraffic]
+    (
+        "Which flows are recorded: `ALL` (accepted and rejected: the evidence an incident review needs) or `REJECT` "
+        "(only what security groups and network ACLs refused: a fraction of the volume and cost). Default: `ALL` in "
+        "prod, `REJECT` in dev and staging."
+    )
+    destination: NotRequired[FlowLogSpecDestination]
+    (
+        "`cloudwatch`: a KMS-encrypted CloudWatch Logs group (queryable with Logs Insights). `s3`: a KMS-encrypted, "
+        "private S3 bucket whose lifecycle deletes objects after the retention (vended-log delivery to S3 is priced "
+        "lower per GB than to CloudWatch Logs, and storage is cheaper; query with Athena). Default `cloudwatch`."
+    )
+    retention_days: NotRequired[int]
+    (
+        "Days the flow logs are kept (CloudWatch Logs accepts 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...). "
+        "Default 30 in dev, 90 in staging, 365 in prod."
+    )
+
+
 class ExistingVpc(TypedDict):
     "An AWS VPC to use instead of creating one (bring your own network)."
     vpc_id: str
@@ -255,6 +292,16 @@ class NetworkSpec(TypedDict):
     "GCP: secondary range for pod IPs (VPC-native). Default `10.16.0.0/14`."
     services_cidr: NotRequired[str]
     "GCP: secondary range for service IPs. Default `10.20.0.0/20`."
+    flow_logs: NotRequired[FlowLogSpec]
+    "AWS: the VPC flow logs' filter, destination and retention (a created VPC only). Default per tier."
+    runner_subnet: NotRequired[str]
+    (
+        "AWS: a dedicated private subnet for self-hosted CI runners, in the first availability zone and routed "
+        "through that zone's NAT, for a private API reached from inside this stack's own VPC (the two-phase first "
+        "run, docs/bootstrap.md). Name it in `cluster.deployer_access.runner_cidrs`, so the API admits the runners "
+        "and not every pod of a node subnet. Inside `cidr` and outside the node and public subnets, e.g. "
+        "`10.40.255.0/24` (the top of the /16 is free). Default unset."
+    )
     existing_vpc: NotRequired[ExistingVpc]
     "AWS: use this VPC and these subnets instead of creating a network. Default unset."
     existing_network: NotRequired[ExistingGcpNetwork]
@@ -851,6 +898,13 @@ class EnvironmentArgs(TypedDict):
         "AWS: the account this environment lives in. Pulumi refuses to touch any other account (provider "
         "`allowed_account_ids`), and offline renders use it in ARNs. Default unset."
     )
+    aws_role_permissions_boundary: NotRequired[str]
+    (
+        "AWS: the managed policy every IAM role this stack creates carries as its permissions boundary. The deploying"
+        " identity may create roles only with it (deploy/ci-identity/), so it cannot grant a role, or itself, more. "
+        "Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` (the boundary "
+        "deploy/ci-identity/aws-role-boundary.json, created once per account)."
+    )
     delivery: NotRequired[EnvironmentSpecDelivery]
     (
         "How Kubernetes objects reach the cluster: `push` (Pulumi applies them) or `gitops` (they are rendered into "
@@ -894,6 +948,14 @@ class EnvironmentArgs(TypedDict):
         "Stateful or protected resources this change may delete or replace, each by its URN or its resource name as "
         "`stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` needs. Remove the entries once "
         "the change is applied. Default none."
+    )
+    adopt_retained: NotRequired[dict[str, str]]
+    (
+        "Re-create after a destroy: resources the last destroy kept in the cloud (queues, topics, subscriptions and "
+        "their keys, retained on delete in prod), keyed `<type>::<name>`, each with its cloud id. The next `pulumi "
+        "up` adopts them (the `import` resource option) instead of creating them again (which fails: the names are "
+        "taken). `stackctl import-retained <stack> --state <export>` prints this block. Remove it after that run. "
+        "Default none."
     )
     gcp_enable_apis: NotRequired[bool]
     (
@@ -1296,6 +1358,12 @@ class EksClusterArgs(TypedDict):
         "Customer-managed KMS key for the control-plane log group: `create` (a rotating key of the cluster's own, "
         "with a key policy for CloudWatch Logs; the Environment's choice in prod), a key ARN, or unset (CloudWatch's "
         "own encryption). Default unset."
+    )
+    permissions_boundary: NotRequired[str]
+    (
+        "Permissions boundary (a managed policy ARN) of every IAM role the cluster creates: its own, the nodes', the "
+        "add-ons' and the workloads'. Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` "
+        "(deploy/ci-identity/aws-role-boundary.json)."
     )
 
 
