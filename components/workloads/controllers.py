@@ -5,15 +5,13 @@ suspended for on-demand runs) of Jobs. Both: the workload's NetworkPolicy (`netw
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from ..cluster import Cluster, EksCluster
+from ..spec.workload import JobSpec, ServiceSpec, WorkloadSpec
+from .common import WorkloadArgs
 from .manifests import Manifest, labels, metadata, selector
 from .network_policy import network_policy
-
-if TYPE_CHECKING:
-    from .job import BatchJobArgs
-    from .service import ServiceArgs
 
 NEVER = "0 0 31 2 *"  # February 31st: a schedule that never fires (on-demand CronJobs are also suspended)
 
@@ -22,11 +20,13 @@ def keda_pod_identity_provider(cluster: Cluster) -> str:
     return "aws" if isinstance(cluster, EksCluster) else "gcp"
 
 
-def for_service(args: ServiceArgs, template: dict[str, Any]) -> list[Manifest]:
+def for_service(args: WorkloadArgs, spec: ServiceSpec, min_replicas: int, callers: list[str],
+                template: dict[str, Any]) -> list[Manifest]:
     """The Deployment running `template`, its disruption budget, its autoscaler, its Service when exposed, and
-    its NetworkPolicy, in that order. With a queue, KEDA owns the replica count: the Deployment has no
-    `replicas`, so neither Pulumi nor Argo CD fights the autoscaler."""
-    spec, workload_name, namespace = args.spec, args.workload_name, args.namespace
+    its NetworkPolicy, in that order (`min_replicas`, `callers`: those of `ServiceArgs`). With a queue, KEDA
+    owns the replica count: the Deployment has no `replicas`, so neither Pulumi nor Argo CD fights the
+    autoscaler."""
+    workload_name, namespace = args.workload_name, args.namespace
     objects = [
         deployment(workload_name, namespace, template),
         pod_disruption_budget(workload_name, namespace),
@@ -39,25 +39,26 @@ def for_service(args: ServiceArgs, template: dict[str, Any]) -> list[Manifest]:
                 workload_name, namespace,
                 args.queue.keda_trigger(authentication, spec.scaling.messages_per_replica,
                                         spec.scaling.activation_messages),
-                args.min_replicas, spec.scaling.max_replicas, spec.scaling.cooldown_seconds),
+                min_replicas, spec.scaling.max_replicas, spec.scaling.cooldown_seconds),
         ]
     else:
         objects.append(horizontal_pod_autoscaler(
-            workload_name, namespace, args.min_replicas, spec.scaling.max_replicas,
+            workload_name, namespace, min_replicas, spec.scaling.max_replicas,
             spec.scaling.cpu_target_percent))
     if spec.expose:
         objects.append(cluster_service(workload_name, namespace, spec.ports))
     objects.append(network_policy(workload_name, namespace, "service", keda_pod_identity_provider(args.cluster),
-                                  spec.ports if spec.expose else {}, [*spec.expose_to, *args.callers],
+                                  spec.ports if spec.expose else {}, [*spec.expose_to, *callers],
                                   spec.egress, args.calls))
     return objects
 
 
-def for_job(args: BatchJobArgs, template: dict[str, Any]) -> list[Manifest]:
+def for_job(args: WorkloadArgs, job: JobSpec, workload: WorkloadSpec, deadline_seconds: int,
+            template: dict[str, Any]) -> list[Manifest]:
     """The ScaledJob (per message) or CronJob (scheduled, on demand) of Jobs running `template`, and the
-    NetworkPolicy."""
-    job, workload, workload_name, namespace = args.job, args.workload, args.workload_name, args.namespace
-    spec = job_spec(template, job.retries, args.deadline_seconds)
+    NetworkPolicy (`job`, `workload`, `deadline_seconds`: those of `BatchJobArgs`)."""
+    workload_name, namespace = args.workload_name, args.namespace
+    spec = job_spec(template, job.retries, deadline_seconds)
     objects: list[Manifest] = []
     if job.mode == "per_message":
         if args.queue is None:

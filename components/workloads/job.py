@@ -32,7 +32,8 @@ class BatchJob(pulumi.ComponentResource):
         identity, identity_objects = bind(self, name, args, args.workload, "job")
         template = pod.template(args, args.workload, "job", restart_policy="Never", spread=False,
                                 annotations=pod.RUN_TO_COMPLETION)
-        self.manifests = [*identity_objects, *controllers.for_job(args, template)]
+        controller_objects = controllers.for_job(args, args.job, args.workload, args.deadline_seconds, template)
+        self.manifests = [*identity_objects, *controller_objects]
         self.identity = identity
         deliver(self, name, args, args.workload, self.manifests, identity)
         self.register_outputs({"cloud_identity": identity.cloud_identity})

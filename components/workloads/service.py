@@ -38,7 +38,8 @@ class Service(pulumi.ComponentResource):
         super().__init__("platform:index:Service", name, None, opts)
         identity, identity_objects = bind(self, name, args, args.spec, "service")
         template = pod.template(args, args.spec, "service", restart_policy="Always", spread=True)
-        self.manifests = [*identity_objects, *controllers.for_service(args, template)]
+        controller_objects = controllers.for_service(args, args.spec, args.min_replicas, args.callers, template)
+        self.manifests = [*identity_objects, *controller_objects]
         self.identity = identity
         deliver(self, name, args, args.spec, self.manifests, identity)
         self.register_outputs({"cloud_identity": identity.cloud_identity})
