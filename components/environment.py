@@ -15,6 +15,7 @@ from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .cloud import cloud_provider
 from .cloud_sdks import aws, gcp
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .errors import raise_problems
 from .gcp_services import (
     BINARY_AUTHORIZATION_APIS,
     CLUSTER_APIS,
@@ -36,6 +37,7 @@ from .rules.network import default_zones
 from .rules.queues import uses_environment_queue_key
 from .rules.secrets import uses_cloud_secrets
 from .spec import EnvironmentSpec, resolve
+from .spec.loading import validated
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 from .workloads.cloud_secrets import SecretManagerTarget, cloud_secret_names
@@ -60,6 +62,10 @@ class Environment(pulumi.ComponentResource):
     cluster: Optional[Cluster]
 
     def __init__(self, name: str, spec: EnvironmentSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        # A spec built in Python gets the stack file's environment-wide rules before anything is registered (one
+        # from `load_environment_spec` / `parse_environment` has had them).
+        if not validated(spec):
+            raise_problems(f"Environment {name!r}", spec.problems(name, pulumi.get_project()))
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))

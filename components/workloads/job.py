@@ -7,6 +7,8 @@ from typing import Optional
 import pulumi
 from pydantic import Field
 
+from ..errors import raise_problems
+from ..rules.workload_args import job_args_problems
 from ..spec.workload import JobSpec, WorkloadSpec
 from . import cloud_secrets, manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
@@ -27,6 +29,8 @@ class BatchJob(pulumi.ComponentResource):
     manifests: list[dict]
 
     def __init__(self, name: str, args: BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.
+        raise_problems(f"BatchJob {name!r}", job_args_problems(args))
         super().__init__("platform:index:BatchJob", name, None, opts)
         job, workload, workload_name, namespace = args.job, args.workload, args.workload_name, args.namespace
         identity = bind_identity(self, name, args, workload)

@@ -7,6 +7,8 @@ from typing import Optional
 import pulumi
 from pydantic import Field
 
+from ..errors import raise_problems
+from ..rules.workload_args import service_args_problems
 from ..spec.workload import ServiceSpec
 from . import cloud_secrets, manifests
 from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
@@ -65,6 +67,8 @@ class Service(pulumi.ComponentResource):
     manifests: list[dict]
 
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.
+        raise_problems(f"Service {name!r}", service_args_problems(args))
         super().__init__("platform:index:Service", name, None, opts)
         spec, workload_name, namespace = args.spec, args.workload_name, args.namespace
         identity = bind_identity(self, name, args, spec)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# CI (.ci/run): build this repository's wheel, install it with one extra into a fresh virtualenv, and run the
+# consumer project from a copy outside the repository, as another team would: preview, policy check with the pack
+# installed with the package, and its tests (which include the check that refuses the planted violation).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+PYTHON="${PYTHON:-python3}"
+
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$repo"
+wheel="$(ls "$work"/dist/platform_components-*.whl)"
+"$PYTHON" -m venv "$work/venv"
+# One extra: the AWS and Kubernetes SDKs, not GCP's, not the test tools (pytest is the consumer's own choice).
+"$work/venv/bin/python" -m pip install --quiet "${wheel}[aws]" "pytest>=8,<9.2"
+"$work/venv/bin/python" - <<'PY'
+from importlib.metadata import PackageNotFoundError, version
+
+def installed(distribution):
+    try:
+        return bool(version(distribution))
+    except PackageNotFoundError:
+        return False
+
+for distribution, wanted in {"pulumi-aws": True, "pulumi-kubernetes": True, "boto3": True, "pulumi-gcp": False,
+                             "google-cloud-artifact-registry": False, "kubernetes-validate": False}.items():
+    assert installed(distribution) == wanted, f"[aws] install: {distribution} installed is {not wanted}"
+PY
+
+cp -R "$repo/examples/consumer" "$work/consumer"
+cd "$work/consumer"
+export PATH="$work/venv/bin:$PATH"
+case "$(stackctl policy path)" in
+  "$work"/venv/*) ;;
+  *) echo "stackctl policy path: $(stackctl policy path) is not the installed pack" >&2; exit 1 ;;
+esac
+stackctl preview dev > /dev/null
+stackctl check dev
+python -m pytest -q -p no:cacheprovider tests
+echo "consumer project from the wheel: ok"
