@@ -58,8 +58,11 @@ class Environment(pulumi.ComponentResource):
     """
 
     queues: dict[str, WorkQueue]
+    """The environment's work queues, keyed as in the spec."""
     queue_addresses: pulumi.Output[dict[str, str]]
+    """Each queue's consumer address (SQS URL / Pub/Sub subscription path), keyed as in the spec."""
     cluster: Optional[Cluster]
+    """The cluster (`EksCluster` or `GkeCluster`); None when the spec declares none."""
 
     def __init__(self, name: str, spec: EnvironmentSpec, opts: Optional[pulumi.ResourceOptions] = None):
         # A spec built in Python gets the stack file's environment-wide rules before anything is registered (one

@@ -27,6 +27,7 @@ class BatchJob(pulumi.ComponentResource):
     """A batch of N (schedule), of whatever an operator asks for (on demand), or of one (per message)."""
 
     manifests: list[dict]
+    """The workload's Kubernetes objects (what push delivery applies and GitOps renders)."""
 
     def __init__(self, name: str, args: BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.

@@ -65,6 +65,7 @@ class Service(pulumi.ComponentResource):
     """
 
     manifests: list[dict]
+    """The workload's Kubernetes objects (what push delivery applies and GitOps renders)."""
 
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.
