@@ -168,7 +168,8 @@ def check(
              "(`stackctl policy path`)."),
     policy_config: Optional[Path] = typer.Option(
         None, "--policy-pack-config",
-        help="Policy config JSON (as for the Pulumi CLI). Default: policy/config/<tier>.json for the stack's tier."),
+        help="Policy config JSON (as for the Pulumi CLI). Default: config/<tier>.json beside the pack, for the "
+             "stack's tier."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
@@ -238,8 +239,11 @@ def _default_pack(project: Project) -> Path:
 
 def installed_pack() -> Path:
     """The policy pack installed with the package (`platform_policy`, the repository's policy/ in the wheel)."""
-    import platform_policy
-
+    try:
+        import platform_policy
+    except ImportError:
+        raise InputError("the policy pack installed with the package (platform_policy) is missing: reinstall "
+                         "platform-components, or name a pack with --policy-pack") from None
     return platform_policy.PACK_DIR
 
 
@@ -252,7 +256,10 @@ app.add_typer(policy_app, name="policy")
 def policy_path() -> None:
     """Print the installed pack's directory, for `pulumi preview --policy-pack "$(stackctl policy path)"`; its
     per-tier config is in `config/<tier>.json` beside it (override with --policy-pack-config)."""
-    typer.echo(str(installed_pack()))
+    try:
+        typer.echo(str(installed_pack()))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
 
 
 def _tier_config(project: Project, pack_dir: Path, config: StackConfig) -> Optional[Path]:
