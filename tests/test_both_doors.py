@@ -109,6 +109,14 @@ def test_a_per_message_job_needs_a_queue():
     assert str(refused) == "BatchJob 'resize': args.queue: required for mode 'per_message' (one Job per message of it)"
 
 
+def test_placement_on_the_clusters_pools():
+    assert stack_file_problems(services={"orders": {"image": IMAGE, "queue": "orders", "node_pool": "gpu"}}) == [
+        "services.orders.node_pool: no node pool named 'gpu' in cluster.node_pools (pools: general)"]
+    refused = python_refusal(lambda cluster, queue: service(cluster, queue, ServiceSpec(image=IMAGE, node_pool="gpu")))
+    assert str(refused) == ("Service 'orders': args.spec.node_pool: no node pool named 'gpu' in "
+                            "args.cluster.node_pools (pools: general)")
+
+
 def test_an_environment_built_in_python_runs_the_environment_wide_rules():
     # Placement against the cluster's pools needs the whole environment: Environment checks it.
     services = {"orders": {"image": IMAGE, "queue": "orders", "node_pool": "gpu"}}

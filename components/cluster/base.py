@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..identity import WorkloadPrincipal
+
+if TYPE_CHECKING:
+    from ..spec.cluster import NodePoolSpec
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
@@ -70,6 +73,8 @@ class Cluster(pulumi.ComponentResource):
     """A Kubernetes provider for this cluster; pass it to Kubernetes resources (or a parent's providers)."""
     kubernetes_version: str
     """The Kubernetes minor version the control plane runs (e.g. `1.35`)."""
+    node_pools: dict[str, NodePoolSpec]
+    """The node pools, keyed by name as in the args (a workload's `node_pool` names one)."""
     webhook_access: Sequence[pulumi.Resource] = ()
     """Network rules that let the control plane reach webhooks and aggregated APIs on the nodes (GKE
     firewall, EKS node security group rules): add-ons serving them (KEDA) must depend on these."""

@@ -114,6 +114,7 @@ class EksCluster(Cluster):
     def __init__(self, name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:EksCluster", name, None, opts)
         self.kubernetes_version = args.kubernetes_version
+        self.node_pools = dict(args.node_pools)
         self._cluster_name_value = args.cluster_name
         protect = bool(args.protect)
         self._deployer = self._deploying_identity(args)

@@ -102,6 +102,7 @@ class GkeCluster(Cluster):
     def __init__(self, name: str, args: GkeClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:GkeCluster", name, None, opts)
         self.kubernetes_version = args.kubernetes_version
+        self.node_pools = dict(args.node_pools)
         self._project = args.project
         protect = bool(args.protect)
         self._after = list(args.depends_on)

@@ -3,8 +3,9 @@
 A stack file's services and jobs are checked by `components.rules.workloads` when it is loaded; a program that
 builds the components itself gets the same rules here, with the same messages, at the argument's path
 (`args.spec.max_message_seconds` instead of `services.orders.max_message_seconds`). What needs the whole
-environment (placement against the cluster's node pools, capacity, the tier's image pinning) is checked by
-`Environment` (`EnvironmentSpec.problems`), not by one component.
+environment (capacity of the pools for every workload together, the tier's image pinning) is checked by
+`Environment` (`EnvironmentSpec.problems`), not by one component; placement on the cluster's node pools is checked
+here when the cluster says what its pools are (`EksCluster`, `GkeCluster`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import Problem
+from .placement import workload_placement_problems
 from .workloads import (
     SYSTEM_NAMESPACES,
     job_shape_problems,
@@ -52,6 +54,9 @@ def _common(path: str, workload: WorkloadSpec, args: WorkloadArgs) -> list[Probl
                                        "args.queue.visibility_timeout_seconds")
         if message:
             problems.append(Problem(f"{path}.max_message_seconds", message))
+    pools = getattr(args.cluster, "node_pools", None)
+    if pools:
+        problems.extend(workload_placement_problems(path, workload, pools, "args.cluster.node_pools"))
     if args.namespace in SYSTEM_NAMESPACES:
         problems.append(Problem("args.namespace", f"{args.namespace!r} is reserved for the platform; use the "
                                                   "workload's own namespace"))
