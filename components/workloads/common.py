@@ -7,6 +7,7 @@ from typing import Any, Optional
 import pulumi
 from pydantic import ConfigDict, Field
 
+from .. import scheduling
 from ..cluster import Cluster, EksCluster, WorkloadIdentity
 from ..kubernetes import kubernetes_resource, resource_name
 from ..queues import WorkQueue
@@ -33,7 +34,8 @@ class WorkloadArgs(StrictModel):
     placement: dict[str, Any] = Field(
         default_factory=dict,
         description="Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
-                    "`components.scheduling.placement`. Default none: any untainted node.",
+                    "`components.scheduling.placement`. Default: those of the pool the workload's `node_pool` names "
+                    "on the cluster; without `node_pool`, any untainted node.",
     )
     depends_on: list[pulumi.Resource] = Field(
         default_factory=list, description="What the Kubernetes objects wait for (namespace, KEDA). Default none.")
@@ -51,6 +53,13 @@ class WorkloadArgs(StrictModel):
     secret_grants_depend_on: list[pulumi.Resource] = Field(
         default_factory=list,
         description="What the cloud secret grants wait for (GCP: the Secret Manager API). Default none.")
+
+
+def pod_placement(args: WorkloadArgs, workload: WorkloadSpec) -> dict[str, Any]:
+    """`args.placement`, else the node selector and tolerations of the pool `workload.node_pool` names."""
+    if args.placement or workload.node_pool is None or not getattr(args.cluster, "node_pools", None):
+        return args.placement
+    return scheduling.placement(args.cluster, workload)  # type: ignore[arg-type]  # reads only node_pools
 
 
 def keda_pod_identity_provider(cluster: Cluster) -> str:

@@ -11,7 +11,15 @@ from ..errors import raise_problems
 from ..rules.workload_args import job_args_problems
 from ..spec.workload import JobSpec, WorkloadSpec
 from . import cloud_secrets, manifests
-from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
+from .common import (
+    WorkloadArgs,
+    bind_identity,
+    deliver,
+    keda_pod_identity_provider,
+    pod_placement,
+    queue_environment,
+    service_account,
+)
 from .network_policy import network_policy
 
 
@@ -38,7 +46,7 @@ class BatchJob(pulumi.ComponentResource):
         template = manifests.pod_template(
             workload_name, "job", workload, workload_name,
             queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False,
-            placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
+            placement=pod_placement(args, workload), annotations=manifests.RUN_TO_COMPLETION)
         job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
         objects = [service_account(args, "job", identity),
                    *cloud_secrets.objects(workload_name, namespace, "job", workload, args.secret_manager)]

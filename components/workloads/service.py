@@ -11,7 +11,15 @@ from ..errors import raise_problems
 from ..rules.workload_args import service_args_problems
 from ..spec.workload import ServiceSpec
 from . import cloud_secrets, manifests
-from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
+from .common import (
+    WorkloadArgs,
+    bind_identity,
+    deliver,
+    keda_pod_identity_provider,
+    pod_placement,
+    queue_environment,
+    service_account,
+)
 from .network_policy import network_policy
 
 # pulumi-kubernetes waits (10 minutes by default) for a Deployment's replicas to become ready; with this
@@ -76,7 +84,7 @@ class Service(pulumi.ComponentResource):
         template = manifests.pod_template(
             workload_name, "service", spec, workload_name, queue_environment(args.queue, spec.max_message_seconds),
             restart_policy="Always", spread=True,
-            placement=args.placement)
+            placement=pod_placement(args, spec))
         deployment = manifests.deployment(workload_name, namespace, template)
         if args.deploy and (spec.secret_env or spec.secret_files):
             skip_await_for_external_secrets(self, deployment, spec)

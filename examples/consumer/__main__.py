@@ -23,6 +23,7 @@ from components import (
     ServiceArgs,
     ServiceSpec,
     SqsWorkQueue,
+    TaintSpec,
     WorkQueueArgs,
 )
 
@@ -36,7 +37,11 @@ network = AwsNetwork("reports", AwsNetworkArgs(
 cluster = EksCluster("reports", EksClusterArgs(
     cluster_name=cluster_name, region=region, subnet_ids=network.private_subnet_ids,
     private_access_cidrs=config.require_object("runner_cidrs"),
-    node_pools={"general": NodePoolSpec(machine_types=["m7i.large"], min_size=1, max_size=4)},
+    node_pools={
+        "general": NodePoolSpec(machine_types=["m7i.large"], min_size=1, max_size=4),
+        "batch": NodePoolSpec(machine_types=["c7i.2xlarge"], spot=True, min_size=0, max_size=4,
+                              taints=[TaintSpec(key="workload", value="batch")]),
+    },
 ))
 queue = SqsWorkQueue("reports", WorkQueueArgs(
     visibility_timeout_seconds=config.require_int("visibility_timeout_seconds"), max_receive_count=5))
@@ -54,7 +59,9 @@ service = Service("reports-worker", ServiceArgs(
 nightly = BatchJob("reports-nightly", BatchJobArgs(
     workload_name="reports-nightly", namespace="reports", cluster=cluster,
     job=JobSpec(mode="schedule", schedule="0 3 * * *"),
-    workload=worker.model_copy(update={"command": ["python", "-m", "reports.nightly"], "queue": None}),
+    # On the tainted spot pool: the job gets that pool's node selector and toleration from `node_pool`.
+    workload=worker.model_copy(update={"command": ["python", "-m", "reports.nightly"], "queue": None,
+                                       "node_pool": "batch"}),
     deadline_seconds=3600, depends_on=[namespace]), kubernetes)
 
 if config.get_bool("legacy_inbox"):

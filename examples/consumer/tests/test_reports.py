@@ -31,6 +31,10 @@ def test_the_worker_scales_on_its_queue_and_keda_owns_the_replicas(dev):
     [cron] = dev.graph.of_type("kubernetes:batch/v1:CronJob")
     assert cron.inputs["spec"]["schedule"] == "0 3 * * *"
     assert cron.inputs["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"platform.io/node-pool": "batch"}
+    assert {"key": "workload", "operator": "Equal", "value": "batch", "effect": "NoSchedule"} in pod["tolerations"]
+    assert "nodeSelector" not in deployment.inputs["spec"]["template"]["spec"]
 
 
 def test_every_kubernetes_object_goes_to_the_cluster_not_a_default_provider(dev):
