@@ -8,7 +8,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 PYTHON="${PYTHON:-python3}"
 
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$repo"
+# From a copy of the files git knows (tracked or not ignored): no stale build/ or .venv of the checkout in the wheel.
+mkdir "$work/src"
+git -C "$repo" ls-files -z --cached --others --exclude-standard | (cd "$repo" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \
+  | tar -xf - -C "$work/src"
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$work/src"
 wheel="$(ls "$work"/dist/platform_components-*.whl)"
 "$PYTHON" -m venv "$work/venv"
 # One extra: the AWS and Kubernetes SDKs, not GCP's, not the test tools (pytest is the consumer's own choice).
