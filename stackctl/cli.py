@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from . import sdk_packages
-from .collector import few_collections_for_this_process, skip_final_collection
+from .engine.speedups import sdk_packages
+from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .project import Project, StackConfig
+    from .engine.project import Project, StackConfig
 
 # The rest of stackctl (and with it pulumi, gRPC, pydantic and the components) is imported by the command that
 # uses it: `stackctl --help` or a mistyped option answers without loading the SDK (tests/test_cli_imports.py).
@@ -46,7 +46,7 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 
 
 def _project(project_dir: Optional[Path]) -> Project:
-    from .project import Project
+    from .engine.project import Project
 
     if project_dir is None:
         return Project.find(Path.cwd())
@@ -63,7 +63,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _read_config(project: Project, stack: str) -> StackConfig:
     from components.errors import SpecError
 
-    from .project import read_stack_config
+    from .engine.project import read_stack_config
 
     try:
         return read_stack_config(project, stack)
@@ -74,7 +74,7 @@ def _read_config(project: Project, stack: str) -> StackConfig:
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
     from components.errors import SpecError
 
-    from .runner import run_stack
+    from .engine.runner import run_stack
 
     try:
         return run_stack(project, stack, config, observer=observer)
@@ -117,7 +117,7 @@ def render(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
-    from .render import write_deployment
+    from .delivery.render import write_deployment
 
     try:
         project = _project(project_dir)
@@ -173,7 +173,11 @@ def check(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
-    from . import analyzer, report  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+    from .analysis import (  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+        analyzer,
+        packs,
+        report,
+    )
 
     try:
         project = _project(project_dir)
@@ -183,7 +187,7 @@ def check(
         if not stacks:
             raise InputError(f"--all: no stack files (Pulumi.<stack>.yaml) in {project.stack_config_dir}; "
                              "nothing to check")
-        pack_dir = (pack or _default_pack(project)).resolve()
+        pack_dir = (pack or packs.default_pack(project)).resolve()
         if not (pack_dir / "PulumiPolicy.yaml").is_file():
             raise InputError(f"--policy-pack {pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
     except InputError as exc:
@@ -208,7 +212,7 @@ def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_c
     """One stack through the session's pack (`analyzer.PackSession`), analyzed while its program runs (as the
     engine does in a preview). A stack file or policy config that cannot be read fails exactly as without
     streaming: the stack file's error first."""
-    from . import analyzer
+    from .analysis import analyzer
 
     config = _read_config(project, stack)
     try:
@@ -231,22 +235,6 @@ def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_c
         raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
 
 
-def _default_pack(project: Project) -> Path:
-    """The project's own `policy/` pack if it has one (this repository), else the pack installed with the package."""
-    local = project.root / "policy"
-    return local if (local / "PulumiPolicy.yaml").is_file() else installed_pack()
-
-
-def installed_pack() -> Path:
-    """The policy pack installed with the package (`platform_policy`, the repository's policy/ in the wheel)."""
-    try:
-        import platform_policy
-    except ImportError:
-        raise InputError("the policy pack installed with the package (platform_policy) is missing: reinstall "
-                         "platform-components, or name a pack with --policy-pack") from None
-    return platform_policy.PACK_DIR
-
-
 policy_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="The policy pack installed with the package.")
 app.add_typer(policy_app, name="policy")
@@ -256,8 +244,10 @@ app.add_typer(policy_app, name="policy")
 def policy_path() -> None:
     """Print the installed pack's directory, for `pulumi preview --policy-pack "$(stackctl policy path)"`; its
     per-tier config is in `config/<tier>.json` beside it (override with --policy-pack-config)."""
+    from .analysis import packs
+
     try:
-        typer.echo(str(installed_pack()))
+        typer.echo(str(packs.installed_pack()))
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
 
@@ -281,8 +271,9 @@ def diff(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Show what `pulumi up` would create, update, replace and delete, against a revision or a state export."""
-    from . import diff_command, diff_report
-    from .revision import RevisionError
+    from .diff import command as diff_command
+    from .diff import report as diff_report
+    from .diff.revision import RevisionError
 
     try:
         project = _project(project_dir)
@@ -303,7 +294,7 @@ def diff(
         raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
-# -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
+# -- the deployment loop (docs/deployment-loop.md): thin wrappers over delivery/ (promote, history, rollback) --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
 Branch = typer.Option(None, "--branch", help="Name of the new branch to commit on. Default: <verb>/<STACK>-<UTC time>.")
@@ -317,8 +308,8 @@ PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for
 def _land(verb, json_output: bool) -> None:
     from components.errors import SpecError
 
-    from . import analyzer  # loaded only by the verbs that may run the policy pack
-    from .desired import render_text
+    from .analysis import analyzer  # loaded only by the verbs that may run the policy pack
+    from .delivery.desired import render_text
 
     try:
         outcome = verb()
@@ -345,7 +336,7 @@ def promote(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
-    from .promote import promote as run_promote
+    from .delivery.promote import promote as run_promote
 
     _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
                               dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack), json_output)
@@ -362,9 +353,9 @@ def history(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Which image each workload of STACK ran, since when, from which promotion or manual change."""
-    from . import gitrepo
-    from . import history as image_history
-    from .stackfile import find
+    from .delivery import gitrepo
+    from .delivery import history as image_history
+    from .delivery.stackfile import find
 
     try:
         project = _project(project_dir)
@@ -398,7 +389,7 @@ def rollback(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Restore an earlier image of WORKLOAD in a new commit (no rebuild); same gates as promote but soak."""
-    from .rollback import rollback as run_rollback
+    from .delivery.rollback import rollback as run_rollback
 
     _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
                                branch=branch, render_to=render_to, pack_dir=pack), json_output)

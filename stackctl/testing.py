@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .mocks import OfflineMocks
-from .project import Project, StackConfig, read_stack_config
-from .runner import StackRun, run_stack
+from .engine.mocks import OfflineMocks
+from .engine.project import Project, StackConfig, read_stack_config
+from .engine.runner import StackRun, run_stack
 
 __all__ = ["PlatformMocks", "StackRun", "run_program", "run_project"]
 
