@@ -34,10 +34,12 @@ PY
 cp -R "$repo/examples/consumer" "$work/consumer"
 cd "$work/consumer"
 export PATH="$work/venv/bin:$PATH"
-case "$(stackctl policy path)" in
-  "$work"/venv/*) ;;
-  *) echo "stackctl policy path: $(stackctl policy path) is not the installed pack" >&2; exit 1 ;;
-esac
+for installed in "$(stackctl policy path)" "$(python -c 'import components; print(components.__file__)')"; do
+  case "$installed" in
+    "$work"/venv/*) ;;
+    *) echo "$installed: not from the wheel installed in $work/venv" >&2; exit 1 ;;
+  esac
+done
 stackctl preview dev > /dev/null
 stackctl check dev
 python -m pytest -q -p no:cacheprovider tests
