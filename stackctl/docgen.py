@@ -97,8 +97,9 @@ own: its type token, its constructor, each argument with its type, default and m
 construction, and a skeleton with the required arguments. Components take their provider from `opts` or their
 parent, like any Pulumi resource. Arguments are checked before anything is registered, with the rules a stack file
 gets (see [stack-file.md](stack-file.md) for the models they share, such as `ServiceSpec`); a refusal is a
-`components.SpecError` naming the argument (`Service 'orders': args.spec.max_message_seconds: ...`). A complete
-consumer project: [examples/consumer](../examples/consumer).
+`components.SpecError` naming the argument (`Service 'orders': args.spec.max_message_seconds: ...`); an
+`Environment` given an `EnvironmentSpec` built in Python runs the stack file's environment-wide rules too. A
+complete consumer project: [examples/consumer](../examples/consumer).
 """
 
 
