@@ -271,7 +271,10 @@ def diff(
 # -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
-Branch = typer.Option(None, "--branch", help="Name of the new branch to commit on. Default: <verb>/<STACK>-<UTC time>.")
+Branch = typer.Option(
+    None, "--branch",
+    help="Branch to commit on. Default: <verb>/<STACK>[-<WORKLOAD>], the same every run: an existing one that "
+         "carries the change is left alone, one with something else is replaced (push with --force-with-lease).")
 RenderTo = typer.Option(
     None, "--render-to",
     help="GitOps stacks: checkout of the deployment repository to render into, on a branch of the same name.")
@@ -302,6 +305,15 @@ def promote(
     from_env: Optional[str] = typer.Option(
         None, "--from", help="Take digests from this stack instead of promotion.from_environment."),
     digest: Optional[str] = typer.Option(None, "--digest", help="Promote this sha256 digest (one WORKLOAD)."),
+    allow_older: bool = typer.Option(
+        False, "--allow-older", help="Promote a build older than what runs (by push time or source revision)."),
+    app_repo: Optional[Path] = typer.Option(
+        None, "--app-repo",
+        help="Checkout of the application repository: builds are also ordered by their source revisions' commits."),
+    deployments: Optional[Path] = typer.Option(
+        None, "--deployments",
+        help="Checkout of the deployment repository: a GitOps source environment soaks from when its render "
+             "reached the default branch there."),
     dry_run: bool = DryRun,
     branch: Optional[str] = Branch,
     render_to: Optional[Path] = RenderTo,
@@ -313,7 +325,8 @@ def promote(
     from .promote import promote as run_promote
 
     _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
-                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack), json_output)
+                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack,
+                              allow_older=allow_older, app_repo=app_repo, deployments=deployments), json_output)
 
 
 @app.command()
@@ -341,7 +354,7 @@ def history(
             key = find({k: "" for k in entries}, workload, f"{label} (history)")
             entries = {key: entries[key]}
         if deployments is not None:
-            image_history.attach_deployments(entries, gitrepo.toplevel(deployments))
+            image_history.attach_deployments(entries, gitrepo.toplevel(deployments), infra=repo)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     sys.stdout.write(image_history.render_json(stack, label, entries) if json_output
@@ -355,6 +368,8 @@ def rollback(
     to: Optional[str] = typer.Option(
         None, "--to", help="A digest that ran before (sha256:...) or a git revision of the stack file."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Go back N earlier images. Default 1."),
+    reason: Optional[str] = typer.Option(
+        None, "--reason", help="Why, for the hold the rollback puts on WORKLOAD. Default: what it rolled back to."),
     dry_run: bool = DryRun,
     branch: Optional[str] = Branch,
     render_to: Optional[Path] = RenderTo,
@@ -366,7 +381,39 @@ def rollback(
     from .rollback import rollback as run_rollback
 
     _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
-                               branch=branch, render_to=render_to, pack_dir=pack), json_output)
+                               branch=branch, render_to=render_to, pack_dir=pack, reason=reason), json_output)
+
+
+@app.command("hold")
+def hold_command(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The workload promotions must leave alone."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded in the stack file and the commit)."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    json_output: bool = JsonOutput,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Put a hold on WORKLOAD in STACK (a commit): `promote` reports it as held and leaves it alone."""
+    from .hold import hold as run_hold
+
+    _land(lambda: run_hold(_project(project_dir), stack, workload, reason=reason, dry_run=dry_run, branch=branch),
+          json_output)
+
+
+@app.command("release")
+def release_command(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The held workload."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    json_output: bool = JsonOutput,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Clear the hold on WORKLOAD in STACK (a commit): promotions may change it again."""
+    from .hold import release as run_release
+
+    _land(lambda: run_release(_project(project_dir), stack, workload, dry_run=dry_run, branch=branch), json_output)
 
 
 def main() -> None:

@@ -26,6 +26,9 @@ TRAILER_REVISION = "Stackctl-Source-Revision"
 TRAILER_SOURCE = "Stackctl-Source-Repository"
 TRAILER_GATES = "Stackctl-Gates"
 TRAILER_INFRA_COMMIT = "Stackctl-Infra-Commit"
+TRAILER_PROMOTED_BY = "Stackctl-Promoted-By"
+TRAILER_HOLD = "Stackctl-Hold"
+TRAILER_REASON = "Stackctl-Reason"
 
 
 @dataclass
@@ -115,22 +118,35 @@ def _entry(key: WorkloadKey, image: Optional[str], commit: gitrepo.Commit) -> En
     )
 
 
-def attach_deployments(entries: dict[WorkloadKey, list[Entry]], deployments: Path) -> None:
-    """Mark each entry with the first deployment-repository commit rendered from its desired state.
+def attach_deployments(entries: dict[WorkloadKey, list[Entry]], deployments: Path, rev: str = "HEAD",
+                       infra: Optional[Path] = None, infra_rev: str = "HEAD") -> None:
+    """Mark each entry with the first deployment-repository commit (first-parent line of `rev`) whose render
+    delivered its image.
 
     Renders name the infrastructure commit they came from in the trailer `Stackctl-Infra-Commit` (the
-    render workflow, `promote --render-to`); that commit is the entry's own or one its merge brought in.
+    render workflow, `promote --render-to`). A render delivers an entry when it names the entry's own commit
+    or one its merge brought in, or, given the infrastructure repository (`infra`), any later commit on its
+    first-parent line before the next entry's: a render that skipped a commit still delivered its image.
     """
-    rendered: dict[str, gitrepo.Commit] = {}
-    for commit in gitrepo.history(deployments):
+    renders: list[tuple[gitrepo.Commit, str]] = []
+    for commit in gitrepo.history(deployments, rev=rev):
         for decision in commit.decisions:
-            for infra in decision.get(TRAILER_INFRA_COMMIT.lower(), []):
-                rendered.setdefault(infra, commit)
+            for sha in decision.get(TRAILER_INFRA_COMMIT.lower(), []):
+                renders.append((commit, sha))
+    position: dict[str, int] = {}
+    if infra is not None:
+        line = gitrepo.git(infra, "rev-list", "--first-parent", "--reverse", infra_rev).split()
+        position = {sha: index for index, sha in enumerate(line)}
     for history in entries.values():
-        for entry in history:
-            for sha in (entry.commit, *entry.merged):
-                if sha in rendered:
-                    entry.deployed_commit, entry.deployed_at = rendered[sha].sha, rendered[sha].committed_at
+        for index, entry in enumerate(history):
+            own = {entry.commit, *entry.merged}
+            start = position.get(entry.commit)
+            stop = position.get(history[index + 1].commit) if index + 1 < len(history) else None
+            for commit, sha in renders:
+                at = position.get(sha)
+                later = (start is not None and at is not None and at >= start and (stop is None or at < stop))
+                if sha in own or later:
+                    entry.deployed_commit, entry.deployed_at = commit.sha, commit.committed_at
                     break
 
 
