@@ -349,16 +349,17 @@ def history(
         label = project.stack_label(stack)
         stack_file = project.existing_stack_file(stack)
         repo = gitrepo.toplevel(project.root)
-        entries = image_history.timeline(repo, gitrepo.relative(repo, stack_file), project.name)
+        entries, holds = image_history.read(repo, gitrepo.relative(repo, stack_file), project.name)
         if workload is not None:
             key = find({k: "" for k in entries}, workload, f"{label} (history)")
             entries = {key: entries[key]}
+            holds = {key: holds[key]} if key in holds else {}
         if deployments is not None:
             image_history.attach_deployments(entries, gitrepo.toplevel(deployments), infra=repo)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-    sys.stdout.write(image_history.render_json(stack, label, entries) if json_output
-                     else image_history.render_text(label, entries))
+    sys.stdout.write(image_history.render_json(stack, label, entries, holds) if json_output
+                     else image_history.render_text(label, entries, holds))
 
 
 @app.command()

@@ -51,9 +51,9 @@ class _Registries:
     """One client per registry host for the whole run; a call still waiting after PROGRESS_AFTER_SECONDS
     says so on stderr (the clients bound each call with timeouts and a bounded retry)."""
 
-    def __init__(self, factory: RegistryFactory, progress_after: float = PROGRESS_AFTER_SECONDS) -> None:
+    def __init__(self, factory: RegistryFactory, progress_after: Optional[float] = None) -> None:
         self.factory = factory
-        self.progress_after = progress_after
+        self.progress_after = PROGRESS_AFTER_SECONDS if progress_after is None else progress_after
         self.clients: dict[str, Registry] = {}
 
     def __call__(self, image: ImageRef) -> Registry:
