@@ -58,8 +58,9 @@ class Deployment:
     def render(self, stack: str, when: datetime) -> str:
         """What the render workflow does after a merge: render `stack` from infra's main into the deployment
         repository's main, one commit naming the infrastructure commit (`Stackctl-Infra-Commit`)."""
-        from stackctl.cli import app
         from typer.testing import CliRunner
+
+        from stackctl.cli import app
 
         result = CliRunner().invoke(app, ["render", stack, "--out", str(self.manifests), "-C", str(self.infra)])
         assert result.exit_code == 0, result.stderr

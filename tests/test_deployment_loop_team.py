@@ -64,6 +64,7 @@ def test_one_branch_per_change_rollback_hold_and_release(tmp_path, ecr):
     deployment.merge("promote/dev-orders", hours_ago(8))
 
     digest_b = push_image(ecr, "acme/orders-worker", "main-bbbbbbb", REV_B, pushed_at=hours_ago(7))
+    assert digest_b != digest_a
     code, out, err = stackctl("promote", *dev)
     assert code == 0, err
     assert "push it with --force-with-lease" in out              # the merged branch was replaced from main
