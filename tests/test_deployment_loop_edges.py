@@ -126,3 +126,24 @@ def test_unknown_workload_is_named(tmp_path, args):
     deployment = make_deployment(tmp_path, stacks=("dev",))
     code, _, err = stackctl(*args, "-C", str(deployment.infra))
     assert code == 2 and "no workload 'nope'" in err
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ("from_environment: nope", "stacks/Pulumi.prod.yaml: promotion.from_environment: no stack 'nope' "
+                               "(stacks: dev, gcp-dev, prod)"),
+    ("from_environment: gcp-dev", "stacks/Pulumi.prod.yaml: promotion.from_environment: 'gcp-dev' runs on 'gcp', "
+                                  "prod on 'aws'; digests do not move between clouds' registries"),
+    ("from_environment: dev\n    tag_pattern: '^v.*$'", "promotion: tag_pattern applies only to the registry source"),
+    ("tag_pattern: '^v.*$'\n    soak_minutes: 120", "promotion: soak_minutes applies only with from_environment"),
+    ("from_environment: dev\n    verify: argocd", "verify: argocd needs `argocd: {server: ..., application: ...}`"),
+])
+def test_promotion_settings_that_cannot_apply_are_refused_at_load(tmp_path, edit, message):
+    deployment = make_deployment(tmp_path, stacks=("dev", "gcp-dev", "prod"))
+    prod = deployment.infra / "stacks" / "Pulumi.prod.yaml"
+    text = prod.read_text()
+    assert "    from_environment: staging\n    soak_minutes: 120\n" in text
+    prod.write_text(text.replace("    from_environment: staging\n    soak_minutes: 120\n", f"    {edit}\n"))
+    git(deployment.infra, "commit", "--quiet", "-am", "prod: promotion settings")
+    code, out, err = stackctl("promote", "prod", "-C", str(deployment.infra))
+    assert code == 2 and out == "" and message in err, err
+    assert "Traceback" not in err
