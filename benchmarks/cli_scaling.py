@@ -36,9 +36,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.stack_generator import write_project  # noqa: E402
-from stackctl.collector import few_collections_for_this_process  # noqa: E402
-from stackctl.project import Project  # noqa: E402
-from stackctl.runner import run_stack  # noqa: E402
+from stackctl.engine.project import Project  # noqa: E402
+from stackctl.engine.runner import run_stack  # noqa: E402
+from stackctl.engine.speedups.collector import few_collections_for_this_process  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results.json"
 CHART = REPO / "docs" / "performance.png"

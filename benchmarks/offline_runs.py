@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from stackctl import analyzer
-from stackctl.project import Project
-from stackctl.runner import run_stack
+from stackctl.analysis import analyzer
+from stackctl.engine.project import Project
+from stackctl.engine.runner import run_stack
 
 PREVIEW_TARGET_SECONDS = 2.0
 CHECK_TARGET_SECONDS = 15.0

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first use (below)
     from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
-    from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
+    from .addons.argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
+    from .addons.keda import Keda, KedaArgs
     from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
     from .environment import Environment
     from .errors import Problem, SpecError
     from .gcp_services import GcpProjectServices, GcpProjectServicesArgs
     from .identity import WorkloadPrincipal
-    from .keda import Keda, KedaArgs
     from .network import AwsNetwork, AwsNetworkArgs, GcpNetwork, GcpNetworkArgs
     from .queues import PubSubWorkQueue, SqsWorkQueue, WorkQueue, WorkQueueArgs, work_queue
     from .spec import EnvironmentSpec, QueueSpec, parse_environment
@@ -33,13 +33,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first 
 # cheap; `from components import X` imports X's module on first use, so a policy pack or `stackctl --help`
 # does not pay for every component and both clouds' SDKs.
 _EXPORTS = {
-    "ArgoCdBootstrap": ".argocd",
-    "ArgoCdBootstrapArgs": ".argocd",
+    "ArgoCdBootstrap": ".addons.argocd",
+    "ArgoCdBootstrapArgs": ".addons.argocd",
     "BatchJob": ".workloads",
     "BatchJobArgs": ".workloads",
     "JobSpec": ".spec.workload",
-    "Keda": ".keda",
-    "KedaArgs": ".keda",
+    "Keda": ".addons.keda",
+    "KedaArgs": ".addons.keda",
     "Service": ".workloads",
     "ServiceArgs": ".workloads",
     "ServiceSpec": ".spec.workload",

@@ -7,11 +7,12 @@ from typing import Optional, Union
 
 import pulumi
 
-from . import argocd_manifests as argo
 from . import scheduling
 from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from .addons import argocd_manifests as argo
+from .addons.argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from .addons.external_secrets import ExternalSecrets, ExternalSecretsArgs
-from .argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
+from .addons.keda import Keda, KedaArgs
 from .cloud import cloud_provider
 from .cloud_sdks import aws, gcp
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
@@ -25,7 +26,6 @@ from .gcp_services import (
     required_services,
 )
 from .gitops import deployment_files
-from .keda import Keda, KedaArgs
 from .kms_policies import key_policy
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from . import sdk_packages
-from .collector import few_collections_for_this_process, skip_final_collection
+from .engine.speedups import sdk_packages
+from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .project import Project, StackConfig
+    from .engine.project import Project, StackConfig
 
 # The rest of stackctl (and with it pulumi, gRPC, pydantic and the components) is imported by the command that
 # uses it: `stackctl --help` or a mistyped option answers without loading the SDK (tests/test_cli_imports.py).
@@ -46,7 +46,7 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 
 
 def _project(project_dir: Optional[Path]) -> Project:
-    from .project import Project
+    from .engine.project import Project
 
     if project_dir is None:
         return Project.find(Path.cwd())
@@ -63,7 +63,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _read_config(project: Project, stack: str) -> StackConfig:
     from components.errors import SpecError
 
-    from .project import read_stack_config
+    from .engine.project import read_stack_config
 
     try:
         return read_stack_config(project, stack)
@@ -74,7 +74,7 @@ def _read_config(project: Project, stack: str) -> StackConfig:
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
     from components.errors import SpecError
 
-    from .runner import run_stack
+    from .engine.runner import run_stack
 
     try:
         return run_stack(project, stack, config, observer=observer)
@@ -117,7 +117,7 @@ def render(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
-    from .render import write_deployment
+    from .delivery.render import write_deployment
 
     try:
         project = _project(project_dir)
@@ -169,7 +169,10 @@ def check(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
-    from . import analyzer, report  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+    from .analysis import (  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
+        analyzer,
+        report,
+    )
 
     try:
         project = _project(project_dir)
@@ -204,7 +207,7 @@ def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_c
     """One stack through the session's pack (`analyzer.PackSession`), analyzed while its program runs (as the
     engine does in a preview). A stack file or policy config that cannot be read fails exactly as without
     streaming: the stack file's error first."""
-    from . import analyzer
+    from .analysis import analyzer
 
     config = _read_config(project, stack)
     try:
@@ -246,8 +249,9 @@ def diff(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Show what `pulumi up` would create, update, replace and delete, against a revision or a state export."""
-    from . import diff_command, diff_report
-    from .revision import RevisionError
+    from .diff import command as diff_command
+    from .diff import report as diff_report
+    from .diff.revision import RevisionError
 
     try:
         project = _project(project_dir)
@@ -268,7 +272,7 @@ def diff(
         raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
-# -- the deployment loop (docs/deployment-loop.md): thin wrappers over promote.py, history.py, rollback.py --
+# -- the deployment loop (docs/deployment-loop.md): thin wrappers over delivery/ (promote, history, rollback) --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
 Branch = typer.Option(
@@ -285,8 +289,8 @@ PolicyPack = typer.Option(None, "--policy-pack", help="Policy pack directory for
 def _land(verb, json_output: bool) -> None:
     from components.errors import SpecError
 
-    from . import analyzer  # loaded only by the verbs that may run the policy pack
-    from .desired import render_text
+    from .analysis import analyzer  # loaded only by the verbs that may run the policy pack
+    from .delivery.desired import render_text
 
     try:
         outcome = verb()
@@ -322,7 +326,7 @@ def promote(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
-    from .promote import promote as run_promote
+    from .delivery.promote import promote as run_promote
 
     _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
                               dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack,
@@ -340,9 +344,9 @@ def history(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Which image each workload of STACK ran, since when, from which promotion or manual change."""
-    from . import gitrepo
-    from . import history as image_history
-    from .stackfile import find
+    from .delivery import gitrepo
+    from .delivery import history as image_history
+    from .delivery.stackfile import find
 
     try:
         project = _project(project_dir)
@@ -379,7 +383,7 @@ def rollback(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Restore an earlier image of WORKLOAD in a new commit (no rebuild); same gates as promote but soak."""
-    from .rollback import rollback as run_rollback
+    from .delivery.rollback import rollback as run_rollback
 
     _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
                                branch=branch, render_to=render_to, pack_dir=pack, reason=reason), json_output)
@@ -396,7 +400,7 @@ def hold_command(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Put a hold on WORKLOAD in STACK (a commit): `promote` reports it as held and leaves it alone."""
-    from .hold import hold as run_hold
+    from .delivery.hold import hold as run_hold
 
     _land(lambda: run_hold(_project(project_dir), stack, workload, reason=reason, dry_run=dry_run, branch=branch),
           json_output)
@@ -412,7 +416,7 @@ def release_command(
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Clear the hold on WORKLOAD in STACK (a commit): promotions may change it again."""
-    from .hold import release as run_release
+    from .delivery.hold import release as run_release
 
     _land(lambda: run_release(_project(project_dir), stack, workload, dry_run=dry_run, branch=branch), json_output)
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .project import Project, StackConfig, read_stack_config
-from .runner import StackRun, run_stack
+from .engine.project import Project, StackConfig, read_stack_config
+from .engine.runner import StackRun, run_stack
 
 __all__ = ["StackRun", "run_program", "run_project"]
 

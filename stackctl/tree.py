@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .graph import Graph, ResourceRecord
-from .runner import StackRun
+from .engine.graph import Graph, ResourceRecord
+from .engine.runner import StackRun
 
 # A few inputs that say what a resource is, per type; other types show their `name` input if any.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {

@@ -23,15 +23,15 @@ import pulumi.runtime.settings
 import pytest
 from ruamel.yaml import YAML
 
-from stackctl.collector import RUN_THRESHOLD, skip_final_collection
-from stackctl.project import Project
-from stackctl.runner import StackRun, run_stack
+from stackctl.engine.project import Project
+from stackctl.engine.runner import StackRun, run_stack
+from stackctl.engine.speedups.collector import RUN_THRESHOLD, skip_final_collection
 
 # The test processes keep hundreds of thousands of objects alive (SDK modules, the session's shipped runs) and
 # allocate millions more; with the default thresholds (700, 10, 10) the cycle collector took ~10 % of the
 # suite's CPU re-scanning them. Young collections every 100,000 net allocations instead of 700, as for a program
-# run (stackctl/collector.RUN_THRESHOLD): cycles are still collected, full collections still run. (At 20,000 the
-# garbage a finished run leaves was walked in several young collections instead of one.)
+# run (stackctl/engine/speedups/collector.RUN_THRESHOLD): cycles are still collected, full collections still
+# run. (At 20,000 the garbage a finished run leaves was walked in several young collections instead of one.)
 gc.set_threshold(*RUN_THRESHOLD)
 
 # kubernetes-validate re-reads and re-parses a kind's schema and the 1.5 MB definitions file on every
@@ -141,7 +141,7 @@ def check_all_shipped() -> tuple[subprocess.CompletedProcess, int]:
     real_popen = subprocess.Popen
 
     def counting_popen(args, **kwargs):
-        if "stackctl.pack_host" in args:
+        if "stackctl.analysis.pack_host" in args:
             started.append(args)
         return real_popen(args, **kwargs)
 
@@ -194,8 +194,8 @@ def stackctl_process(*args: str, cwd: Path = REPO) -> subprocess.CompletedProces
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The test processes end holding millions of objects (SDK modules, the session's runs); the interpreter's
-    shutdown collection would walk them all only to free memory the exit frees anyway (stackctl/collector.py
-    skips it for the CLI the same way)."""
+    shutdown collection would walk them all only to free memory the exit frees anyway
+    (stackctl/engine/speedups/collector.py skips it for the CLI the same way)."""
     skip_final_collection()
 
 
@@ -212,7 +212,7 @@ class _EchoMocks(pulumi.runtime.Mocks):
 def under_sdk_mocks(scenario):
     """Run `scenario()` (a coroutine function) under the SDK's mocks, in a thread, context and event loop of its
     own, with a pending-output set of its own: what it leaves (a failed Output stays in that set) must not reach
-    other tests' runs (stackctl/runner.py says why the set is not per context by itself)."""
+    other tests' runs (stackctl/engine/runner.py says why the set is not per context by itself)."""
 
     def run():
         loop = asyncio.new_event_loop()

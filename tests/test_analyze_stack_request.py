@@ -1,10 +1,10 @@
-"""The AnalyzeStack request is serialized one resource at a time (stackctl.analyzer.analyze_stack_request)."""
+"""The AnalyzeStack request is serialized one resource at a time (stackctl.analysis.analyzer.analyze_stack_request)."""
 
 from __future__ import annotations
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from stackctl import analyzer
+from stackctl.analysis import analyzer
 
 from .conftest import shipped_run
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components import SpecError
+from stackctl.engine.runner import run_stack
 from stackctl.errors import InputError
-from stackctl.runner import run_stack
 
 from .conftest import stackctl
 

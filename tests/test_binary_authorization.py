@@ -9,7 +9,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from components.cluster.gke_binary_authorization import CHART_IMAGE_REPOSITORIES, image_repository
-from stackctl import analyzer, replacements
+from stackctl.analysis import analyzer
+from stackctl.diff import replacements
 
 from .conftest import REPO, load_stack_yaml, shipped_run
 from .test_ci_identity import GCP_PERMISSIONS, GCP_ROLE

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components import SpecError, parse_environment
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
 

@@ -60,10 +60,11 @@ def test_preview_imports_what_it_runs_and_no_other_verb_or_cloud():
     assert code == 0
     assert {"pulumi", "pulumi_aws.ec2", "pulumi_kubernetes.core.v1", "components.environment"} <= modules
     # The other verbs' machinery: the policy pack client, the manifest writer, the reports, the cloud clients.
-    assert _loaded(modules, "stackctl.analyzer", "stackctl.render", "stackctl.manifest_yaml", "stackctl.report",
-                   "stackctl.diff_command", "stackctl.promote", "jsonschema", "boto3", "botocore",
-                   "google.cloud") == set()
-    # Provider SDK packages load by name in the CLI (stackctl/sdk_packages.py): what dev does not use never runs.
+    assert _loaded(modules, "stackctl.analysis.analyzer", "stackctl.delivery.render", "stackctl.delivery.manifest_yaml",
+                   "stackctl.analysis.report", "stackctl.diff.command", "stackctl.delivery.promote", "jsonschema",
+                   "boto3", "botocore", "google.cloud") == set()
+    # Provider SDK packages load by name in the CLI (stackctl/engine/speedups/sdk_packages.py): what dev does not use
+    # never runs.
     assert "pulumi_aws.ec2.vpc" in modules and "pulumi_aws.ec2.instance" not in modules
     assert "pulumi_kubernetes.core.v1.Namespace" in modules and "pulumi_kubernetes.core.v1.Pod" not in modules
     assert "pulumi_kubernetes.helm.v3.Release" in modules and "pulumi_kubernetes.helm.v3.helm" not in modules

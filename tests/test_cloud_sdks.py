@@ -19,8 +19,8 @@ def test_an_aws_stack_never_loads_the_gcp_sdk_and_a_gcp_stack_does():
     script = textwrap.dedent("""
         import sys
         from pathlib import Path
-        from stackctl.project import Project
-        from stackctl.runner import run_stack
+        from stackctl.engine.project import Project
+        from stackctl.engine.runner import run_stack
 
         def loaded(name):
             return type(sys.modules[name]).__name__ == "module"
@@ -33,7 +33,7 @@ def test_an_aws_stack_never_loads_the_gcp_sdk_and_a_gcp_stack_does():
         assert loaded("pulumi_gcp")
         print("ok")
 
-        from stackctl.collector import skip_final_collection
+        from stackctl.engine.speedups.collector import skip_final_collection
 
         skip_final_collection()  # as the CLI ends: no shutdown collection
     """)

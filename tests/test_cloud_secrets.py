@@ -155,7 +155,7 @@ def test_a_json_property_and_version_reach_the_remote_ref(make_project):
         "LEGACY_TOKEN": {"secret": "legacy", "key": "token"},
         "SIGNING_KEY": {"aws_secret": "orders/signing", "version": "uuid/9b2a4c1e-0f3d-4e8a-9c71-2d5e6f708192"},
     }
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
     graph = run_stack(make_project({"dev": config}), "dev").graph
     external = manifest(graph, "ExternalSecret", "orders-cloud-secrets", "orders")
     assert validate_manifest(external, "1.35") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml, shipped_run
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml, shipped_run, wire_value
 

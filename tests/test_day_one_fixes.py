@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from components.cluster.eks import same_principal
 from components.queues.sqs import kms_decrypt_scope
-from stackctl.mocks import CALLER_ARN_VARIABLE
-from stackctl.runner import run_stack
+from stackctl.engine.mocks import CALLER_ARN_VARIABLE
+from stackctl.engine.runner import run_stack
 
 from .conftest import PROJECT, load_stack_yaml, shipped_run
 

@@ -10,7 +10,7 @@ import pytest
 from google.cloud import artifactregistry_v1
 from typer.testing import CliRunner
 
-import stackctl.registry.artifact_registry as artifact_registry
+import stackctl.delivery.registry.artifact_registry as artifact_registry
 from stackctl.cli import app
 from tests.conftest import REPO
 from tests.loop_helpers import ORDERS, StubArtifactRegistryClient, git, hours_ago, make_deployment

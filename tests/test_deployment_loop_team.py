@@ -262,9 +262,9 @@ def test_missing_registry_credentials_are_one_line(tmp_path, monkeypatch):
 
 def test_a_registry_that_never_answers_is_bounded_and_says_so(tmp_path, monkeypatch):
     """ECR at a local server that accepts connections and never answers: timeouts, bounded retries and a
-    progress line (small bounds here; the shipped ones are in stackctl/registry/base.py)."""
-    import stackctl.promote as promote
-    import stackctl.registry.ecr as ecr_module
+    progress line (small bounds here; the shipped ones are in stackctl/delivery/registry/base.py)."""
+    import stackctl.delivery.promote as promote
+    import stackctl.delivery.registry.ecr as ecr_module
 
     deployment = make_deployment(tmp_path, stacks=("dev",))
     listener = socket.socket()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from stackctl import replacements
-from stackctl.diff import compute
-from stackctl.guard import STATEFUL_TYPES
-from stackctl.runner import run_stack
-from stackctl.state import PriorResource, PriorState, read_export
+from stackctl.diff import replacements
+from stackctl.diff.guard import STATEFUL_TYPES
+from stackctl.diff.state import PriorResource, PriorState, read_export
+from stackctl.diff.steps import compute
+from stackctl.engine.runner import run_stack
 
 from .conftest import REPO, SHIPPED_STACKS, shipped_run, stackctl, stackctl_process
 
@@ -295,7 +295,7 @@ def test_kubernetes_rules_follow_pulumi_kubernetes():
 # -- GitOps prune set ---------------------------------------------------------------------------------
 
 def test_objects_leaving_the_deployment_repository_are_the_prune_set(make_project):
-    from stackctl.prune import prune_set
+    from stackctl.diff.prune import prune_set
 
     from .conftest import load_stack_yaml
 
@@ -342,7 +342,7 @@ def test_the_base_revision_imports_its_own_components(repo):
 
 
 def test_changed_and_added_deployment_files_are_listed(make_project):
-    from stackctl.prune import file_changes
+    from stackctl.diff.prune import file_changes
 
     from .conftest import load_stack_yaml
 

@@ -9,9 +9,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from components import SpecError, parse_environment
-from stackctl.project import StackConfig
-from stackctl.render import write_deployment
-from stackctl.runner import run_stack
+from stackctl.delivery.render import write_deployment
+from stackctl.engine.project import StackConfig
+from stackctl.engine.runner import run_stack
 from stackctl.schemas import validate_manifest
 from stackctl.tree import render_preview
 
@@ -137,7 +137,7 @@ def test_one_up_orders_cluster_keda_argo_and_apps():
 def test_repository_credentials_are_secret_and_never_printed(make_project):
     config = load_stack_yaml("prod")["config"]
     project = make_project({"prod": config})
-    from stackctl.project import read_stack_config
+    from stackctl.engine.project import read_stack_config
 
     stack_config = read_stack_config(project, "prod")
     assert stack_config.secret_keys == ["platform:argocd_repo_password"]

@@ -9,9 +9,9 @@ import pytest
 
 from components.rules.stateful import DATA_TYPES
 from components.workloads.network_policy import NAMESPACE_DEFAULT_DENY
-from stackctl import guard
-from stackctl.diff import DiffResult, Step
-from stackctl.runner import run_stack
+from stackctl.diff import guard
+from stackctl.diff.steps import DiffResult, Step
+from stackctl.engine.runner import run_stack
 from stackctl.schemas import validate_manifest
 
 from .conftest import load_stack_yaml, shipped_run, stackctl

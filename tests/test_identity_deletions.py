@@ -7,7 +7,7 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml
 

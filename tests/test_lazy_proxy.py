@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from pulumi_policy import proxy as sdk
 from pulumi_policy.deserialize import deserialize_properties, serialize_properties
 
-from stackctl import lazy_proxy
+from stackctl.engine.speedups import lazy_proxy
 
 from .conftest import shipped_run
 

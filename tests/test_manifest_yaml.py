@@ -7,9 +7,9 @@ import random
 import pytest
 from ruamel.yaml.representer import RepresenterError
 
-from stackctl import manifest_yaml
-from stackctl.manifest_yaml import ManifestWriter, ruamel_dump
-from stackctl.render import write_deployment
+from stackctl.delivery import manifest_yaml
+from stackctl.delivery.manifest_yaml import ManifestWriter, ruamel_dump
+from stackctl.delivery.render import write_deployment
 
 from .conftest import shipped_run
 

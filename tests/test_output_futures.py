@@ -1,4 +1,4 @@
-"""stackctl.output_futures: the SDK's transfer_properties with one future per output property."""
+"""stackctl.engine.speedups.output_futures: the SDK's transfer_properties with one future per output property."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
-import stackctl.runner  # noqa: F401 - installs the replacement, as every offline run does
-from stackctl import output_futures
+import stackctl.engine.runner  # noqa: F401 - installs the replacement, as every offline run does
+from stackctl.engine.speedups import output_futures
 
 from .conftest import under_sdk_mocks
 
@@ -88,7 +88,7 @@ def test_a_run_does_not_wait_on_outputs_an_earlier_run_left_behind():
     # process-wide default set, which every run in a process shared before each run had a set of its own.
     from pulumi.runtime.settings import SETTINGS
 
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
 
     from .conftest import PROJECT
 

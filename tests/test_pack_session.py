@@ -16,7 +16,7 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from stackctl import analyzer, report
+from stackctl.analysis import analyzer, report
 from stackctl.cli import _tier_config
 
 from .conftest import PROJECT, REPO, SHIPPED_STACKS, check_all_shipped, shipped_run
@@ -248,7 +248,7 @@ def test_the_pack_stops_when_started_with_sigint_ignored():
 def test_analyzing_while_the_program_runs_finds_what_a_check_of_the_finished_run_finds():
     # `stackctl check` hands each resource to the pack as it registers (StackAnalysis.observe is the run's
     # observer); the findings must be those of analyzing the finished run in the graph's order.
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
 
     config = shipped_run("prod").config
     config_path = _tier_config(PROJECT, PACK, config)

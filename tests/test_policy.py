@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
-from stackctl import analyzer
-from stackctl.analyzer import reconcile_config
+from stackctl.analysis import analyzer
+from stackctl.analysis.analyzer import reconcile_config
+from stackctl.engine.project import Project
+from stackctl.engine.runner import run_stack
 from stackctl.errors import InputError
-from stackctl.project import Project
-from stackctl.runner import run_stack
 
 from .conftest import REPO, SHIPPED_STACKS, check_all_shipped, shipped_run, stackctl
 

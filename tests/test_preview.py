@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stackctl.graph import ResourceRecord
+from stackctl.engine.graph import ResourceRecord
 
 from .conftest import PROJECT, SHIPPED_STACKS, shipped_run, stackctl
 

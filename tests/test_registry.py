@@ -11,9 +11,9 @@ from google.api_core import exceptions as google_exceptions
 from google.cloud import artifactregistry_v1
 from moto import mock_aws
 
-from stackctl.registry import RegistryError, parse_image, registry_for
-from stackctl.registry.artifact_registry import ArtifactRegistry
-from stackctl.registry.ecr import EcrRegistry
+from stackctl.delivery.registry import RegistryError, parse_image, registry_for
+from stackctl.delivery.registry.artifact_registry import ArtifactRegistry
+from stackctl.delivery.registry.ecr import EcrRegistry
 from tests.loop_helpers import REGISTRY, StubArtifactRegistryClient, hours_ago, push_image
 
 

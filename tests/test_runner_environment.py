@@ -14,8 +14,8 @@ SCRIPT = """
 import sys
 from pathlib import Path
 
-from stackctl.project import Project
-from stackctl.runner import run_stack
+from stackctl.engine.project import Project
+from stackctl.engine.runner import run_stack
 
 project = Project.load(Path(sys.argv[1]))
 for stack in ("dev", "prod"):  # both import pulumi_aws, first in the run itself
@@ -35,7 +35,7 @@ forgotten = [o for o in gc.get_objects() if isinstance(o, type) and str(o.__modu
              and str(o.__module__) not in sys.modules]
 print("program classes left", len(forgotten))
 
-from stackctl.collector import skip_final_collection
+from stackctl.engine.speedups.collector import skip_final_collection
 
 skip_final_collection()  # as the CLI ends: ~1 s of shutdown collection saved
 """

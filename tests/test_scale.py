@@ -17,8 +17,8 @@ import pytest
 
 from benchmarks.stack_generator import stack_config, write_project
 from components.output_tree import lift_tree
-from stackctl.pack_host import CONFIG_FILE_VARIABLE, CONFIG_STDIN_VARIABLE
-from stackctl.project import Project, read_stack_config
+from stackctl.analysis.pack_host import CONFIG_FILE_VARIABLE, CONFIG_STDIN_VARIABLE
+from stackctl.engine.project import Project, read_stack_config
 
 from .conftest import REPO, stackctl, under_sdk_mocks
 
@@ -101,7 +101,7 @@ def test_policy_rules_import_no_component_or_cloud_sdk():
 
 def test_cli_start_defers_the_policy_client_and_the_kubernetes_sdk():
     modules = _imports_after("from stackctl.cli import app")
-    assert "stackctl.analyzer" not in modules and "jsonschema" not in modules
+    assert "stackctl.analysis.analyzer" not in modules and "jsonschema" not in modules
     assert "pulumi_kubernetes.core.v1" not in modules
 
 
@@ -117,7 +117,7 @@ def test_every_public_component_name_still_imports():
 
 def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
     """The stack config travels on the pack's stdin, never in PULUMI_CONFIG (nor in a file left behind)."""
-    from stackctl import analyzer
+    from stackctl.analysis import analyzer
 
     seen = {}
     real_popen = subprocess.Popen
@@ -154,7 +154,7 @@ def test_the_pack_gets_no_config_in_its_environment(tmp_path, monkeypatch):
     assert "PULUMI_CONFIG" not in seen["env"] and CONFIG_FILE_VARIABLE not in seen["env"]
     assert seen["env"][CONFIG_STDIN_VARIABLE] == "1"
     assert seen["config"] == run.config.values
-    assert seen["args"][1:4] == ["-u", "-m", "stackctl.pack_host"]
+    assert seen["args"][1:4] == ["-u", "-m", "stackctl.analysis.pack_host"]
     assert result.policies
 
 
@@ -163,7 +163,7 @@ def test_the_pack_host_reads_a_large_config_from_stdin(tmp_path):
     config = {"platform:services": json.dumps({f"svc-{i}": {"image": "x" * 100} for i in range(2000)})}
     probe = (
         "import json, os, pulumi.runtime\n"
-        "from stackctl import pack_host\n"
+        "from stackctl.analysis import pack_host\n"
         "pack_host._install_config()\n"
         "print(json.dumps({'value': pulumi.runtime.get_config_env(), 'env': json.loads(os.environ['PULUMI_CONFIG']),\n"
         "                  'variable_left': pack_host.CONFIG_STDIN_VARIABLE in os.environ}))\n"
@@ -184,7 +184,7 @@ def test_the_pack_host_sets_the_config_in_process_and_parses_it_once(tmp_path):
     path.write_text(json.dumps(config))
     probe = (
         "import json, os, pulumi.runtime\n"
-        "from stackctl import pack_host\n"
+        "from stackctl.analysis import pack_host\n"
         "pack_host._install_config()\n"
         "first, second = pulumi.runtime.get_config_env(), pulumi.runtime.get_config_env()\n"
         "print(json.dumps({'same': first == second, 'copy': first is not second,\n"

@@ -1,5 +1,5 @@
-"""Provider SDK packages loaded module by module in the CLI process (stackctl/sdk_packages.py) give a program
-exactly what the eager packages give, and load only what it names."""
+"""Provider SDK packages loaded module by module in the CLI process (stackctl/engine/speedups/sdk_packages.py) give a
+program exactly what the eager packages give, and load only what it names."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stackctl.sdk_packages import Finder
+from stackctl.engine.speedups.sdk_packages import Finder
 
 from .conftest import stackctl
 
@@ -177,7 +177,7 @@ def test_after_load_runs_after_each_module_a_lookup_imports(sdks, monkeypatch: p
 _COMPARE = textwrap.dedent("""
     import importlib, json, sys
     if sys.argv[1] == "lazy":
-        from stackctl import sdk_packages
+        from stackctl.engine.speedups import sdk_packages
         sdk_packages.install()
     result = {}
     for package in sys.argv[2:]:

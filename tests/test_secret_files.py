@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.workloads.secret_files import file_key
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 from stackctl.schemas import validate_manifest
 
 from .conftest import load_stack_yaml, stackctl

@@ -6,8 +6,8 @@ import pytest
 
 from components.errors import SpecError
 from components.spec import parse_environment
+from stackctl.delivery.stackfile import WorkloadKey, find, followers, images, load_config, set_images
 from stackctl.errors import InputError
-from stackctl.stackfile import WorkloadKey, find, followers, images, load_config, set_images
 
 DIGEST = "sha256:" + "e" * 64
 NEW = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/orders@{DIGEST}"

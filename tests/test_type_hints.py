@@ -1,4 +1,4 @@
-"""stackctl.type_hints: the SDK's type-metadata lookups, answered once per class or type hint."""
+"""stackctl.engine.speedups.type_hints: the SDK's type-metadata lookups, answered once per class or type hint."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from pulumi import _types
 from pulumi.runtime import rpc
 
-from stackctl import type_hints
-from stackctl.runner import run_stack  # importing the runner installs the wrappers, as every offline run does
+from stackctl.engine.runner import run_stack  # importing the runner installs the wrappers, as every offline run does
+from stackctl.engine.speedups import type_hints
 
 from .conftest import PROJECT
 

@@ -1,4 +1,4 @@
-"""stackctl.unknowns: the SDK's contains_unknowns without its per-call reference cycle."""
+"""stackctl.engine.speedups.unknowns: the SDK's contains_unknowns without its per-call reference cycle."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
-import stackctl.runner  # noqa: F401 - installs the replacement, as every offline run does
-from stackctl import unknowns
+import stackctl.engine.runner  # noqa: F401 - installs the replacement, as every offline run does
+from stackctl.engine.speedups import unknowns
 
 
 def test_the_installed_sdk_gets_the_replacement():

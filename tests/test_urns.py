@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi.runtime.mocks import MockMonitor
 
-from stackctl.urns import alias_urn, engine_urn
+from stackctl.engine.urns import alias_urn, engine_urn
 
 from .conftest import shipped_run
 

@@ -103,7 +103,7 @@ def test_pubsub_service_agent_gets_exactly_the_dead_letter_roles():
 def test_cmek_topics_wait_for_the_pubsub_agent_key_grant(make_project):
     import copy
 
-    from stackctl.runner import run_stack
+    from stackctl.engine.runner import run_stack
 
     from .conftest import load_stack_yaml
 

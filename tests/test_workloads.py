@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from stackctl.runner import run_stack
+from stackctl.engine.runner import run_stack
 from stackctl.schemas import validate_manifest
 
 from .conftest import SHIPPED_STACKS, load_stack_yaml, shipped_run

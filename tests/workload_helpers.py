@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackctl.graph import Graph
+from stackctl.engine.graph import Graph
 
 
 def applied_objects(graph: Graph, kind: str | None = None) -> list[dict]:

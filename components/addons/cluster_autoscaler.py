@@ -26,7 +26,6 @@ from pydantic import ConfigDict, Field
 
 from ..cloud_sdks import aws
 from ..cluster import EksCluster
-from ..helm import install_chart
 from ..scheduling import NODE_POOL_LABEL
 from ..spec.base import StrictModel
 from ..spec.cluster import NodePoolSpec
@@ -35,6 +34,7 @@ from ..versions import (
     CLUSTER_AUTOSCALER_CHART_VERSION,
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
 )
+from .helm import install_chart
 
 NAMESPACE = "cluster-autoscaler"
 SERVICE_ACCOUNT = "cluster-autoscaler"

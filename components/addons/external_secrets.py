@@ -25,9 +25,9 @@ from typing import Any, Optional
 import pulumi
 from pydantic import ConfigDict, Field
 
-from ..helm import install_chart
 from ..spec.base import StrictModel
 from ..versions import EXTERNAL_SECRETS_CHART_REPOSITORY, EXTERNAL_SECRETS_CHART_VERSION
+from .helm import install_chart
 
 NAMESPACE = "external-secrets"
 

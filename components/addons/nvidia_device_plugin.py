@@ -13,9 +13,9 @@ from typing import Any, Optional
 import pulumi
 from pydantic import Field
 
-from ..helm import install_chart
 from ..spec.base import StrictModel
 from ..versions import NVIDIA_DEVICE_PLUGIN_CHART_REPOSITORY, NVIDIA_DEVICE_PLUGIN_CHART_VERSION
+from .helm import install_chart
 
 NAMESPACE = "nvidia-device-plugin"
 

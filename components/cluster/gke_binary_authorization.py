@@ -30,7 +30,7 @@ EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 # - argo-cd: read in argoproj/argo-helm charts/argo-cd/values.yaml @ af0a9310 (chart 10.1.1, 2 July 2026; re-read
 #   in the verify-facts pass). No snapshot or stored file of chart 10.3.3 (pinned in components/versions.py) could be
 #   read, so these are 10.1.1's repositories: re-check them with `helm show values argo/argo-cd --version 10.3.3`
-#   when the pin moves. With this project's values (components/argocd.py: dex disabled; redis exporter, extension
+#   when the pin moves. With this project's values (components/addons/argocd.py: dex disabled; redis exporter, extension
 #   installer and redis-ha exporter off by default) the pods run `global.image.repository` (server, repo server,
 #   controllers, notifications, the redis secret-init Job), `redis.image` (dev) or, with `redis-ha.enabled` (prod),
 #   `redis-ha.image` and `redis-ha.haproxy.image`, which the argo-cd values set over the redis-ha subchart's own

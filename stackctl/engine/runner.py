@@ -24,13 +24,13 @@ from pulumi.runtime.proto import engine_pb2, source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
-from . import output_futures, type_hints, unknowns
-from .collector import few_collections
 from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
-from .pending import drain_pending
 from .project import Project, StackConfig, read_stack_config
 from .recorder import RecordingMonitor
+from .speedups import output_futures, type_hints, unknowns
+from .speedups.collector import few_collections
+from .speedups.pending import drain_pending
 
 ORGANIZATION = "organization"
 
@@ -84,11 +84,12 @@ def _stack_trace_unless_offline(original):
 if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False):
     pulumi.runtime.resource._get_stack_trace = _stack_trace_unless_offline(pulumi.runtime.resource._get_stack_trace)
 
-# The same answers as the SDK's `contains_unknowns`, without a reference cycle per call (stackctl/unknowns.py).
+# The same answers as the SDK's `contains_unknowns`, without a reference cycle per call
+# (stackctl/engine/speedups/unknowns.py).
 unknowns.install()
-# One future per output property instead of four and a task (stackctl/output_futures.py).
+# One future per output property instead of four and a task (stackctl/engine/speedups/output_futures.py).
 output_futures.install()
-# Each class's and type hint's metadata worked out once, not once per property (stackctl/type_hints.py).
+# Each class's and type hint's metadata worked out once, not once per property (stackctl/engine/speedups/type_hints.py).
 type_hints.install()
 
 

@@ -9,12 +9,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field
 
-from .cloud_sdks import aws, gcp
-from .cluster import Cluster, EksCluster
+from ..cloud_sdks import aws, gcp
+from ..cluster import Cluster, EksCluster
+from ..queues import WorkQueue
+from ..spec.base import StrictModel
+from ..versions import KEDA_CHART_REPOSITORY, KEDA_CHART_VERSION
 from .helm import install_chart
-from .queues import WorkQueue
-from .spec.base import StrictModel
-from .versions import KEDA_CHART_REPOSITORY, KEDA_CHART_VERSION
 
 NAMESPACE = "keda"
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"

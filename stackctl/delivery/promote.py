@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Optional
 
 from components.spec.promotion import PromotionSpec
+from stackctl.engine.project import Project
+from stackctl.errors import InputError
 
 from . import gitrepo, stackfile
 from .desired import Change, Outcome, Refused, Target, land
-from .errors import InputError
 from .history import Entry, attach_deployments, digest_of, timeline
-from .project import Project
 from .registry import Artifact, ImageRef, Registry, RegistryError, parse_image, registry_for
 from .registry.base import ATTEMPTS, DIGEST, CredentialsError
 from .stackfile import WorkloadKey

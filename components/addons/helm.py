@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .kubernetes import kubernetes_resource
-from .workloads import manifests
+from ..kubernetes import kubernetes_resource
+from ..workloads import manifests
 
 
 def install_chart(component: pulumi.ComponentResource, name: str, *, chart: str, release_name: str, version: str,

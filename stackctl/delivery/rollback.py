@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Optional
 
+from stackctl.engine.project import Project
+from stackctl.errors import InputError
+
 from . import gitrepo, stackfile
 from .desired import Change, Outcome, Refused, Target, land
-from .errors import InputError
 from .history import digest_of, timeline
-from .project import Project
 from .registry import ImageRef, Registry, RegistryError, parse_image, registry_for
 from .registry.base import DIGEST
 

@@ -11,9 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from stackctl.engine.wire import SECRET, UNKNOWN
+from stackctl.errors import InputError
+
 from .manifest_yaml import ManifestWriter
-from .wire import SECRET, UNKNOWN
 
 APPS_README = """# Applications of this environment
 

@@ -29,12 +29,13 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 from ruamel.yaml import YAML
 
+from stackctl.engine.graph import Graph, ResourceRecord
+from stackctl.engine.project import StackConfig
+from stackctl.engine.runner import ORGANIZATION, StackRun
+from stackctl.engine.urns import ROOT_STACK_TYPE
+from stackctl.errors import InputError
+
 from . import pack_host
-from .errors import InputError
-from .graph import Graph, ResourceRecord
-from .project import StackConfig
-from .runner import ORGANIZATION, StackRun
-from .urns import ROOT_STACK_TYPE
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
@@ -301,7 +302,7 @@ def pack_version(pack_dir: Path) -> str:
 
 
 class PolicyPackProcess:
-    """`python -u -m pulumi.policy <engine> .` in the pack directory (through `stackctl.pack_host`, which takes
+    """`python -u -m pulumi.policy <engine> .` in the pack directory (through `stackctl.analysis.pack_host`, which takes
     the stack config on stdin), and a channel to the port it prints.
 
     Started before the stack program runs, so its imports overlap the run; `connect` hands it the first stack's
@@ -313,7 +314,7 @@ class PolicyPackProcess:
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "stackctl.pack_host", engine_address, "."],
+            [sys.executable, "-u", "-m", "stackctl.analysis.pack_host", engine_address, "."],
             cwd=pack_dir, env={**env, pack_host.CONFIG_STDIN_VARIABLE: "1"},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         # Read all along, so a chatty pack never blocks on a full pipe; `stderr_lines` hands out what came.
@@ -393,7 +394,7 @@ class PackSession:
     stack through it as the Pulumi CLI runs a preview through a fresh pack: the first stack's config is the
     pack's start-up config (PULUMI_CONFIG), every stack gets ConfigureStack with its own config and stack name
     and Configure with its own policy config, so a pack reused for the next stack (`check --all`) sees what a
-    fresh one would (stackctl/pack_host.py). Each stack's resources are analyzed while its program runs
+    fresh one would (stackctl/analysis/pack_host.py). Each stack's resources are analyzed while its program runs
     (`StackAnalysis`)."""
 
     def __init__(self, pack_dir: Path, project: str, stack: str):

@@ -17,9 +17,12 @@ from typing import Optional
 
 from components.errors import SpecError
 from components.spec import EnvironmentSpec
+from stackctl.analysis import analyzer, report
+from stackctl.engine.project import Project, read_stack_config
+from stackctl.engine.runner import StackRun, run_stack
+from stackctl.errors import InputError
 
-from . import analyzer, gitrepo, report
-from .errors import InputError
+from . import gitrepo
 from .history import (
     TRAILER_ACTION,
     TRAILER_FROM,
@@ -33,10 +36,8 @@ from .history import (
     TRAILER_STACK,
     TRAILER_WORKLOAD,
 )
-from .project import Project, read_stack_config
 from .registry import Artifact
 from .render import write_deployment
-from .runner import StackRun, run_stack
 from .stackfile import WorkloadKey, environment, load_config, set_hold, set_images
 
 

@@ -2,7 +2,7 @@
 
 Resources are matched by URN, then by the aliases the program declares (a rename with an alias is the
 same resource). Inputs are compared in wire (camelCase) form; a change to a property the provider cannot
-update in place (`stackctl.replacements`) makes the step a replace, and a property computed from a
+update in place (`stackctl.diff.replacements`) makes the step a replace, and a property computed from a
 replaced resource's outputs becomes unknown, which may force its own resource's replacement in turn, as
 it does in the engine's preview. Secrets compare as the opaque "[secret]": their values are never read.
 """
@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from stackctl.engine.graph import Graph, ResourceRecord
+from stackctl.engine.urns import ROOT_STACK_TYPE
+from stackctl.engine.wire import UNKNOWN
+
 from . import replacements
-from .graph import Graph, ResourceRecord
 from .state import PriorResource, PriorState
-from .urns import ROOT_STACK_TYPE
-from .wire import UNKNOWN
 
 OPS = ("create", "update", "replace", "delete", "same")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Optional
 
-from .errors import InputError
+from stackctl.errors import InputError
 
 # Unit and record separators: commit messages may contain anything printable.
 _FIELD, _RECORD = "\x1f", "\x1e"

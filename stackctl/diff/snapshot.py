@@ -1,4 +1,4 @@
-"""Subprocess entry point of `stackctl.revision`: run one stack of a project tree, write its graph as JSON.
+"""Subprocess entry point of `stackctl.diff.revision`: run one stack of a project tree, write its graph as JSON.
 
 Usage (internal): `snapshot.main([project_root, stack, result_file])`. The result file holds
 `{"status": "ok", "graph": <preview JSON>}` or `{"status": "invalid"|"failed", "message": str}`;
@@ -12,10 +12,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from .collector import few_collections_for_this_process, skip_final_collection
-from .errors import InputError
-from .project import Project
-from .runner import run_stack
+from stackctl.engine.project import Project
+from stackctl.engine.runner import run_stack
+from stackctl.engine.speedups.collector import few_collections_for_this_process, skip_final_collection
+from stackctl.errors import InputError
 
 
 def _is_spec_error(exc: BaseException) -> bool:
@@ -26,8 +26,8 @@ def _is_spec_error(exc: BaseException) -> bool:
 
 
 def main(argv: list[str]) -> None:
-    # A short-lived process, like the CLI's (stackctl/collector.py): 2.7 s -> 1.9 s of CPU for the shipped dev
-    # stack, most of it the interpreter's shutdown collection.
+    # A short-lived process, like the CLI's (stackctl/engine/speedups/collector.py): 2.7 s -> 1.9 s of CPU for the
+    # shipped dev stack, most of it the interpreter's shutdown collection.
     few_collections_for_this_process()
     try:
         _snapshot(argv)

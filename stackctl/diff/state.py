@@ -2,7 +2,7 @@
 
 Two sources give the same shape (`PriorState`):
 - a `pulumi stack export` file (deployment version 3), read here;
-- the desired graph of another git revision (`stackctl.revision`), which stands in for the state that
+- the desired graph of another git revision (`stackctl.diff.revision`), which stands in for the state that
   revision's `pulumi up` would have left.
 
 Export format (pulumi/pulumi `sdk/go/common/apitype/core.go`: `UntypedDeployment`, `DeploymentV3`,
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .wire import SECRET
+from stackctl.engine.wire import SECRET
+from stackctl.errors import InputError
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"

@@ -11,7 +11,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .errors import InputError
+from stackctl.errors import InputError
 
 # Pulumi's stack names; anything else (a `/`, `..`) could point outside the stack config directory.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")

@@ -17,8 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from components.errors import SpecError
 from components.spec import EnvironmentSpec, parse_environment
-
-from .errors import InputError
+from stackctl.errors import InputError
 
 KINDS = ("services", "jobs")
 

@@ -402,7 +402,7 @@ class OfflineMocks(Mocks):
         fn = INVOKES.get(args.token)
         if fn is None:
             raise UnsupportedInvoke(
-                f"stackctl has no offline answer for the invoke {args.token}; add one to stackctl/mocks.py"
+                f"stackctl has no offline answer for the invoke {args.token}; add one to stackctl/engine/mocks.py"
             )
         ctx = self._context(args.token, args.token, args.token, dict(args.args), args.provider)
         return fn(dict(args.args), ctx)

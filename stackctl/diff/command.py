@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from . import diff, guard, prune
-from .diff_report import DiffReport
-from .errors import InputError
-from .project import Project
+from stackctl.engine.project import Project
+from stackctl.engine.runner import StackRun
+from stackctl.errors import InputError
+
+from . import guard, prune
+from . import steps as diff
+from .report import DiffReport
 from .revision import revision_state
-from .runner import StackRun
 from .state import read_export
 
 

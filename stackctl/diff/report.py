@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diff import DiffResult, Step, compare
 from .guard import GuardResult, is_stateful
 from .prune import PrunedObject
+from .steps import DiffResult, Step, compare
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
 KIND_SYMBOLS = {"add": "+", "update": "~", "delete": "-"}

@@ -1,6 +1,6 @@
 """Start a Python policy pack the way the Pulumi CLI does, with the stack config handed over privately.
 
-    python -u -m stackctl.pack_host <engine address> <pack dir>       (cwd: the pack directory)
+    python -u -m stackctl.analysis.pack_host <engine address> <pack dir>       (cwd: the pack directory)
 
 The CLI hands a Python pack its stack config in one environment variable, PULUMI_CONFIG, and the
 pulumi-policy SDK reads it from there (`pulumi.runtime.get_config_env()`, on every Analyze call). One
@@ -36,7 +36,7 @@ import threading
 import types
 from pathlib import Path
 
-from .collector import few_collections_for_this_process
+from stackctl.engine.speedups.collector import few_collections_for_this_process
 
 CONFIG_FILE_VARIABLE = "STACKCTL_PACK_CONFIG_FILE"
 CONFIG_STDIN_VARIABLE = "STACKCTL_PACK_CONFIG_STDIN"
@@ -109,13 +109,13 @@ def _follow_configure_stack() -> None:
 
 def _convert_each_struct_once() -> None:
     """Per RPC, each property Struct is converted to a dict and deserialized once, not once per policy, and
-    policies get proxies built as they read them (stackctl/lazy_proxy.py) over that shared, never written
-    tree. Trees holding assets or archives (objects a policy could change) are deserialized per policy."""
+    policies get proxies built as they read them (stackctl/engine/speedups/lazy_proxy.py) over that shared, never
+    written tree. Trees holding assets or archives (objects a policy could change) are deserialized per policy."""
     import pulumi_policy.policy as policy_module
     from google.protobuf import json_format
     from pulumi_policy import deserialize
 
-    from . import lazy_proxy
+    from stackctl.engine.speedups import lazy_proxy
 
     asset_sigs = (deserialize.SPECIAL_ASSET_SIG.encode(), deserialize.SPECIAL_ARCHIVE_SIG.encode())
     local = threading.local()  # calls may overlap: one cache per server thread

@@ -17,8 +17,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .errors import InputError
-from .project import Project
+from stackctl.engine.project import Project
+from stackctl.errors import InputError
+
 from .state import PriorState, from_graph_json
 
 SNAPSHOT_TIMEOUT_SECONDS = 600
@@ -28,9 +29,9 @@ SNAPSHOT_TIMEOUT_SECONDS = 600
 _BOOT = """
 import sys
 sys.path.insert(0, sys.argv[1])
-import stackctl.snapshot
+import stackctl.diff.snapshot
 sys.path.remove(sys.argv[1])
-stackctl.snapshot.main(sys.argv[2:])
+stackctl.diff.snapshot.main(sys.argv[2:])
 """
 
 
@@ -76,7 +77,7 @@ def revision_state(project: Project, stack: str, rev: str) -> PriorState:
             return PriorState(source=source, resources=[], outputs={},
                               warnings=[f"{label} does not exist at {rev}: every resource is a create"])
         result_file = Path(tmp) / "stackctl-snapshot.json"
-        head_parent = str(Path(__file__).resolve().parent.parent)
+        head_parent = str(Path(__file__).resolve().parents[2])  # the directory holding this `stackctl` package
         try:
             proc = subprocess.run(
                 [sys.executable, "-c", _BOOT, head_parent, str(base_root), stack, str(result_file)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from .workloads.manifests import MANAGED_BY, Manifest
+from ..workloads.manifests import MANAGED_BY, Manifest
 
 NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diff import DiffResult, Step
+from .steps import DiffResult, Step
 
 # Resources whose deletion loses data or takes down everything inside them.
 STATEFUL_TYPES = frozenset({

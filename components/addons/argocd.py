@@ -8,12 +8,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field
 
+from ..kubernetes import kubernetes_resource
+from ..spec.argocd import ArgoCdSpec
+from ..spec.base import StrictModel
+from ..versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION
 from . import argocd_manifests as argo
 from .helm import install_chart
-from .kubernetes import kubernetes_resource
-from .spec.argocd import ArgoCdSpec
-from .spec.base import StrictModel
-from .versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION
 
 
 def chart_values(high_availability: bool) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Optional
 
+from stackctl.engine.project import Project
+from stackctl.errors import InputError
+
 from . import gitrepo, stackfile
 from .desired import Outcome, Target, branch_for, promoter, write
-from .errors import InputError
 from .history import TRAILER_ACTION, TRAILER_PROMOTED_BY, TRAILER_REASON, TRAILER_STACK, TRAILER_WORKLOAD
-from .project import Project
 from .stackfile import WorkloadKey
 
 
