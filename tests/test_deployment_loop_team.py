@@ -304,3 +304,97 @@ def test_a_registry_that_never_answers_is_bounded_and_says_so(tmp_path, monkeypa
     assert "stackctl: still waiting for the registry (listing " in err
     assert len(held) >= 2   # retried, and no more than the bound allows
     assert os.environ["AWS_ENDPOINT_URL_ECR"].startswith("http://127.0.0.1:")
+
+
+class _ArgoCd:
+    """A local stand-in for Argo CD's API server on 127.0.0.1: GET /api/v1/applications/{name} answers an
+    Application shaped like the published API (status.sync, status.health, status.history[].deployedAt)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        owner = self
+        self.application: dict = {}
+        self.requests: list[tuple[str, str]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                owner.requests.append((self.path, self.headers.get("Authorization", "")))
+                if self.path != "/api/v1/applications/staging-platform":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                body = json.dumps(owner.application).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> _ArgoCd:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.mark.slow(5)
+def test_health_verified_soak_reads_argo_cd(tmp_path, ecr, monkeypatch):
+    deployment = make_deployment(tmp_path, stacks=("dev", "staging", "prod"), created=hours_ago(30))
+    infra = str(deployment.infra)
+    digest = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A, pushed_at=hours_ago(20))
+    staging = deployment.infra / "stacks" / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace(f"{ORDERS}:1.4.2", f"{ORDERS}@{digest}"))
+    git(deployment.infra, "commit", "--quiet", "-am", "staging: orders pinned", date=hours_ago(10))
+    render = deployment.render("staging", hours_ago(9))       # reached the deployment repository 9 h ago
+    with _ArgoCd() as argocd:
+        prod = deployment.infra / "stacks" / "Pulumi.prod.yaml"
+        prod.write_text(prod.read_text().replace(
+            "    soak_minutes: 120\n",
+            f"    soak_minutes: 120\n    verify: argocd\n    argocd:\n      server: {argocd.url}\n"
+            "      application: staging-platform\n"))
+        git(deployment.infra, "commit", "--quiet", "-am", "prod: soak verified by Argo CD", date=hours_ago(8))
+        git(deployment.infra, "push", "--quiet", "origin", "main")
+        args = ("promote", "prod", "orders", "--dry-run", "--json", "--deployments", str(deployment.manifests),
+                "--policy-pack", PACK, "-C", infra)
+        code, _, err = stackctl(*args)
+        assert code == 2 and "needs an Argo CD token in ARGOCD_AUTH_TOKEN" in err
+        monkeypatch.setenv("ARGOCD_AUTH_TOKEN", "t0ken")
+
+        def application(sync: str, health: str, deployed_hours_ago: float) -> dict:
+            at = hours_ago(deployed_hours_ago).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return {"metadata": {"name": "staging-platform"},
+                    "status": {"sync": {"status": sync, "revision": render},
+                               "health": {"status": health},
+                               "history": [{"id": 1, "revision": render, "deployedAt": at,
+                                            "deployStartedAt": at}]}}
+
+        # Synced and Healthy: soak counts from Argo CD's deployedAt (3 h), not the render (9 h).
+        argocd.application = application("Synced", "Healthy", 3)
+        code, out, err = stackctl(*args)
+        assert code == 0, err
+        gates = json.loads(out)["changes"][0]["gates"]
+        assert any(g.startswith("soak 3h") and "Argo CD application staging-platform Synced and Healthy" in g
+                   for g in gates), gates
+        assert argocd.requests[-1] == ("/api/v1/applications/staging-platform", "Bearer t0ken")
+        # Degraded: the soak stops.
+        argocd.application = application("Synced", "Degraded", 3)
+        code, out, err = stackctl(*args)
+        assert code == 2 and "Argo CD application staging-platform is Synced and Degraded" in err
+        # Healthy but deployed for only one hour: still soaking.
+        argocd.application = application("Synced", "Healthy", 1)
+        code, out, err = stackctl(*args)
+        assert code == 2 and ("has run in staging for 1h00m" in err or "has run in staging for 0h59m" in err), err

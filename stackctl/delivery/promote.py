@@ -221,6 +221,8 @@ class _Source:
                  entries: dict[WorkloadKey, list[Entry]], clock: str, gitops: bool = False) -> None:
         self.stack, self.label, self.images, self.entries = stack, label, images, entries
         self.clock, self.gitops = clock, gitops
+        self.deployments: Optional[Path] = None
+        self.argocd: Optional[tuple[dict, object]] = None   # (Application, settings): verify: argocd
 
     @staticmethod
     def load(project: Project, target: Target, policy: PromotionSpec, deployments: Optional[Path]) -> _Source:
@@ -252,7 +254,18 @@ class _Source:
             attach_deployments(entries, repo, rev=deploy_ref, infra=target.repo, infra_rev=ref)
             clock = f"render reached {deploy_ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')} " \
                     "of the deployment repository"
-        return _Source(stack, label, stackfile.images(config), entries, clock, gitops and bool(deployments))
+        source = _Source(stack, label, stackfile.images(config), entries, clock, gitops and bool(deployments))
+        if policy.verify == "argocd":
+            if not source.gitops:
+                raise InputError(f"{target.label}: promotion.verify: argocd needs a GitOps source environment and "
+                                 f"its deployment repository (--deployments DIR); {stack} is "
+                                 f"{config.get('delivery', 'push')}")
+            from .verify import fetch_application
+
+            source.deployments = gitrepo.toplevel(deployments)
+            source.argocd = (fetch_application(policy.argocd), policy.argocd)
+            source.clock += f", Argo CD application {policy.argocd.application} Synced and Healthy"
+        return source
 
 
 def _pick(target: Target, policy: PromotionSpec, source: Optional[_Source], key: WorkloadKey, current: str,
@@ -337,6 +350,14 @@ def _soak(target: Target, policy: PromotionSpec, source: _Source, key: WorkloadK
             raise NotReady(f"{_short(digest)} has not started soaking in {source.stack}: no render of it reached "
                            "the deployment repository's default branch")
         since = entry.deployed_at
+    if source.argocd is not None:
+        from .verify import Unverified, verify
+
+        application, settings = source.argocd
+        try:
+            since = max(since, verify(application, settings, source.deployments, entry.deployed_commit).since)
+        except Unverified as exc:
+            raise NotReady(f"{_short(digest)}: {exc}") from None
     soaked = max((entry.until or now) - since, timedelta(0))
     if soaked < need:
         raise NotReady(f"{_short(digest)} has run in {source.stack} for {duration(soaked)} (since "
