@@ -398,3 +398,50 @@ def test_health_verified_soak_reads_argo_cd(tmp_path, ecr, monkeypatch):
         argocd.application = application("Synced", "Healthy", 1)
         code, out, err = stackctl(*args)
         assert code == 2 and ("has run in staging for 1h00m" in err or "has run in staging for 0h59m" in err), err
+
+
+def test_ci_promotions_are_labelled_and_history_names_the_promoter(tmp_path, ecr, monkeypatch):
+    deployment = make_deployment(tmp_path, stacks=("dev",))
+    infra = str(deployment.infra)
+    digest = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A, pushed_at=hours_ago(3))
+    for key, value in {"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "build-and-promote", "GITHUB_RUN_ID": "42",
+                       "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/orders"}.items():
+        monkeypatch.setenv(key, value)
+    git(deployment.infra, "config", "user.name", "acme-deploy-bot")
+    code, _, err = stackctl("promote", "dev", "orders", "--digest", digest, "--policy-pack", PACK, "-C", infra)
+    assert code == 0, err
+    recorded = trailers(deployment.infra)
+    assert recorded["Stackctl-From"] == "registry (digest given by CI)"
+    assert recorded["Stackctl-Promoted-By"] == ("acme-deploy-bot <test@example.com> (CI: build-and-promote run "
+                                                "https://github.com/acme/orders/actions/runs/42)")
+    git(deployment.infra, "config", "user.name", "Jane Reviewer")   # who merges the pull request
+    deployment.merge("promote/dev-orders", hours_ago(2))
+    code, out, err = stackctl("history", "dev", "orders", "-C", infra)
+    assert code == 0, err
+    assert ("promote from registry (digest given by CI), source aaaaaaaaaaaa  proposed by acme-deploy-bot "
+            "<test@example.com> (CI: build-and-promote run") in out and "merged by Jane Reviewer" in out
+    code, out, err = stackctl("history", "dev", "orders", "--json", "-C", infra)
+    entry = json.loads(out)["workloads"]["services.orders"][0]
+    assert entry["promoted_by"].startswith("acme-deploy-bot <test@example.com> (CI: ") and entry["author"] == (
+        "Jane Reviewer")
+
+
+def test_a_render_delivers_every_image_from_its_commit_on(tmp_path):
+    """A render that skipped a commit (the workflow failed, or two merges were rendered at once) still
+    delivered that commit's image: history maps it to the first render at or after it."""
+    deployment = make_deployment(tmp_path, stacks=("staging",))
+    staging = deployment.infra / "stacks" / "Pulumi.staging.yaml"
+    digest = "sha256:" + "d" * 64
+    staging.write_text(staging.read_text().replace(f"{ORDERS}:1.4.2", f"{ORDERS}@{digest}"))
+    git(deployment.infra, "commit", "--quiet", "-am", "staging: orders pinned", date=hours_ago(5))
+    (deployment.infra / "NOTES.md").write_text("an unrelated change, merged later\n")
+    git(deployment.infra, "add", "-A")
+    git(deployment.infra, "commit", "--quiet", "-m", "notes", date=hours_ago(4))
+    render = deployment.render("staging", hours_ago(3))        # renders the later commit only
+    code, out, err = stackctl("history", "staging", "orders", "--json", "--deployments", str(deployment.manifests),
+                              "-C", str(deployment.infra))
+    assert code == 0, err
+    entries = json.loads(out)["workloads"]["services.orders"]
+    assert entries[0]["digest"] == digest
+    assert entries[0]["deployed"]["commit"] == render
+    assert entries[1]["deployed"] is None    # the tag it ran before was never rendered
