@@ -116,22 +116,6 @@ def show(repo: Path, rev: str, path: str) -> Optional[str]:
     return result.stdout if result.returncode == 0 else None
 
 
-def branch_exists(repo: Path, name: str) -> bool:
-    return resolve(repo, f"refs/heads/{name}") is not None
-
-
-def check_branch_name(repo: Path, name: str) -> None:
-    if subprocess.run(["git", "-C", str(repo), "check-ref-format", "--branch", name],
-                      capture_output=True, text=True, timeout=60).returncode != 0:
-        raise InputError(f"--branch {name!r}: not a valid git branch name")
-    if branch_exists(repo, name):
-        raise InputError(f"--branch {name!r}: already exists in {repo}; pick a new name (history is never rewritten)")
-
-
-def switch_new_branch(repo: Path, name: str) -> None:
-    git(repo, "switch", "--quiet", "-c", name)
-
-
 def commit(repo: Path, paths: list[str], message: str) -> str:
     """Commit `paths` (including deletions under them) with `message`; returns the new commit's sha."""
     git(repo, "add", "--all", "--", *paths)
