@@ -223,6 +223,16 @@ def test_a_failed_write_leaves_both_repositories_as_they_were(tmp_path, ecr):
     code, out, err = stackctl(*args)       # nothing left behind that blocks a retry
     assert code == 0, err
 
+    # On the change's own branch, a failed commit on top is undone too (the branch goes back to its tip).
+    hook = deployment.infra / ".git" / "hooks" / "commit-msg"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    before = state(deployment.infra)
+    code, out, err = stackctl("hold", "staging", "orders", "--reason", "audit", "--branch", "promote/staging-orders",
+                              "-C", infra)
+    assert code == 2 and "reset branch promote/staging-orders to " in err, out + err
+    assert state(deployment.infra) == before
+
 
 def test_a_deleted_source_tag_waits(tmp_path, ecr):
     deployment = make_deployment(tmp_path, stacks=("dev", "staging"))

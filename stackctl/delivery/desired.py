@@ -241,8 +241,8 @@ def write(target: Target, outcome: Outcome, steps: list[tuple[str, str]], name: 
     if render_repo is not None:
         saved.append(gitrepo.Checkpoint(render_repo, [env_path]))
     try:
+        saved[0].moves(name)   # created, replaced, or (when checked out) given commits on top
         if not on_branch:
-            saved[0].moves(name)
             gitrepo.git(target.repo, "switch", "--quiet", "-C", name)
         file = target.project.stack_file(target.stack)
         for text, message in steps:
@@ -250,8 +250,8 @@ def write(target: Target, outcome: Outcome, steps: list[tuple[str, str]], name: 
             outcome.commits.append(gitrepo.commit(target.repo, [target.path], message))
         if render is not None:
             render_to, deployment, changes = render
+            saved[1].moves(name)
             if gitrepo.current_branch(render_repo) != name:
-                saved[1].moves(name)
                 gitrepo.git(render_repo, "switch", "--quiet", "-C", name)
             written = write_deployment(deployment, render_to, target.label)
             outcome.rendered = [gitrepo.relative(render_repo, p) for p in written]

@@ -233,6 +233,7 @@ class Checkpoint:
                 done.append(f"reset branch {name} to {old[:10]}")
         if self.branch in self.refs and self.refs[self.branch]:
             git(self.repo, "update-ref", f"refs/heads/{self.branch}", self.refs[self.branch], check=False)
+            done.append(f"reset branch {self.branch} to {self.refs[self.branch][:10]}")
         if self.branch and current_branch(self.repo) != self.branch:
             git(self.repo, "switch", "--quiet", self.branch, check=False)
         elif not self.branch and resolve(self.repo, "HEAD") != self.head:
