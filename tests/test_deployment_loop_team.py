@@ -455,3 +455,24 @@ def test_a_render_delivers_every_image_from_its_commit_on(tmp_path):
     assert entries[0]["digest"] == digest
     assert entries[0]["deployed"]["commit"] == render
     assert entries[1]["deployed"] is None    # the tag it ran before was never rendered
+
+
+def test_the_check_gate_runs_the_committed_program_and_refuses_its_failure(tmp_path, ecr):
+    deployment = make_deployment(tmp_path, stacks=("dev",))
+    infra = str(deployment.infra)
+    digest = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", REV_A, pushed_at=hours_ago(3))
+    args = ("promote", "dev", "orders", "--digest", digest, "--policy-pack", PACK, "-C", infra)
+    program = deployment.infra / "__main__.py"
+    committed = program.read_text()
+    program.write_text(committed + "\n# an edit in progress\n")
+    code, out, err = stackctl(*args)
+    assert code == 2 and out == ""
+    assert "gate check refused: the program has uncommitted changes (__main__.py)" in err
+    program.write_text(committed + "\nraise RuntimeError('the program is broken')\n")
+    git(deployment.infra, "commit", "--quiet", "-am", "a broken program")
+    head = state(deployment.infra)
+    code, out, err = stackctl(*args)
+    assert code == 2 and "Traceback" not in err
+    assert "gate check refused: the stack program failed on the changed stack file: RuntimeError: the program " \
+           "is broken" in err
+    assert state(deployment.infra) == head

@@ -134,10 +134,10 @@ def program_is_committed(target: Target) -> None:
     """The check gate runs the committed program: refuse when its Python files or Pulumi.yaml have local edits."""
     root = gitrepo.relative(target.repo, target.project.root) or "."
     prefix = "" if root == "." else root.rstrip("/") + "/"
-    dirty = gitrepo.git(target.repo, "status", "--porcelain", "--", f":(glob){prefix}**/*.py",
-                        f"{prefix}Pulumi.yaml").strip()
+    dirty = [line for line in gitrepo.git(target.repo, "status", "--porcelain", "--", f":(glob){prefix}**/*.py",
+                                          f"{prefix}Pulumi.yaml").splitlines() if line.strip()]
     if dirty:
-        files = ", ".join(line[3:] for line in dirty.splitlines()[:5])
+        files = ", ".join(line[3:] for line in dirty[:5])
         raise Refused(f"gate check refused: the program has uncommitted changes ({files}); the check gate runs "
                       "the committed program: commit or stash them first")
 
