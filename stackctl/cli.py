@@ -325,7 +325,7 @@ def promote(
     pack: Optional[Path] = PolicyPack,
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
-    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
+    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on one branch. Exit 2 if refused."""
     from .delivery.promote import promote as run_promote
 
     _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,

@@ -1,10 +1,11 @@
-"""Land a change of desired state: gate it with the policy pack, then commit it on a new branch.
+"""Land a change of desired state: gate it with the policy pack, then commit it on the change's branch.
 
-Shared by `promote` and `rollback`. The target stack file is edited in place (only its `image:` values),
-checked by running the real program offline and the real policy pack over the result, committed one
-workload per commit with trailers that record the decision, and, for GitOps stacks when asked, rendered
-into the deployment repository on a branch of the same name. Nothing is pushed and no history is rewritten:
-the branch is ready for review.
+Shared by `promote`, `rollback` and `hold`. The target stack file is edited in place (only its `image:` values
+and `promotion.holds`), checked by running the committed program offline and the real policy pack over the
+result, committed one workload per commit with trailers that record the decision, and, for GitOps stacks when
+asked, rendered into the deployment repository on a branch of the same name. The branch name is the same every
+run (`branch_for`), so a re-run updates the open pull request or does nothing. Nothing is pushed and `main` is
+never rewritten; any failure after the first write puts both repositories back as they were (`write`).
 """
 
 from __future__ import annotations
