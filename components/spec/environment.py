@@ -16,6 +16,7 @@ from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming
 from ..rules.network import network_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
+from ..rules.work_path import work_path_problems
 from ..rules.workloads import workloads_problems
 from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
@@ -104,6 +105,16 @@ class EnvironmentSpec(StrictModel):
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
     )
+    existing_secrets: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Cloud secrets (`aws_secret` names, `gcp_secret` ids) that workloads read and that exist already, "
+            "created outside this stack: the program grants on them by name and does not create them. Every "
+            "other secret a workload reads gets its container created by the program (AWS Secrets Manager, with "
+            "the environment's key in prod; GCP Secret Manager, replicated in the region), never a value: "
+            "values are set out of band (docs/bootstrap.md). Default none."
+        ),
+    )
     allow_destroy: AllowDestroyList = Field(
         default_factory=list,
         description=(
@@ -185,6 +196,7 @@ class EnvironmentSpec(StrictModel):
                                         "(docs/bootstrap.md)"))
         problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
+        problems.extend(work_path_problems(self))
         problems.extend(argocd_problems(self))
         placement = placement_problems(self)
         # Capacity is only meaningful once every workload has a valid pool.
