@@ -14,6 +14,7 @@ from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
 from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
 from ..rules.network import network_problems
+from ..rules.operator import operator_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
 from ..rules.work_path import work_path_problems
@@ -23,6 +24,7 @@ from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .operator import OperatorSpec
 from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
@@ -77,6 +79,18 @@ class EnvironmentSpec(StrictModel):
     )
     argocd: Optional[ArgoCdSpec] = Field(
         None, description="Install Argo CD and bootstrap GitOps from the deployment repository. Default unset."
+    )
+    infra_delivery: Literal["push", "operator"] = Field(
+        "push",
+        description=(
+            "Who runs `pulumi up` for this stack: `push` (CI, with its cloud identity) or `operator` (the Pulumi "
+            "Kubernetes Operator in a management cluster pulls this repository and reconciles, with drift "
+            "correction; needs `operator`; `stackctl render` writes its `Stack`). Default `push`."
+        ),
+    )
+    operator: Optional[OperatorSpec] = Field(
+        None,
+        description="Operator delivery: repository, backend, secrets provider and identity. Default unset.",
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
@@ -198,6 +212,7 @@ class EnvironmentSpec(StrictModel):
         problems.extend(workloads_problems(self))
         problems.extend(work_path_problems(self))
         problems.extend(argocd_problems(self))
+        problems.extend(operator_problems(self, environment))
         placement = placement_problems(self)
         # Capacity is only meaningful once every workload has a valid pool.
         problems.extend(placement or capacity_problems(self))
