@@ -15,6 +15,7 @@ import typer
 from .engine.speedups import sdk_packages
 from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
 from .errors import InputError
+from .package.command import app as package_app
 
 if TYPE_CHECKING:
     from .engine.project import Project, StackConfig
@@ -34,6 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Run the stack program offline: no cloud credentials, no Pulumi CLI.",
 )
+app.add_typer(package_app, name="package")
 
 
 
