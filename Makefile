@@ -16,7 +16,7 @@ $(BIN)/python:
 
 # Re-install only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[aws,gcp]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
