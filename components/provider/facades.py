@@ -851,6 +851,37 @@ class JobSpec(TypedDict):
     "per_message: most Jobs running at once. Default 10."
 
 
+class PromotionSpecVerify(StrEnum):
+    "One of: argocd."
+    ARGOCD = "argocd"
+    "`argocd` (the field that takes it describes each choice)."
+
+
+class ArgoCdVerifySpec(TypedDict):
+    "Where the source environment's Argo CD Application is read from (`promotion.verify: argocd`)."
+    server: str
+    (
+        "Argo CD API server URL, e.g. `https://argocd.staging.example.com`. The token is read from the environment "
+        "variable `ARGOCD_AUTH_TOKEN`, never from the stack file. Required."
+    )
+    application: str
+    "The Argo CD Application of the source environment. Required."
+
+
+class HoldSpec(TypedDict):
+    (
+        "A workload that `stackctl promote` leaves alone until `stackctl release` clears it. Written by `stackctl "
+        "rollback` (so the next scheduled promotion does not undo the rollback) and by `stackctl hold`; each change "
+        "is a reviewed commit like any other change of desired state."
+    )
+    by: str
+    "Who set the hold (the git identity of whoever ran the command). Required."
+    at: str
+    "When the hold was set, UTC, `YYYY-MM-DDTHH:MM:SSZ`. Required."
+    reason: str
+    "Why promotions must leave the workload alone (e.g. the rollback). Required."
+
+
 class PromotionSpec(TypedDict):
     (
         "Where `stackctl promote` takes this environment's images from, and the gates they must pass. Without "
@@ -872,6 +903,19 @@ class PromotionSpec(TypedDict):
     (
         "Minutes a digest must have run in `from_environment` (counted from the commit time that put it into that "
         "stack file) before it may be promoted. Default 120 for tier prod, 0 otherwise."
+    )
+    verify: NotRequired[PromotionSpecVerify]
+    (
+        "With `from_environment`: `argocd` counts soak time only while the source environment's Argo CD Application "
+        "is `Synced` and `Healthy` at a revision carrying the digest (needs `argocd`). Default unset: soak counts "
+        "from the desired state alone."
+    )
+    argocd: NotRequired[ArgoCdVerifySpec]
+    "The Argo CD server and Application `verify: argocd` reads. Default unset."
+    holds: NotRequired[dict[str, HoldSpec]]
+    (
+        "Workloads promotion leaves alone, keyed `services.<name>` or `jobs.<name>`: set by `stackctl rollback` and "
+        "`stackctl hold`, cleared by `stackctl release`. Default none."
     )
     require_revision: NotRequired[bool]
     (
