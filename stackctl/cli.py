@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
 from enum import StrEnum
@@ -14,6 +15,7 @@ import typer
 
 from .engine.speedups import sdk_packages
 from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
+from .engine.speedups.stock import STOCK_ENV, stock_requested
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -36,10 +38,45 @@ app = typer.Typer(
 )
 
 
+# `stackctl -C DIR <verb>`: the project directory given before the verb (one given after it wins).
+_root_project_dir: Optional[Path] = None
+# Set by `main` (the `stackctl` process): the provider SDK packages' import finder is for a whole process.
+_load_sdk_packages_by_name = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"stackctl {version('platform-components')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("stackctl (not installed: no version)")
+        raise typer.Exit(0)
+
 
 @app.callback()
-def _root() -> None:
+def _root(
+    context: typer.Context,
+    project_dir: Optional[Path] = typer.Option(
+        None, "--project-dir", "-C", help="Project directory (default: search upward from cwd)."),
+    stock_sdk: bool = typer.Option(
+        False, "--stock-sdk",
+        help=f"Run the stock Pulumi SDK, without stackctl's speed-ups (as {STOCK_ENV}=1 does). Same output."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print stackctl's version and exit."),
+) -> None:
     """Offline preview, policy check and render of this project's stacks."""
+    global _root_project_dir
+    _root_project_dir = project_dir
+    if stock_sdk and not stock_requested():
+        os.environ[STOCK_ENV] = "1"  # for this command's runs and the policy pack's process
+        context.call_on_close(lambda: os.environ.pop(STOCK_ENV, None))
+    if _load_sdk_packages_by_name and not stock_requested():
+        # An SDK module's objects live as long as the process, like everything imported before the run (frozen
+        # by `main`): each module loaded during the run is frozen too instead of filling the run's young
+        # collections (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
+        sdk_packages.install(after_load=gc.freeze)
 
 
 ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (default: search upward from cwd).")
@@ -48,6 +85,8 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 def _project(project_dir: Optional[Path]) -> Project:
     from .engine.project import Project
 
+    if project_dir is None:
+        project_dir = _root_project_dir
     if project_dir is None:
         return Project.find(Path.cwd())
     if not (project_dir / "Pulumi.yaml").is_file():
@@ -374,11 +413,9 @@ def rollback(
 
 
 def main() -> None:
+    global _load_sdk_packages_by_name
+    _load_sdk_packages_by_name = True
     few_collections_for_this_process()
-    # An SDK module's objects live as long as the process, like everything imported before the run (frozen
-    # above): each module loaded during the run is frozen too instead of filling the run's young collections
-    # (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
-    sdk_packages.install(after_load=gc.freeze)
     try:
         app()
     finally:
