@@ -143,3 +143,22 @@ def test_every_replacement_is_fingerprinted_with_what_it_takes_the_place_of():
         replacement = slot.replacement(slot.current())
         assert replacement is not slot.current()
         assert fingerprint(slot.source(slot.current()) if slot.source else slot.current()) == slot.digest
+
+
+def test_the_pack_host_s_pulumi_policy_speedups_are_fingerprinted(monkeypatch):
+    from stackctl.engine.speedups import lazy_proxy
+
+    # Fails after a pulumi-policy upgrade: read the new policy.py / proxy.py against stackctl/analysis/pack_host.py
+    # and lazy_proxy.py, then update PULUMI_POLICY_FINGERPRINTS.
+    assert lazy_proxy.pulumi_policy_mismatches() == []
+    monkeypatch.setitem(lazy_proxy.PULUMI_POLICY_FINGERPRINTS, "pulumi_policy.proxy", "0" * 16)
+    assert lazy_proxy.pulumi_policy_mismatches() == ["pulumi_policy.proxy"]
+
+
+@pytest.mark.slow(6.0)
+def test_check_under_the_stock_sdk_reports_the_same(monkeypatch):
+    default = stackctl("check", "dev", "--format", "json")
+    monkeypatch.setenv(switch.STOCK_ENV, "1")  # the policy pack's process inherits it
+    stock = stackctl("check", "dev", "--format", "json")
+    assert (stock.returncode, stock.stdout) == (default.returncode, default.stdout)
+    assert "warning" not in stock.stderr + default.stderr
