@@ -99,17 +99,6 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read_config(project: Project, stack: str) -> StackConfig:
-    from components.errors import SpecError
-
-    from .engine.project import read_stack_config
-
-    try:
-        return read_stack_config(project, stack)
-    except (SpecError, InputError) as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-
-
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
     from components.errors import SpecError
 
@@ -227,44 +216,80 @@ def check(
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     results = []
+    invalid: dict[str, str] = {}  # --all: stack -> why its file or config is invalid (the others are checked)
     # One pack for every stack, started now so its imports overlap the first program run (analyzer.PackSession).
     with analyzer.PackSession(pack_dir, project.name, stacks[0]) as session:
         for name in stacks:
-            results.append(_check_stack(session, project, name, pack_dir, policy_config))
+            try:
+                results.append(_check_stack(session, project, name, pack_dir, policy_config))
+            except _InvalidStack as exc:
+                if not all_stacks:
+                    raise _fail(exc.message, EXIT_INVALID_INPUT) from None
+                typer.echo(exc.message, err=True)
+                invalid[name] = exc.message
     if output_format is Format.json:
-        sys.stdout.write(report.json_report(results))
+        sys.stdout.write(report.json_report(results, invalid, project.name))
     elif output_format is Format.sarif:
-        sys.stdout.write(report.sarif_report(results, {r.stack: project.stack_label(r.stack) for r in results},
-                                             {r.stack: project.stack_file(r.stack) for r in results}))
+        checked = [r.stack for r in results] + list(invalid)
+        sys.stdout.write(report.sarif_report(results, {name: project.stack_label(name) for name in checked},
+                                             {name: project.stack_file(name) for name in checked}, invalid))
     else:
-        sys.stdout.write(report.text_report(results))
+        sys.stdout.write(report.text_report(results, invalid))
+    if invalid:
+        raise typer.Exit(EXIT_INVALID_INPUT)
     if any(r.mandatory for r in results):
         raise typer.Exit(EXIT_POLICY_VIOLATION)
+
+
+class _InvalidStack(Exception):
+    """A stack file or policy config that cannot be checked (exit 2); `check --all` reports it and goes on."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_config: Optional[Path]):
     """One stack through the session's pack (`analyzer.PackSession`), analyzed while its program runs (as the
     engine does in a preview). A stack file or policy config that cannot be read fails exactly as without
     streaming: the stack file's error first."""
-    from .analysis import analyzer
+    from components.errors import SpecError
 
-    config = _read_config(project, stack)
+    from .analysis import analyzer
+    from .engine.project import read_stack_config
+    from .engine.runner import run_stack
+
+    try:
+        config = read_stack_config(project, stack)
+    except (SpecError, InputError) as exc:
+        raise _InvalidStack(str(exc)) from None
     try:
         config_path = policy_config or _tier_config(project, pack_dir, config)
         file_config = analyzer.load_policy_config(config_path)
     except InputError as exc:
-        _run(project, stack, config)  # a broken stack file is reported before the policy config
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        try:  # a broken stack file is reported before the policy config
+            run_stack(project, stack, config)
+        except (SpecError, InputError) as spec_exc:
+            raise _InvalidStack(str(spec_exc)) from None
+        except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
+            raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
+        raise _InvalidStack(str(exc)) from None
     analysis = session.start(project.name, stack, config, file_config, str(config_path or "policy config"))
     try:
-        run = _run(project, stack, config, observer=analysis.observe)
+        run = run_stack(project, stack, config, observer=analysis.observe)
+    except (SpecError, InputError) as exc:
+        analysis.abandon()
+        raise _InvalidStack(str(exc)) from None
+    except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
+        analysis.abandon()
+        raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
     except BaseException:
         analysis.abandon()
         raise
     try:
         return analysis.finish(run)
     except InputError as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        raise _InvalidStack(str(exc)) from None
     except analyzer.PackError as exc:
         raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
 
