@@ -142,9 +142,13 @@ def render(
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
         help="Use real values: the JSON of `pulumi stack output --json` instead of an offline run."),
+    json_output: bool = typer.Option(False, "--json", help="Print the files written and deleted as JSON."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
-    """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md)."""
+    """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md).
+
+    Prints each file written, then each file a previous render wrote that this one deleted (`deleted <path>`):
+    once committed, Argo CD deletes those objects from the cluster."""
     from .delivery.render import write_deployment
 
     try:
@@ -159,11 +163,21 @@ def render(
             if deployment is None:
                 raise InputError(f"{project.stack_label(stack)}: delivery is push, so Pulumi applies the objects "
                                  "itself; set `delivery: gitops` (and `argocd`) to render them")
-        written = write_deployment(deployment, out, project.stack_label(stack), where)
+        deleted: list[Path] = []
+        written = write_deployment(deployment, out, project.stack_label(stack), where, deleted=deleted)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    if json_output:
+        sys.stdout.write(json.dumps({"written": [str(p) for p in written], "deleted": [str(p) for p in deleted]},
+                                    indent=2) + "\n")
+        return
     for path in written:
         typer.echo(str(path))
+    for path in deleted:
+        typer.echo(f"deleted {path}")
+    if deleted:
+        typer.echo(f"{len(deleted)} file(s) deleted: once committed, Argo CD deletes their objects from the cluster",
+                   err=True)
 
 
 def _deployment_from_outputs(path: Path) -> object:
