@@ -124,3 +124,14 @@ def test_the_benchmark_writes_tracked_files_only_when_asked(monkeypatch, tmp_pat
     assert cli_scaling.main() == 0
     assert json.loads(tracked["RESULTS"].read_text())["stacks"] == [{"stack": "aws-1"}]
     assert tracked["CHART"].exists() and "new" in tracked["DOC"].read_text()
+
+
+def test_readme_policy_rule_count_is_the_pack_s():
+    import re
+    import subprocess
+    import sys
+
+    count = subprocess.run([sys.executable, "-c", "import guardrails; print(len(guardrails.ALL_POLICIES))"],
+                           cwd=REPO / "policy", capture_output=True, text=True, timeout=120, check=True).stdout
+    stated = re.findall(r"real Pulumi policy pack \((\d+) rules", (REPO / "README.md").read_text())
+    assert stated == [count.strip()]
