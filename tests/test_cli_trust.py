@@ -135,3 +135,17 @@ def test_readme_policy_rule_count_is_the_pack_s():
                            cwd=REPO / "policy", capture_output=True, text=True, timeout=120, check=True).stdout
     stated = re.findall(r"real Pulumi policy pack \((\d+) rules", (REPO / "README.md").read_text())
     assert stated == [count.strip()]
+
+
+def test_preview_info_column_is_not_cut():
+    from stackctl.tree import render_preview
+
+    from .conftest import shipped_run
+
+    run = shipped_run("prod")
+    text = render_preview(run)
+    assert "…" not in text
+    # The longest descriptive value of a resource is shown whole.
+    longest = max((record.inputs.get("name") for record in run.graph.resources
+                   if isinstance(record.inputs.get("name"), str)), key=len)
+    assert f"name={longest}" in text
