@@ -149,3 +149,18 @@ def test_preview_info_column_is_not_cut():
     longest = max((record.inputs.get("name") for record in run.graph.resources
                    if isinstance(record.inputs.get("name"), str)), key=len)
     assert f"name={longest}" in text
+
+
+def test_one_field_path_style_list_positions_in_brackets():
+    import re
+
+    from components.spec.loading import field_path
+
+    from .test_broken_inputs import MISTAKES
+
+    assert field_path(["cluster", "node_pools", "gpu", "taints", 0, "effect"]) == \
+        "cluster.node_pools.gpu.taints[0].effect"
+    assert field_path(["allow_destroy", 2]) == "allow_destroy[2]"
+    # Every expected message of the broken-input corpus (pydantic's and the rules') writes positions one way.
+    dotted = [expected for _, _, expected, _ in MISTAKES if re.search(r"[a-z_]\.\d+(\.|:)", expected.split(": ")[0])]
+    assert dotted == []
