@@ -164,3 +164,29 @@ def test_one_field_path_style_list_positions_in_brackets():
     # Every expected message of the broken-input corpus (pydantic's and the rules') writes positions one way.
     dotted = [expected for _, _, expected, _ in MISTAKES if re.search(r"[a-z_]\.\d+(\.|:)", expected.split(": ")[0])]
     assert dotted == []
+
+
+def test_the_prod_dns_endpoint_advice_can_be_followed(monkeypatch):
+    import re
+    import types
+
+    from stackctl.analysis.analyzer import LEVELS
+
+    import sys
+
+    monkeypatch.syspath_prepend(str(REPO / "policy"))
+    from guardrails import clusters
+
+    for module in [m for m in sys.modules if m == "guardrails" or m.startswith("guardrails.")]:
+        monkeypatch.delitem(sys.modules, module)  # the pack's package is not this process's after the test
+
+    reported: list[str] = []
+    args = types.SimpleNamespace(resource_type=clusters.GKE, props={
+        "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {"allowExternalTraffic": True}}})
+    clusters._dns_endpoint_external(args, reported.append)
+    [message] = reported
+    # It does not advise the very setting that triggers it, and the exception it names is a real config entry.
+    assert "dns_endpoint_external: true" not in message
+    [(name, level)] = re.findall(r'"([a-z-]+)": "([a-z]+)" in the tier\'s policy config', message)
+    assert name == clusters.gke_dns_endpoint_internal.name and level in LEVELS
+    assert "(policy/config/prod.json)" in message and (REPO / "policy" / "config" / "prod.json").is_file()
