@@ -168,11 +168,10 @@ def test_one_field_path_style_list_positions_in_brackets():
 
 def test_the_prod_dns_endpoint_advice_can_be_followed(monkeypatch):
     import re
+    import sys
     import types
 
     from stackctl.analysis.analyzer import LEVELS
-
-    import sys
 
     monkeypatch.syspath_prepend(str(REPO / "policy"))
     from guardrails import clusters
