@@ -78,7 +78,8 @@ class Environment(pulumi.ComponentResource):
                 spec.cloud,
                 f"{name}-{key}",
                 WorkQueueArgs(
-                    **queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                    **queue.model_dump(exclude={"protect"}), physical_name=f"{name}-{key}",
+                    protect=queue.protect if queue.protect is not None else spec.tier == "prod",
                     managed_key=self._queue_key_ref() if not queue.kms_key else None,
                     **self._gcp_dependencies(
                         [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())],

@@ -9,6 +9,7 @@ from importlib.metadata import version
 import pytest
 
 from .conftest import REPO, load_stack_yaml, stackctl
+from .test_diff import repo  # noqa: F401 - the fixture: a project in its own git repository
 
 
 def test_project_dir_before_the_verb(tmp_path):
@@ -189,3 +190,66 @@ def test_the_prod_dns_endpoint_advice_can_be_followed(monkeypatch):
     [(name, level)] = re.findall(r'"([a-z-]+)": "([a-z]+)" in the tier\'s policy config', message)
     assert name == clusters.gke_dns_endpoint_internal.name and level in LEVELS
     assert "(policy/config/prod.json)" in message and (REPO / "policy" / "config" / "prod.json").is_file()
+
+
+@pytest.mark.slow(8.0)
+def test_the_destroy_guard_says_the_engine_refuses_protected_resources(repo):  # noqa: F811 - the fixture
+    from .test_diff import BASE, QUEUES, _diff_json, _git, _write_stack
+
+    protected = {"orders": {"visibility_timeout_seconds": 120, "protect": True}, "thumbnails": {}}
+    project = repo(dict(BASE, queues=protected))
+    queue, dlq = f"{QUEUES}$aws:sqs/queue:Queue::dev-orders-queue", f"{QUEUES}$aws:sqs/queue:Queue::dev-orders-dlq"
+    fifo = {"orders": {"visibility_timeout_seconds": 120, "protect": True, "fifo": True}, "thumbnails": {}}
+    _write_stack(project, dict(BASE, queues=fifo, allow_destroy=["dev-orders-queue", "dev-orders-dlq"]))
+
+    code, data = _diff_json(project, "--base", "HEAD", "--deny-destroy")
+    assert code == 0 and data["guard"]["blocked"] == []  # acknowledged ...
+    assert sorted(data["guard"]["protected"]) == sorted([queue, dlq])  # ... and still refused by the engine
+    text = stackctl("diff", "dev", "--base", "HEAD", "--deny-destroy", cwd=project.root).stdout
+    assert "Destroy guard: passed (acknowledged), but `pulumi up` will fail on the protected resources" in text
+    assert f"    replace: {queue}" in text.split("Protected: the engine refuses")[1]
+    assert "set `protect: false` on them in the stack file (`queues.<name>.protect`" in text
+
+    # The deliberate way: unprotect first (a change of the flag only, no replace), then the change.
+    unprotected = {"orders": {"visibility_timeout_seconds": 120, "protect": False}, "thumbnails": {}}
+    _write_stack(project, dict(BASE, queues=unprotected))
+    code, data = _diff_json(project, "--base", "HEAD", "--deny-destroy")
+    assert code == 0 and not [s for s in data["steps"] if s["op"] in ("replace", "delete")]
+    _git(project.root, "commit", "-qam", "unprotect orders")
+    _write_stack(project, dict(BASE, queues=dict(fifo, orders=dict(fifo["orders"], protect=False)),
+                               allow_destroy=["dev-orders-queue", "dev-orders-dlq"]))
+    code, data = _diff_json(project, "--base", "HEAD", "--deny-destroy")
+    assert code == 0 and data["guard"]["protected"] == [] and len(data["guard"]["acknowledged"]) == 2
+
+
+@pytest.mark.slow(20.0)
+def test_readme_diff_example_is_what_stackctl_prints(tmp_path):
+    import re
+    import shutil
+
+    from ruamel.yaml import YAML
+
+    from .test_diff import _git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "stacks", root / "stacks")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "base")
+    yaml = YAML()
+    path = root / "stacks" / "Pulumi.prod.yaml"
+    document = yaml.load(path.read_text())
+    document["config"]["queues"]["orders"]["fifo"] = True  # what the README says it shows
+    with path.open("w") as handle:
+        yaml.dump(document, handle)
+
+    result = stackctl("diff", "prod", "--base", "HEAD", "--deny-destroy", cwd=root)
+    assert result.returncode == 3, result.stderr
+    readme = (REPO / "README.md").read_text()
+    [example] = re.findall(r"```\n(\+- aws:sqs/queue:Queue: \(replace\).*?)```\n", readme, flags=re.S)
+    shown, tail = example.split("...\n")
+    assert shown in result.stdout  # a step of the output, as printed
+    assert result.stdout.rstrip("\n").endswith(tail.rstrip("\n"))  # the summary and the guard, to the end
