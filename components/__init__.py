@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at runtime names load on first 
     from .addons import ClusterAutoscaler, ClusterAutoscalerArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
     from .addons.argocd import ArgoCdBootstrap, ArgoCdBootstrapArgs
     from .addons.keda import Keda, KedaArgs
+    from .addons.pulumi_operator import OperatorWorkspace, PulumiOperator, PulumiOperatorArgs
     from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs, WorkloadIdentity
     from .environment import Environment
     from .errors import Problem, SpecError
@@ -76,6 +77,9 @@ _EXPORTS = {
     "GpuSpec": ".spec.cluster",
     "NvidiaDevicePlugin": ".addons",
     "NvidiaDevicePluginArgs": ".addons",
+    "OperatorWorkspace": ".addons.pulumi_operator",
+    "PulumiOperator": ".addons.pulumi_operator",
+    "PulumiOperatorArgs": ".addons.pulumi_operator",
     "GcpProjectServices": ".gcp_services",
     "GcpProjectServicesArgs": ".gcp_services",
 }
@@ -124,6 +128,9 @@ __all__ = [
     "GpuSpec",
     "NvidiaDevicePlugin",
     "NvidiaDevicePluginArgs",
+    "OperatorWorkspace",
+    "PulumiOperator",
+    "PulumiOperatorArgs",
     "GcpProjectServices",
     "GcpProjectServicesArgs",
 ]

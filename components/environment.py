@@ -26,20 +26,23 @@ from .gcp_services import (
     required_services,
 )
 from .gitops import deployment_files
-from .kms_policies import key_policy
+from .kms_policies import key_policy, queue_principal_statement, queue_source_statements
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
 from .output_tree import lift_tree
 from .queues import WorkQueue, WorkQueueArgs, work_queue
+from .queues.pubsub import KMS_AGENT_ROLE, pubsub_agent_member
 from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
 from .rules.queues import uses_environment_queue_key
 from .rules.secrets import uses_cloud_secrets
+from .rules.work_path import member_suffix, source_service
 from .spec import EnvironmentSpec, resolve
+from .spec.workload import WorkloadSpec
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
 from .workloads.cloud_secrets import SecretManagerTarget, cloud_secret_names
-from .workloads.network_policy import namespace_default_deny
+from .workloads.network_policy import CallTarget, namespace_default_deny
 
 NetworkRefs = Union[AwsNetworkRefs, GcpNetworkRefs]
 # Cloud KMS rotation of the per-environment queue key (the GKE secrets key rotates every 90 days too).
@@ -73,25 +76,23 @@ class Environment(pulumi.ComponentResource):
                 project=spec.gcp_project, services=required_services(spec)), self._cloud_opts)
 
         self.queue_key = self._queue_key(name)
-        self.queues = {
-            key: work_queue(
-                spec.cloud,
-                f"{name}-{key}",
-                WorkQueueArgs(
-                    **queue.model_dump(exclude={"protect"}), physical_name=f"{name}-{key}",
-                    protect=queue.protect if queue.protect is not None else spec.tier == "prod",
-                    managed_key=self._queue_key_ref() if not queue.kms_key else None,
-                    **self._gcp_dependencies(
-                        [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())],
-                        "pubsub.googleapis.com")),
-                self._cloud_opts,
-            )
-            for key, queue in sorted(spec.queues.items())
-        }
+        key_agent_grants = self._queue_key_agent_grants(name)
+        self.queues = {}
+        for key, queue in sorted(spec.queues.items()):
+            dependencies = self._gcp_dependencies(
+                [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())], "pubsub.googleapis.com")
+            grant = key_agent_grants.get(queue.kms_key or "")
+            self.queues[key] = work_queue(spec.cloud, f"{name}-{key}", WorkQueueArgs(
+                **queue.model_dump(exclude={"protect"}), physical_name=f"{name}-{key}",
+                protect=queue.protect if queue.protect is not None else spec.tier == "prod",
+                managed_key=self._queue_key_ref() if not queue.kms_key else None, key_agent_grant=grant,
+                **dependencies), self._cloud_opts)
         self.queue_addresses = (
             pulumi.Output.all(**{key: queue.consumer_address for key, queue in self.queues.items()})
             if self.queues else pulumi.Output.from_input({})
         )
+        # Where other stacks and applications find each queue (URL and ARN; topic and subscription on GCP).
+        self.queue_endpoints = lift_tree({key: queue.endpoints() for key, queue in self.queues.items()})
 
         self.network: Optional[NetworkRefs] = None
         self.cluster = None
@@ -99,6 +100,7 @@ class Environment(pulumi.ComponentResource):
         self.cluster_autoscaler: Optional[ClusterAutoscaler] = None
         self.gpu_device_plugin: Optional[NvidiaDevicePlugin] = None
         self.external_secrets: Optional[ExternalSecrets] = None
+        self.secrets_key: Optional[aws.kms.Key] = None
         self.services: dict[str, Service] = {}
         self.jobs: dict[str, BatchJob] = {}
         self.namespace_manifests: dict[str, dict] = {}
@@ -111,7 +113,10 @@ class Environment(pulumi.ComponentResource):
             self._capacity_addons(name, self.cluster)
             self._workloads(name, self.cluster)
 
-        outputs: dict[str, pulumi.Input] = {"queue_addresses": self.queue_addresses}
+        outputs: dict[str, pulumi.Input] = {"queue_addresses": self.queue_addresses,
+                                            "queue_endpoints": self.queue_endpoints}
+        if self.queue_key is not None:
+            outputs["queue_key"] = self._queue_key_ref()
         if self.cluster is not None:
             outputs.update(cluster_name=self.cluster.cluster_name, kubeconfig=self.cluster.kubeconfig)
         self.register_outputs(outputs)
@@ -130,9 +135,11 @@ class Environment(pulumi.ComponentResource):
 
     def _queue_key(self, name: str) -> Optional[pulumi.CustomResource]:
         """Prod: one rotating customer-managed key for the environment's queues that name none of their own.
-        AWS: its key policy is the account statement only; producers and consumers get kms:GenerateDataKey /
-        kms:Decrypt through IAM (the consume grants include it). GCP: a Cloud KMS key the Pub/Sub agent is
-        granted by each queue."""
+        AWS: its key policy is the account statement plus the declared external producers of those queues (the
+        AWS services delivering from `producers.sources`, limited to them by `aws:SourceArn`; the
+        `producers.principals`, through SQS only); the platform's own producers and consumers get
+        kms:GenerateDataKey / kms:Decrypt through IAM (their send and consume grants include it). GCP: a Cloud
+        KMS key the Pub/Sub agent is granted once (`_queue_key_agent_grants`)."""
         spec = self.spec
         if not uses_environment_queue_key(spec):
             return None
@@ -140,9 +147,18 @@ class Environment(pulumi.ComponentResource):
             invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
             where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
                                       aws.get_caller_identity_output(opts=invoke).account_id)
+            on_key = [queue for queue in spec.queues.values() if not queue.kms_key]
+            sources: dict[str, list[str]] = {}
+            for queue in on_key:
+                for source in queue.producers.sources:
+                    service = source_service(source)
+                    if service is not None:
+                        sources.setdefault(service, []).append(source)
+            producers = [*queue_source_statements(sources), *queue_principal_statement(
+                [p for queue in on_key for p in queue.producers.principals], spec.region)]
             return aws.kms.Key(
                 f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
-                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
+                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1], *producers)),
                 opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
         # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).
         after = self._gcp_dependencies(["cloudkms.googleapis.com"]).get("depends_on", [])
@@ -152,6 +168,35 @@ class Environment(pulumi.ComponentResource):
             f"{name}-queues", name="queues", key_ring=ring.id, rotation_period=QUEUE_KEY_ROTATION_PERIOD,
             purpose="ENCRYPT_DECRYPT",
             opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True, depends_on=after)))
+
+    def _queue_key_agent_grants(self, name: str) -> dict[str, pulumi.Resource]:
+        """GCP: the Pub/Sub service agent's encrypter/decrypter role on each key the queues use, made once per
+        key (not per queue, so removing a queue never removes a grant the other topics need), by key: `""` for
+        the environment's queue key, else the queue's `kms_key`."""
+        spec = self.spec
+        keys = {q.kms_key for q in spec.queues.values() if q.kms_key}
+        if spec.cloud != "gcp" or not (keys or self.queue_key is not None):
+            return {}
+        dependencies = self._gcp_dependencies([*QUEUE_APIS, *CMEK_QUEUE_APIS], "pubsub.googleapis.com")
+        member = pubsub_agent_member(dependencies.get("service_agent_email"),
+                                     pulumi.InvokeOutputOptions(parent=self, provider=self.provider))
+        opts = pulumi.ResourceOptions.merge(
+            self._cloud_opts, pulumi.ResourceOptions(depends_on=list(dependencies.get("depends_on", []))))
+        grants: dict[str, pulumi.Resource] = {}
+        if self.queue_key is not None and any(not q.kms_key for q in spec.queues.values()):
+            grants[""] = gcp.kms.CryptoKeyIAMMember(
+                f"{name}-queues-kms-agent", crypto_key_id=self._queue_key_ref(), role=KMS_AGENT_ROLE, member=member,
+                opts=opts)
+        for key in sorted(keys):
+            grants[key] = gcp.kms.CryptoKeyIAMMember(
+                f"{name}-kms-agent-{member_suffix(key)}", crypto_key_id=key, role=KMS_AGENT_ROLE, member=member,
+                opts=opts)
+        return grants
+
+    @property
+    def queue_key_ref(self) -> Optional[pulumi.Output[str]]:
+        """The environment's queue key: an AWS KMS key ARN or a Cloud KMS key id; None without one."""
+        return self._queue_key_ref()
 
     def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
         if self.queue_key is None:
@@ -218,6 +263,24 @@ class Environment(pulumi.ComponentResource):
             return argo.application(f"{name}-{key}", name, name, spec.argocd.repository, spec.argocd.revision,
                                     f"{path}/{key}", namespace, ignore_replicas=scaled)
 
+        # Who calls whom (`calls`): the caller's policy allows the service's pods, the service's admits the caller.
+        workloads = {**{key: (resolve.service_namespace(key, service), service)
+                        for key, service in spec.services.items()},
+                     **{key: (resolve.job_namespace(key, job, spec.services), resolve.job_workload(job, spec.services))
+                        for key, job in spec.jobs.items()}}
+        callers: dict[str, set[str]] = {}
+        for namespace, workload in workloads.values():
+            for target in workload.calls:
+                callers.setdefault(target, set()).add(namespace)
+
+        def calls(workload: WorkloadSpec) -> list[CallTarget]:
+            return [CallTarget(resolve.service_namespace(target, spec.services[target]), target,
+                               tuple(sorted(set(spec.services[target].ports.values()))))
+                    for target in sorted(set(workload.calls))]
+
+        def sends_to(workload: WorkloadSpec) -> dict[str, WorkQueue]:
+            return {queue: self.queues[queue] for queue in workload.sends_to}
+
         for key, service in sorted(spec.services.items()):
             namespace = resolve.service_namespace(key, service)
             self.services[key] = Service(f"{name}-{key}", ServiceArgs(
@@ -225,6 +288,7 @@ class Environment(pulumi.ComponentResource):
                 min_replicas=resolve.min_replicas(service, spec.tier), cluster=cluster,
                 placement=scheduling.placement(spec.cluster, service),
                 queue=self.queues.get(service.queue) if service.queue else None,
+                sends_to=sends_to(service), calls=calls(service), callers=sorted(callers.get(key, set())),
                 deploy=not gitops,
                 depends_on=[*ready[namespace], *(keda if service.queue else []),
                             *(secrets_ready if cloud_secret_names(service) else [])],
@@ -239,6 +303,7 @@ class Environment(pulumi.ComponentResource):
                 deadline_seconds=resolve.job_deadline(job, workload), cluster=cluster,
                 placement=scheduling.placement(spec.cluster, workload),
                 queue=self.queues.get(workload.queue) if workload.queue else None,
+                sends_to=sends_to(workload), calls=calls(workload),
                 deploy=not gitops,
                 depends_on=[*ready[namespace], *(keda if job.mode == "per_message" else []),
                             *(secrets_ready if cloud_secret_names(workload) else [])],
@@ -260,17 +325,64 @@ class Environment(pulumi.ComponentResource):
             return None, [], []
         self.external_secrets = ExternalSecrets(f"{name}-external-secrets", ExternalSecretsArgs(
             high_availability=spec.tier == "prod", depends_on=list(cluster.webhook_access)), opts)
+        owned = self._owned_secrets(name)
         if spec.cloud == "aws":
             invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
             prefix = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
                                        aws.get_caller_identity_output(opts=invoke).account_id).apply(
                 lambda w: f"arn:{w[0]}:secretsmanager:{spec.region}:{w[1]}:secret:")
-            target = SecretManagerTarget(cloud="aws", region=spec.region, aws_secret_arn_prefix=prefix)
+            target = SecretManagerTarget(
+                cloud="aws", region=spec.region, aws_secret_arn_prefix=prefix,
+                owned={secret: resource.arn for secret, resource in owned.items()},
+                aws_key_arn=self.secrets_key.arn if self.secrets_key is not None else None)
             return target, [self.external_secrets.release], []
         target = SecretManagerTarget(cloud="gcp", region=spec.region, gcp_project=spec.gcp_project,
-                                     cluster_name=self.cluster_name)
+                                     cluster_name=self.cluster_name,
+                                     owned={secret: resource.secret_id for secret, resource in owned.items()})
         after = self._gcp_dependencies(["secretmanager.googleapis.com"]).get("depends_on", [])
         return target, [self.external_secrets.release], list(after)
+
+    def _owned_secrets(self, name: str) -> dict[str, pulumi.CustomResource]:
+        """The containers of the cloud secrets workloads read that the stack file does not mark as existing:
+        created empty (the program never holds a value; docs/bootstrap.md says how values are set), named by the
+        secret's own name, so the grants can wait for them. Prod: protected and kept in the cloud if they leave
+        the stack (like the queues), AWS ones encrypted with the environment's secrets key (kept too, or the
+        kept secrets could not be read)."""
+        spec = self.spec
+        workloads = [*spec.services.values(), *(resolve.job_workload(job, spec.services) for job in spec.jobs.values())]
+        names = sorted({secret for workload in workloads for secret in cloud_secret_names(workload)}
+                       - set(spec.existing_secrets))
+        prod = spec.tier == "prod"
+        keep = pulumi.ResourceOptions(protect=prod or None, retain_on_delete=prod or None)
+        self.secrets_key = None
+        if spec.cloud == "aws" and prod and names:
+            invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                      aws.get_caller_identity_output(opts=invoke).account_id)
+            self.secrets_key = aws.kms.Key(
+                f"{name}-app-secrets", description=f"{name} workload secrets", enable_key_rotation=True,
+                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1])),
+                opts=pulumi.ResourceOptions.merge(self._cloud_opts, keep))
+        owned: dict[str, pulumi.CustomResource] = {}
+        for secret in names:
+            opts = pulumi.ResourceOptions.merge(self._cloud_opts, keep)
+            if spec.cloud == "aws":
+                owned[secret] = aws.secretsmanager.Secret(
+                    f"{name}-secret-{secret}", name=secret, description=f"{name}: value set out of band",
+                    kms_key_id=self.secrets_key.arn if self.secrets_key is not None else None,
+                    # Outside prod a destroyed secret goes at once, so the next `up` can create the name again
+                    # (a secret scheduled for deletion keeps its name for the whole recovery window).
+                    recovery_window_in_days=30 if prod else 0, opts=opts)
+            else:
+                after = self._gcp_dependencies(["secretmanager.googleapis.com"]).get("depends_on", [])
+                owned[secret] = gcp.secretmanager.Secret(
+                    f"{name}-secret-{secret}", secret_id=secret, project=spec.gcp_project,
+                    replication=gcp.secretmanager.SecretReplicationArgs(
+                        user_managed=gcp.secretmanager.SecretReplicationUserManagedArgs(replicas=[
+                            gcp.secretmanager.SecretReplicationUserManagedReplicaArgs(location=spec.region)])),
+                    deletion_protection=prod or None,
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))))
+        return owned
 
     def _network(self, name: str) -> NetworkRefs:
         spec, network = self.spec, self.spec.network

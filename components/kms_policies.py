@@ -7,6 +7,10 @@ principals that encrypt with the key themselves:
 - https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html (the account statement);
 - https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html (CloudWatch Logs: the
   regional `logs.<region>.amazonaws.com` principal, limited by `kms:EncryptionContext:aws:logs:arn`).
+- https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html (an SSE-KMS
+  queue: whoever sends, an AWS service delivering from an SNS topic, EventBridge rule or S3 bucket included, needs
+  `kms:GenerateDataKey` and `kms:Decrypt`; the services are limited to the declared sources by `aws:SourceArn`,
+  other accounts' principals to calls made through SQS by `kms:ViaService`).
 EKS secrets encryption needs no service statement: the cluster role's IAM policy grants it through the account
 statement.
 """
@@ -28,6 +32,26 @@ def cloudwatch_logs_statement(partition: str, region: str, account: str, log_gro
             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             "Resource": "*",
             "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}}}
+
+
+QUEUE_SENDER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def queue_source_statements(sources_by_service: dict[str, list[str]]) -> list[dict]:
+    """One statement per AWS service that delivers to the key's queues, limited to the declared sources."""
+    return [{"Sid": f"{service.split('.')[0].capitalize()}SourcesEncryptForQueues", "Effect": "Allow",
+             "Principal": {"Service": service}, "Action": QUEUE_SENDER_ACTIONS, "Resource": "*",
+             "Condition": {"ArnEquals": {"aws:SourceArn": sorted(set(arns))}}}
+            for service, arns in sorted(sources_by_service.items()) if arns]
+
+
+def queue_principal_statement(principals: list[str], region: str) -> list[dict]:
+    """The declared producer principals may use the key, only through SQS in the queues' region."""
+    if not principals:
+        return []
+    return [{"Sid": "DeclaredProducersEncryptThroughSqs", "Effect": "Allow",
+             "Principal": {"AWS": sorted(set(principals))}, "Action": QUEUE_SENDER_ACTIONS, "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}}}]
 
 
 def key_policy(partition: str, account: str, *statements: dict) -> str:

@@ -67,3 +67,21 @@ NVIDIA_DEVICE_PLUGIN_CHART_VERSION = "0.20.0"
 # ExternalSecret (v1beta1 no longer served); their CRDs at v2.9.0 are vendored in stackctl/crds.
 EXTERNAL_SECRETS_CHART_REPOSITORY = "https://charts.external-secrets.io"
 EXTERNAL_SECRETS_CHART_VERSION = "2.9.0"
+
+# Pulumi Kubernetes Operator (pulumi/pulumi-kubernetes-operator, tag v2.9.0, commit
+# b713fae5a35041d899b0f64151a151f3df068ad1): chart `pulumi-kubernetes-operator` 2.9.0
+# (deploy/helm/pulumi-operator/Chart.yaml, appVersion v2.9.0), published as an OCI artifact
+# (.github/workflows/chart-publish.yaml: `helm push ... oci://ghcr.io/pulumi/helm-charts`; README: `helm install
+# ... oci://ghcr.io/pulumi/helm-charts/pulumi-kubernetes-operator`). Its `crds/` hold the same
+# `pulumi.com_stacks.yaml` blob (ee51be3b) that is vendored in stackctl/crds.
+PULUMI_OPERATOR_CHART = "oci://ghcr.io/pulumi/helm-charts/pulumi-kubernetes-operator"
+PULUMI_OPERATOR_CHART_VERSION = "2.9.0"
+# The workspace pod's image (the Pulumi CLI and the language runtimes). PKO defaults to the floating
+# `pulumi/pulumi:latest-nonroot` (operator/internal/webhook/auto/v1alpha1/workspace_webhook.go at v2.9.0); pinned
+# here by digest instead, the tag and digest the operator's own repository pins in examples/custom-source/Dockerfile
+# (commit 0d69d0ee, "Update pulumi/pulumi Docker tag to v3.257.0", an ancestor of v2.9.0). CLI >= 3.208.0 reads
+# every flag from `PULUMI_OPTION_<FLAG>` (pulumi/docs blog "All Pulumi CLI flags are now supported as environment
+# variables"), which is how the workspace runs the policy pack.
+PULUMI_WORKSPACE_IMAGE = (
+    "pulumi/pulumi:3.257.0-nonroot@sha256:b0377c031c065bbece36a8e3fac1e431b7fdeccf6018c4d5df1d642ae9e1dff8"
+)

@@ -137,7 +137,8 @@ def preview(
 @app.command()
 def render(
     stack: str = typer.Argument(..., metavar="STACK",
-                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops)."),
+                                help="Stack name: stacks/Pulumi.<STACK>.yaml (delivery: gitops, or "
+                                     "infra_delivery: operator)."),
     out: Path = typer.Option(..., "--out", "-o", help="Checkout of the deployment repository to write into."),
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
@@ -145,26 +146,37 @@ def render(
     json_output: bool = typer.Option(False, "--json", help="Print the files written and deleted as JSON."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
-    """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md).
+    """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md), and with
+    `infra_delivery: operator` its Pulumi Kubernetes Operator Stack (docs/deployment-loop.md).
 
-    Prints each file written, then each file a previous render wrote that this one deleted (`deleted <path>`):
+    Prints each file written, then each manifest a previous render wrote that this one deleted (`deleted <path>`):
     once committed, Argo CD deletes those objects from the cluster."""
+    from .delivery.operator_stacks import OPERATOR_DIR, operator_files, stack_spec, write_operator_files
     from .delivery.render import write_deployment
 
     try:
         project = _project(project_dir)
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out}: is a file; name the deployment repository's directory")
-        if outputs is not None:
+        label = project.stack_label(stack)
+        spec = stack_spec(project, stack)
+        infrastructure = operator_files(project, stack, spec)
+        deployment: object = None
+        if outputs is not None and (spec.delivery == "gitops" or not infrastructure):
             deployment, where = _deployment_from_outputs(outputs), f"{outputs}: deployment_files"
-        else:
+        elif outputs is None and spec.delivery == "gitops":
             run = _run(project, stack)
             deployment, where = run.graph.stack_outputs.get("deployment_files"), "deployment_files"
-            if deployment is None:
-                raise InputError(f"{project.stack_label(stack)}: delivery is push, so Pulumi applies the objects "
-                                 "itself; set `delivery: gitops` (and `argocd`) to render them")
+        if deployment is None and not infrastructure:
+            raise InputError(f"{label}: delivery is push, so Pulumi applies the objects itself; set "
+                             "`delivery: gitops` (and `argocd`) to render them, or `infra_delivery: operator` "
+                             "for the operator's Stack")
+        if isinstance(deployment, dict) and str(deployment.get("path", "")).split("/")[0] == OPERATOR_DIR:
+            raise InputError(f"{label}: argocd.path: {OPERATOR_DIR}/ holds the operator's Stacks; choose another "
+                             "directory")
         deleted: list[Path] = []
-        written = write_deployment(deployment, out, project.stack_label(stack), where, deleted=deleted)
+        written = write_deployment(deployment, out, label, where, deleted=deleted) if deployment is not None else []
+        written += write_operator_files(infrastructure, out, stack, label)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     if json_output:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from components import SpecError, parse_environment
+from components.rules.work_path import member_suffix
 from stackctl.engine.runner import run_stack
 
 from .conftest import load_stack_yaml, shipped_run, stackctl
@@ -226,7 +227,10 @@ def test_cmek_topics_wait_for_the_pubsub_agent_identity_and_the_kms_api(make_pro
     config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
     config["queues"]["orders"]["kms_key"] = "projects/acme-platform-dev/locations/europe-west1/keyRings/q/cryptoKeys/o"
     graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
-    [grant] = [r for r in graph.resources if r.name == "gcp-dev-orders-kms-agent"]
+    # One grant per key, named by the key (components.rules.work_path.member_suffix), not per queue.
+    [grant] = [r for r in graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+               if r.inputs["cryptoKeyId"] == config["queues"]["orders"]["kms_key"]]
+    assert grant.name == f"gcp-dev-kms-agent-{member_suffix(grant.inputs['cryptoKeyId'])}"
     assert agent("pubsub") in grant.propertyDependencies["member"]
     assert api("cloudkms") in grant.dependencies and api("pubsub") in grant.dependencies
     [topic] = [r for r in graph.resources if r.name == "gcp-dev-orders-topic"]

@@ -204,6 +204,14 @@ MISTAKES: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("staging", {"jobs.orders": {"service": "orders", "mode": "on_demand"}},
      "jobs.orders: a service is also named 'orders'", ()),
     ("dev", {"jobs.solo": {"mode": "on_demand"}}, "jobs.solo.image: required", ()),
+    # the work path (issue 22)
+    ("dev", {"jobs.orders-backfill.sends_to": ["payments"]}, "jobs.orders-backfill.sends_to[0]: no queue named", ()),
+    ("prod", {"queues.orders.producers.principals": ["arn:aws:iam::123:role/x"]},
+     "queues.orders.producers.principals[0]: 'arn:aws:iam::123:role/x' is not an IAM role", ()),
+    ("gcp-dev", {"services.orders.egress": [{"cidr": "10.30.0.0/20", "ports": [70000]}]},
+     "services.orders.egress[0].ports[0]: must be between 1 and 65535", ()),
+    ("staging", {"services.orders.calls": ["orders"]}, "services.orders.calls[0]: service 'orders' is not exposed",
+     ()),
     # clusters and networks
     ("dev", {"region": "us-east"}, "region: must be an AWS region", ()),
     ("gcp-dev", {"region": "europe_west1"}, "region: must be a GCP region", ()),

@@ -120,7 +120,7 @@ def test_gcp_dev_as_it_was_is_reported_with_its_numbers():
     config = copy.deepcopy(load_stack_yaml("gcp-dev")["config"])
     config["cluster"]["node_pools"]["general"]["max_size"] = 3
     [message] = problems(config)
-    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 22.5 CPU")
+    assert message.startswith("cluster.node_pools.general.max_size: the declared maximums need 22.75 CPU")
     assert "services.embedder 8 x 2 CPU/4.0 GiB" in message
     assert message.endswith("but 3 x e2-standard-4 nodes hold about 11.16 CPU, 39.0 GiB: raise max_size to 7, or "
                             "lower max_replicas / max_parallel_jobs")

@@ -168,10 +168,11 @@ def test_a_json_property_and_version_reach_the_remote_ref(make_project):
     assert _env(graph, "Deployment/orders", "LEGACY_TOKEN")["valueFrom"] == {
         "secretKeyRef": {"name": "legacy", "key": "token"}}
     [policy] = [r for r in graph.resources if r.name == "dev-orders-read-secrets"]
-    # Each secret once, however many variables read it.
-    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-??????",
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/signing-??????"]
+    owned = {r.inputs["name"]: r.outputs["arn"] for r in graph.of_type("aws:secretsmanager/secret:Secret")}
+    assert sorted(owned) == ["orders/db", "orders/signing"]  # each created once, however many variables read it
+    # Each secret once, by the exact ARN of the secret the program created.
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [owned["orders/db"],
+                                                                               owned["orders/signing"]]
 
 
 def test_argo_cd_may_sync_the_secret_objects_and_nothing_more():
@@ -195,20 +196,50 @@ def test_aws_identity_reads_exactly_its_own_secrets(stack):
     grant = grants[f"{stack}-orders-read-secrets"]
     assert grant.parent == role.parent  # both children of the orders Service
     document = json.loads(grant.inputs["policy"])
-    [statement] = document["Statement"]
+    statement, *decrypt = document["Statement"]
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     [resource] = statement["Resource"]
+    # The program creates the secret: the grant names its exact ARN and waits for it.
+    [secret] = _records(run, "aws:secretsmanager/secret:Secret")
+    assert secret.inputs["name"] == "orders/db-url" and resource == secret.outputs["arn"]
+    assert re.fullmatch(rf"arn:aws:secretsmanager:{region}:\d{{12}}:secret:orders/db-url-[0-9a-f]{{6}}", resource)
+    assert secret.urn in grant.dependencies
+    if stack == "prod":  # encrypted with the environment's secrets key: readers decrypt through Secrets Manager only
+        [key] = [r for r in _records(run, "aws:kms/key:Key") if r.name == "prod-app-secrets"]
+        assert secret.inputs["kmsKeyId"] == key.outputs["arn"]
+        assert decrypt == [{"Sid": "DecryptOwnSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+                            "Resource": key.outputs["arn"], "Condition": {"StringEquals": {
+                                "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}}]
+    else:
+        assert decrypt == [] and "kmsKeyId" not in secret.inputs
+
+
+def test_a_secret_marked_existing_is_granted_by_name_and_not_created(make_project):
+    config = copy.deepcopy(load_stack_yaml("dev")["config"])
+    config["existing_secrets"] = ["orders/db-url"]
+    from stackctl.engine.runner import run_stack
+    graph = run_stack(make_project({"dev": config}), "dev").graph
+    assert graph.of_type("aws:secretsmanager/secret:Secret") == []
+    [grant] = [r for r in graph.resources if r.name == "dev-orders-read-secrets"]
+    [statement] = json.loads(grant.inputs["policy"])["Statement"]
     # `??????` matches the six random characters Secrets Manager appends, and nothing else.
-    assert re.fullmatch(rf"arn:aws:secretsmanager:{region}:\d{{12}}:secret:orders/db-url-\?{{6}}", resource)
+    assert statement["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-url-??????"]
 
 
 def test_gcp_identity_reads_exactly_its_own_secret_after_the_api_is_on():
     run = shipped_run("gcp-dev")
     grants = _records(run, "gcp:secretmanager/secretIamMember:SecretIamMember")
-    assert [g.name for g in grants] == ["gcp-dev-orders-read-secret-orders-db-url"]
-    [grant] = grants
+    assert sorted(g.name for g in grants) == ["gcp-dev-orders-backfill-read-secret-orders-db-url",
+                                              "gcp-dev-orders-read-secret-orders-db-url"]
+    [grant] = [g for g in grants if g.name == "gcp-dev-orders-read-secret-orders-db-url"]
     assert grant.inputs["secretId"] == "orders-db-url" and grant.inputs["project"] == "acme-platform-dev"
+    # The program creates the secret (replicated in the region, no value) and every grant waits for it.
+    [secret] = _records(run, "gcp:secretmanager/secret:Secret")
+    assert secret.inputs["secretId"] == "orders-db-url"
+    assert secret.inputs["replication"] == {"userManaged": {"replicas": [{"location": "europe-west1"}]}}
+    assert all(secret.urn in g.dependencies for g in grants)
+    assert not [r for r in run.graph.resources if r.type.startswith("gcp:secretmanager/secretVersion")]
     assert grant.inputs["role"] == "roles/secretmanager.secretAccessor"
     [account] = [r for r in _records(run, "gcp:serviceaccount/account:Account") if r.name == "gcp-dev-orders"]
     assert grant.inputs["member"] == f"serviceAccount:{account.outputs['email']}"

@@ -118,6 +118,8 @@ def test_prod_protects_cluster_node_groups_and_keys():
         ("aws:kms/key:Key", "prod-control-plane-logs"), ("aws:kms/key:Key", "prod-flow-logs"),
         ("aws:kms/key:Key", "prod-queues"), ("aws:cloudwatch/logGroup:LogGroup", "prod-control-plane"),
         ("aws:cloudwatch/logGroup:LogGroup", "prod-flow-logs"),
+        # Issue 22: the secret containers the program creates, and the key they are encrypted with.
+        ("aws:secretsmanager/secret:Secret", "prod-secret-orders/db-url"), ("aws:kms/key:Key", "prod-app-secrets"),
         *{("aws:sqs/queue:Queue", f"prod-{queue}-{kind}") for queue in load_stack_yaml("prod")["config"]["queues"]
           for kind in ("queue", "dlq")},
     }
@@ -133,7 +135,8 @@ def test_prod_protection_can_be_turned_off_explicitly(make_project):
     assert not any(r.protect for r in graph.resources if "platform:index:EksCluster" in r.urn)
     # The switch is the cluster's: prod's data (queues, flow logs and their keys) stays protected (issue 14).
     assert {r.type for r in graph.resources if r.protect} == {
-        "aws:sqs/queue:Queue", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup"}
+        "aws:sqs/queue:Queue", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup",
+        "aws:secretsmanager/secret:Secret"}
     assert not [r for r in graph.resources if r.protect and r.type == "aws:cloudwatch/logGroup:LogGroup"
                 and r.name != "prod-flow-logs"]
 

@@ -44,6 +44,7 @@ CASES = {
     "queue-encryption": "work",
     "queue-dead-letter": "work",
     "queue-no-public-access": "work-policy",
+    "queue-senders-declared": "sender",
     "stateful-resources-protected": "audit-logs",
     "customer-managed-keys": "audit-logs",
     "cluster-admins-limited": "admin-4",

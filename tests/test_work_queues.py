@@ -111,8 +111,9 @@ def test_cmek_topics_wait_for_the_pubsub_agent_key_grant(make_project):
     key = "projects/acme-platform-dev/locations/europe-west1/keyRings/queues/cryptoKeys/orders"
     config["queues"]["orders"]["kms_key"] = key
     graph = run_stack(make_project({"gcp-dev": config}), "gcp-dev").graph
+    # The Environment's grant, made once for the key (not per queue).
     [grant] = [r for r in graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-               if r.name == "gcp-dev-orders-kms-agent"]
+               if r.inputs["cryptoKeyId"] == key]
     assert grant.inputs["cryptoKeyId"] == key
     assert grant.inputs["member"] == "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
     topics = [t for t in graph.of_type("gcp:pubsub/topic:Topic") if t.name.startswith("gcp-dev-orders")]

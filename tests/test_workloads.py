@@ -149,22 +149,27 @@ def _policy_resources(graph, role_name: str) -> list[str]:
     return resources
 
 
-@pytest.mark.parametrize("workload, namespace, queue", [
-    ("orders", "orders", "dev-orders"),
-    ("thumbnailer", "thumbnailer", "dev-thumbnails"),
-    ("thumbnail-one", "thumbnailer", "dev-thumbnails"),
-    ("orders-nightly-report", "orders", None),
+@pytest.mark.parametrize("workload, namespace, queue, sends_to", [
+    ("orders", "orders", "dev-orders", None),
+    ("thumbnailer", "thumbnailer", "dev-thumbnails", None),
+    ("thumbnail-one", "thumbnailer", "dev-thumbnails", None),
+    ("orders-nightly-report", "orders", None, None),
+    ("orders-backfill", "orders", None, "dev-orders"),  # a producer: sends to orders, consumes nothing
 ])
-def test_each_workload_identity_reaches_only_its_own_queue(workload: str, namespace: str, queue: str | None):
+def test_each_workload_identity_reaches_only_its_own_queue(workload: str, namespace: str, queue: str | None,
+                                                           sends_to: str | None):
     graph = shipped_run("dev").graph
     [role] = [r for r in graph.of_type("aws:iam/role:Role") if r.name == f"dev-{workload}"]
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     subjects = [v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")]
     assert subjects == [f"system:serviceaccount:{namespace}:{workload}"]
     expected: list = [f"arn:aws:sqs:us-east-1:123456789012:{queue}"] if queue else []
+    if sends_to:
+        expected.append(f"arn:aws:sqs:us-east-1:123456789012:{sends_to}")
     if namespace == "orders":  # orders and the jobs reusing it read DATABASE_URL from Secrets Manager
-        expected.append(["arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-url-??????"])
-    assert _policy_resources(graph, role.outputs["name"]) == expected
+        [secret] = graph.of_type("aws:secretsmanager/secret:Secret")
+        expected.append([secret.outputs["arn"]])
+    assert sorted(map(json.dumps, _policy_resources(graph, role.outputs["name"]))) == sorted(map(json.dumps, expected))
     account = manifest(graph, "ServiceAccount", workload, namespace)
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
 

@@ -42,6 +42,14 @@ class WorkQueueArgs(QueueSpec):
             "SQS consumers are granted kms:Decrypt on it; the Pub/Sub agent gets encrypter/decrypter. Default unset."
         ),
     )
+    key_agent_grant: Optional[Any] = Field(
+        None,
+        description=(
+            "GCP: the Pub/Sub service agent's grant on the queue's key, made by the caller once per key (the "
+            "Environment does, so removing one queue never removes the grant the others use); the topics wait for "
+            "it and the queue makes none of its own. Default unset: the queue grants the agent on its key itself."
+        ),
+    )
     protect: bool = Field(
         False,
         description=(
@@ -79,6 +87,21 @@ class WorkQueue(pulumi.ComponentResource):
 
     def consumer_env(self) -> dict[str, pulumi.Output[str]]:
         """Environment variables that tell a consumer where its queue is."""
+        raise NotImplementedError
+
+    def endpoints(self) -> dict[str, pulumi.Output[str]]:
+        """What other stacks and applications need to find this queue (the `queue_endpoints` stack output)."""
+        raise NotImplementedError
+
+    def publish_env(self, variable: str) -> dict[str, pulumi.Output[str]]:
+        """Environment variables that tell a producer where to send: `variable` holds the publish address,
+        `SEND_QUEUE_KIND` the kind, and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT` where the queue lives."""
+        raise NotImplementedError
+
+    def grant_send(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        """Let `principal` put messages on this queue (and use its key to encrypt them) and nothing else."""
         raise NotImplementedError
 
     def keda_read_statement(self) -> pulumi.Output[dict]:

@@ -10,6 +10,7 @@ from ..cloud_sdks import gcp
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.queues import dead_letter_retention, queue_problems
+from ..rules.work_path import member_suffix
 from .base import WorkQueue, WorkQueueArgs
 
 # Redelivery backoff for nacked or expired messages: quick first retry, capped at the Pub/Sub maximum.
@@ -18,6 +19,9 @@ RETRY_MAX_BACKOFF = "600s"
 # A dead letter is inspected by a person, not a worker, so its ack deadline only needs to be short.
 DEAD_LETTER_ACK_DEADLINE_SECONDS = 60
 
+
+KMS_AGENT_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+PUBLISHER_ROLE = "roles/pubsub.publisher"
 
 MONITORING_PROMETHEUS = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
 
@@ -34,6 +38,17 @@ def project_of(path: str) -> str:
     return path.split("/")[1]
 
 
+def pubsub_agent_member(email: Optional[pulumi.Input[str]], invoke: pulumi.InvokeOutputOptions
+                        ) -> pulumi.Output[str]:
+    """`serviceAccount:<the Pub/Sub service agent>`: from its email when given (its Output orders the grants after
+    the agent exists), else derived from the project number (the agent must already exist)."""
+    if email is not None:
+        return pulumi.Output.from_input(email).apply(lambda value: f"serviceAccount:{value}")
+    project = gcp.organizations.get_project_output(opts=invoke)
+    return project.number.apply(
+        lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com")
+
+
 def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
@@ -47,6 +62,7 @@ class PubSubWorkQueue(WorkQueue):
     """
 
     topic_id: pulumi.Output[str]
+    topic_name: pulumi.Output[str]
     subscription_id: pulumi.Output[str]
     subscription_name: pulumi.Output[str]
     dead_letter_topic_id: pulumi.Output[str]
@@ -65,23 +81,16 @@ class PubSubWorkQueue(WorkQueue):
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
-        if args.service_agent_email is not None:
-            service_agent = pulumi.Output.from_input(args.service_agent_email).apply(
-                lambda email: f"serviceAccount:{email}")
-        else:
-            project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
-            service_agent = project.number.apply(
-                lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-            )
+        service_agent = pubsub_agent_member(args.service_agent_email, pulumi.InvokeOutputOptions(parent=self))
         # Messages are data: protected in prod and kept in the cloud (retainOnDelete) if they leave the stack.
         keep = pulumi.ResourceOptions(protect=args.protect or None, retain_on_delete=args.protect or None)
         stateful = pulumi.ResourceOptions.merge(child, keep)
         topic_opts = stateful
         if key is not None:
-            # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails.
-            key_grant = gcp.kms.CryptoKeyIAMMember(
-                f"{name}-kms-agent", crypto_key_id=key, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-                member=service_agent, opts=child)
+            # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails. Made
+            # here only when the caller does not make it once per key (`key_agent_grant`).
+            key_grant = args.key_agent_grant or gcp.kms.CryptoKeyIAMMember(
+                f"{name}-kms-agent", crypto_key_id=key, role=KMS_AGENT_ROLE, member=service_agent, opts=child)
             topic_opts = pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant]), keep)
 
@@ -130,8 +139,15 @@ class PubSubWorkQueue(WorkQueue):
             opts=child,
         )
 
+        # Senders outside the platform: publisher on this topic only. Named by a digest of the member, so the
+        # list's order does not matter and removing one sender removes only its grant.
+        for member in sorted(set(args.producers.principals)):
+            gcp.pubsub.TopicIAMMember(f"{name}-producer-{member_suffix(member)}", topic=topic.name,
+                                      role=PUBLISHER_ROLE, member=member, opts=child)
+
         self._subscription = subscription
         self.topic_id = topic.id
+        self.topic_name = topic.name
         self.subscription_id = subscription.id
         self.subscription_name = subscription.name
         self.dead_letter_topic_id = dead_letter_topic.id
@@ -167,6 +183,28 @@ class PubSubWorkQueue(WorkQueue):
             "WORK_QUEUE_ADDRESS": self.subscription_id,
             "GOOGLE_CLOUD_PROJECT": self.subscription_id.apply(project_of),
         }
+
+    def endpoints(self) -> dict[str, pulumi.Output[str]]:
+        return {"topic": self.topic_id, "subscription": self.subscription_id,
+                "dead_letter_subscription": self.dead_letter_subscription_id}
+
+    def publish_env(self, variable: str) -> dict[str, pulumi.Output[str]]:
+        return {
+            "SEND_QUEUE_KIND": pulumi.Output.from_input("pubsub"),
+            variable: self.topic_id,
+            "GOOGLE_CLOUD_PROJECT": self.topic_id.apply(project_of),
+        }
+
+    def grant_send(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        if principal.kind != "gcp-service-account":
+            raise ValueError(f"only a GCP service account can publish to a Pub/Sub topic, not {principal.kind}")
+        member = pulumi.Output.from_input(principal.ref).apply(lambda email: f"serviceAccount:{email}")
+        # Publisher on this topic only (pubsub.topics.publish); Pub/Sub's agent encrypts with the key, so a
+        # publisher needs no key role.
+        return [gcp.pubsub.TopicIAMMember(name, topic=self.topic_name, role=PUBLISHER_ROLE, member=member,
+                                          opts=opts)]
 
     def grant_consume(
         self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import Optional
 
 import pulumi
@@ -12,6 +13,7 @@ from ..cloud_sdks import aws
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.queues import dead_letter_retention, queue_problems
+from ..rules.work_path import SEND_ACTIONS, source_service
 from .base import WorkQueue, WorkQueueArgs
 
 # Actions a consumer needs to pull, acknowledge (delete) and extend (change visibility) messages.
@@ -54,18 +56,45 @@ def kms_decrypt_scope(kms_key: str, queue_arn: str) -> dict:
             "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}}}
 
 
+def _sid(service: str) -> str:
+    """`sns.amazonaws.com` -> `Sns`: a statement id part (letters and digits only)."""
+    return service.split(".")[0].capitalize()
+
+
+def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequence[str] = ()) -> str:
+    """The queue policy: TLS only, plus the declared external producers.
+
+    Principals (IAM roles and users) may send; each AWS service that delivers from a declared source (SNS topic,
+    EventBridge rule, S3 bucket) may send only for those sources, by an `aws:SourceArn` condition
+    (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html and the S3 and EventBridge
+    equivalents: the service principal plus `aws:SourceArn`).
+    """
+    statements: list[dict] = [{
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sqs:*",
+        "Resource": queue_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }]
+    if principals:
+        statements.append({"Sid": "DeclaredProducersSend", "Effect": "Allow",
+                           "Principal": {"AWS": sorted(principals)}, "Action": "sqs:SendMessage",
+                           "Resource": queue_arn})
+    by_service: dict[str, list[str]] = {}
+    for source in sources:
+        service = source_service(source)
+        if service is not None:
+            by_service.setdefault(service, []).append(source)
+    for service, arns in sorted(by_service.items()):
+        statements.append({"Sid": f"{_sid(service)}SourcesSend", "Effect": "Allow", "Principal": {"Service": service},
+                           "Action": "sqs:SendMessage", "Resource": queue_arn,
+                           "Condition": {"ArnEquals": {"aws:SourceArn": sorted(arns)}}})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
 def _tls_only_policy(queue_arn: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sqs:*",
-            "Resource": queue_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
-    }, sort_keys=True)
+    return queue_policy(queue_arn)
 
 
 class SqsWorkQueue(WorkQueue):
@@ -131,13 +160,19 @@ class SqsWorkQueue(WorkQueue):
             ),
             opts=child,
         )
-        for suffix_name, target in (("queue", queue), ("dlq", dead_letter_queue)):
-            aws.sqs.QueuePolicy(
-                f"{name}-{suffix_name}-policy",
-                queue_url=target.url,
-                policy=target.arn.apply(_tls_only_policy),
-                opts=child,
-            )
+        producers = args.producers
+        aws.sqs.QueuePolicy(
+            f"{name}-queue-policy",
+            queue_url=queue.url,
+            policy=queue.arn.apply(lambda arn: queue_policy(arn, producers.principals, producers.sources)),
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-dlq-policy",
+            queue_url=dead_letter_queue.url,
+            policy=dead_letter_queue.arn.apply(_tls_only_policy),
+            opts=child,
+        )
 
         self._queue = queue
         self.queue_url = queue.url
@@ -178,6 +213,40 @@ class SqsWorkQueue(WorkQueue):
             "WORK_QUEUE_ADDRESS": self.queue_url,
             "AWS_REGION": self._region,
         }
+
+    def endpoints(self) -> dict[str, pulumi.Output[str]]:
+        return {"url": self.queue_url, "arn": self.queue_arn, "dead_letter_url": self.dead_letter_queue_url}
+
+    def publish_env(self, variable: str) -> dict[str, pulumi.Output[str]]:
+        return {
+            "SEND_QUEUE_KIND": pulumi.Output.from_input("sqs"),
+            variable: self.queue_url,
+            "AWS_REGION": self._region,
+        }
+
+    def send_policy(self) -> pulumi.Output[str]:
+        """An IAM policy document allowing exactly the send actions on this queue (and encryption with its key)."""
+        def document(queue_arn: str, kms_key: Optional[str]) -> str:
+            statements: list[dict] = [
+                {"Sid": "SendToWorkQueue", "Effect": "Allow", "Action": SEND_ACTIONS, "Resource": queue_arn}]
+            if kms_key:
+                # SQS encrypts each message with a data key it generates under the queue's key as the sender
+                # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html:
+                # producers need kms:GenerateDataKey and kms:Decrypt).
+                statements.append({"Sid": "EncryptMessages", "Effect": "Allow",
+                                   "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                                   **kms_decrypt_scope(kms_key, queue_arn)})
+            return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+        key = self.args.kms_key or self.args.managed_key
+        return pulumi.Output.all(self.queue_arn, key).apply(lambda values: document(*values))
+
+    def grant_send(
+        self, name: str, principal: WorkloadPrincipal, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> list[pulumi.Resource]:
+        if principal.kind != "aws-iam-role":
+            raise ValueError(f"only an AWS IAM role can send to an SQS queue, not {principal.kind}")
+        return [aws.iam.RolePolicy(name, role=principal.ref, policy=self.send_policy(), opts=opts)]
 
     def keda_read_statement(self) -> pulumi.Output[dict]:
         return self.queue_arn.apply(lambda arn: {

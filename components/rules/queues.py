@@ -26,7 +26,9 @@ def dead_letter_retention(cloud: str, queue: QueueSpec) -> int:
 
 def queue_problems(cloud: str, path: str, queue: QueueSpec) -> list[Problem]:
     """Problems with one queue on the given cloud; `path` is the queue's field path (`queues.<name>`)."""
-    problems: list[Problem] = []
+    from .work_path import producer_problems
+
+    problems: list[Problem] = producer_problems(cloud, path, queue)
     if cloud == "gcp":
         if queue.visibility_timeout_seconds > PUBSUB_MAX_ACK_DEADLINE_SECONDS:
             problems.append(Problem(

@@ -80,3 +80,22 @@ def uses_cloud_secrets(spec) -> bool:  # noqa: ANN001 (EnvironmentSpec; the spec
     workloads = [*spec.services.values(), *spec.jobs.values()]
     return any(ref.cloud_secret is not None for workload in workloads
                for ref in [*workload.secret_env.values(), *workload.secret_files.values()])
+
+
+def existing_secret_problems(spec) -> list:  # noqa: ANN001 (EnvironmentSpec; the spec models import these rules)
+    """`existing_secrets`: names the cloud accepts, each read by some workload (else the entry says nothing)."""
+    from ..errors import Problem
+    from ..spec.resolve import job_workload
+
+    workloads = [*spec.services.values(), *(job_workload(job, spec.services) for job in spec.jobs.values())]
+    read = {ref.cloud_secret for workload in workloads
+            for ref in [*workload.secret_env.values(), *workload.secret_files.values()]}
+    problems = []
+    for index, name in enumerate(spec.existing_secrets):
+        path = f"existing_secrets[{index}]"
+        valid = _AWS_SECRET_NAME.match(name) if spec.cloud == "aws" else _GCP_SECRET_ID.match(name)
+        if not valid:
+            problems.append(Problem(path, f"{shown(name)} is not a secret name on {spec.cloud}"))
+        elif name not in read:
+            problems.append(Problem(path, f"no service or job reads {name!r} (aws_secret / gcp_secret); remove it"))
+    return problems

@@ -14,14 +14,17 @@ from ..rules.capacity import capacity_problems
 from ..rules.clusters import cluster_problems
 from ..rules.names import aws_tag_value_problem, gcp_label_value_problem, naming_problems
 from ..rules.network import network_problems
+from ..rules.operator import operator_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
+from ..rules.work_path import work_path_problems
 from ..rules.workloads import workloads_problems
 from .allow_destroy import AllowDestroyList
 from .argocd import ArgoCdSpec
 from .base import Name, StrictModel
 from .cluster import ClusterSpec
 from .network import NetworkSpec
+from .operator import OperatorSpec
 from .promotion import PromotionSpec
 from .queue import QueueSpec
 from .workload import JobSpec, ServiceSpec
@@ -77,6 +80,18 @@ class EnvironmentSpec(StrictModel):
     argocd: Optional[ArgoCdSpec] = Field(
         None, description="Install Argo CD and bootstrap GitOps from the deployment repository. Default unset."
     )
+    infra_delivery: Literal["push", "operator"] = Field(
+        "push",
+        description=(
+            "Who runs `pulumi up` for this stack: `push` (CI, with its cloud identity) or `operator` (the Pulumi "
+            "Kubernetes Operator in a management cluster pulls this repository and reconciles, with drift "
+            "correction; needs `operator`; `stackctl render` writes its `Stack`). Default `push`."
+        ),
+    )
+    operator: Optional[OperatorSpec] = Field(
+        None,
+        description="Operator delivery: repository, backend, secrets provider and identity. Default unset.",
+    )
     labels: dict[str, str] = Field(
         default_factory=dict,
         description=(
@@ -103,6 +118,16 @@ class EnvironmentSpec(StrictModel):
     jobs: dict[Name, JobSpec] = Field(
         default_factory=dict,
         description="Batch jobs keyed by name: scheduled, on demand, or one Job per queue message. Default none.",
+    )
+    existing_secrets: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Cloud secrets (`aws_secret` names, `gcp_secret` ids) that workloads read and that exist already, "
+            "created outside this stack: the program grants on them by name and does not create them. Every "
+            "other secret a workload reads gets its container created by the program (AWS Secrets Manager, with "
+            "the environment's key in prod; GCP Secret Manager, replicated in the region), never a value: "
+            "values are set out of band (docs/bootstrap.md). Default none."
+        ),
     )
     allow_destroy: AllowDestroyList = Field(
         default_factory=list,
@@ -185,7 +210,9 @@ class EnvironmentSpec(StrictModel):
                                         "(docs/bootstrap.md)"))
         problems.extend(bootstrap_problems(self))
         problems.extend(workloads_problems(self))
+        problems.extend(work_path_problems(self))
         problems.extend(argocd_problems(self))
+        problems.extend(operator_problems(self, environment))
         placement = placement_problems(self)
         # Capacity is only meaningful once every workload has a valid pool.
         problems.extend(placement or capacity_problems(self))

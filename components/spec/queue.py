@@ -9,6 +9,31 @@ from pydantic import Field
 from .base import StrictModel
 
 
+class ProducersSpec(StrictModel):
+    """Senders outside the platform that may put messages on a queue (workloads of the environment use
+    `sends_to` instead)."""
+
+    principals: list[str] = Field(
+        default_factory=list,
+        description=(
+            "AWS: IAM role or user ARNs (`arn:aws:iam::<account>:role/<name>`; they must exist before `pulumi up`), "
+            "allowed `sqs:SendMessage` by the queue policy and, on the environment's queue key, "
+            "`kms:GenerateDataKey` and `kms:Decrypt` through SQS. GCP: members such as "
+            "`serviceAccount:<name>@<project>.iam.gserviceaccount.com`, granted `roles/pubsub.publisher` on the "
+            "topic. Default none."
+        ),
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        description=(
+            "AWS only: SNS topics, EventBridge rules and S3 buckets by ARN. Each becomes a queue policy statement "
+            "for its service principal (`sns`, `events` or `s3.amazonaws.com`) limited by an `aws:SourceArn` "
+            "condition, and, on the environment's queue key, a key policy statement letting that service "
+            "encrypt for exactly those sources. Default none."
+        ),
+    )
+
+
 class QueueSpec(StrictModel):
     """A work queue with a dead-letter queue. The map key in `queues` is the queue's identity."""
 
@@ -64,6 +89,14 @@ class QueueSpec(StrictModel):
     fifo: bool = Field(
         False,
         description="AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false.",
+    )
+    producers: ProducersSpec = Field(
+        default_factory=ProducersSpec,
+        description=(
+            "Senders outside the platform (another team's role, an SNS topic, an EventBridge rule, an S3 bucket, "
+            "a GCP service account). A queue with its own `kms_key`: that key's owner must also let them use it. "
+            "Default none."
+        ),
     )
     kms_key: Optional[str] = Field(
         None,

@@ -45,6 +45,24 @@ class SecretRef(StrictModel):
         return self.aws_secret if self.aws_secret is not None else self.gcp_secret
 
 
+class EgressRule(StrictModel):
+    """One destination outside the cluster a workload may open connections to, besides DNS and HTTPS (443)."""
+
+    cidr: str = Field(
+        description="Destination address range, e.g. `10.20.0.0/16` (a database's subnet). Required.")
+    ports: list[int] = Field(
+        description="Destination ports, 1-65535, at least one (no rule opens every port), e.g. `[5432]`. Required.")
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="`TCP` or `UDP`. Default `TCP`.")
+    allow_broad: bool = Field(
+        False,
+        description=(
+            "Prod: accept a `cidr` that is public (not a private range) or that overlaps the environment's own "
+            "network (its nodes and, on EKS, its pods), which prod otherwise refuses: the explicit opt-in. "
+            "Default false."
+        ),
+    )
+
+
 class ResourcesSpec(StrictModel):
     """CPU and memory the container requests (for scheduling) and may use at most."""
 
@@ -129,6 +147,32 @@ class WorkloadSpec(StrictModel):
             "extend messages of that queue only. Default unset."
         ),
     )
+    sends_to: list[Name] = Field(
+        default_factory=list,
+        description=(
+            "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues "
+            "only (SQS `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's "
+            "key; Pub/Sub `roles/pubsub.publisher` on the topic), and it gets each queue's address in "
+            "`SEND_QUEUE_<KEY>` (the key upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), "
+            "with `SEND_QUEUE_KIND` (`sqs` or `pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+        ),
+    )
+    egress: list[EgressRule] = Field(
+        default_factory=list,
+        description=(
+            "What the workload may reach besides DNS, HTTPS (443, the cloud APIs and queues) and, on GKE, the "
+            "metadata server: its NetworkPolicy allows exactly these ranges and ports, e.g. "
+            "`[{cidr: 10.20.0.0/16, ports: [5432]}]`. Default none (closed)."
+        ),
+    )
+    calls: list[Name] = Field(
+        default_factory=list,
+        description=(
+            "Keys of exposed services (in `services`, with `expose: true`) this workload calls: its NetworkPolicy "
+            "allows traffic to their pods on their declared ports, and theirs admits this workload's namespace. "
+            "Default none."
+        ),
+    )
     max_message_seconds: int = Field(
         60,
         ge=1,
@@ -200,7 +244,8 @@ class ServiceSpec(WorkloadSpec):
         default_factory=list,
         description=(
             "Namespaces whose pods may call an exposed service (its NetworkPolicy admits them on the declared "
-            "ports, besides pods of its own namespace). Default none: only its own namespace."
+            "ports, besides pods of its own namespace). Needs `expose: true`. Workloads of this environment "
+            "that list the service in `calls` are admitted without it. Default none: only its own namespace."
         ),
     )
 

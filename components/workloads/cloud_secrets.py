@@ -7,8 +7,10 @@ Per workload (nothing shared, nothing cluster-wide):
 - an `ExternalSecret` that writes `<workload>-cloud-secrets`, one key per environment variable and one per
   secret file (`secret_files.file_key`);
 - the cloud grant: read exactly the named secrets (AWS `secretsmanager:GetSecretValue` and `DescribeSecret` on
-  `arn:...:secret:<name>-??????`, the six `?` matching the random suffix Secrets Manager appends and nothing
-  else; GCP `roles/secretmanager.secretAccessor` on each secret).
+  the ARN of a secret the program creates, or on `arn:...:secret:<name>-??????` for one listed in
+  `existing_secrets`, the six `?` matching the random suffix Secrets Manager appends and nothing else, plus
+  `kms:Decrypt` through Secrets Manager on the prod secrets key; GCP `roles/secretmanager.secretAccessor` on each
+  secret, after the secret exists when the program creates it).
 Only these non-secret objects are applied or written to the deployment repository; the values travel from
 the cloud to the cluster through ESO alone.
 
@@ -21,7 +23,7 @@ sees no drift between the repository and the defaulted object.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
@@ -47,6 +49,11 @@ class SecretManagerTarget:
     cluster_name: Optional[str] = None
     # AWS: `arn:<partition>:secretsmanager:<region>:<account>:secret:` (an Output: the account may be looked up).
     aws_secret_arn_prefix: Any = None
+    # The secrets the program creates, by name: AWS their ARN, GCP their secret id (Outputs, so a grant on one
+    # waits for it). Others are granted by name (AWS: the ARN pattern; GCP: the id) and must exist.
+    owned: dict[str, Any] = field(default_factory=dict)
+    # AWS: the key the owned secrets are encrypted with (prod), which readers must be able to decrypt with.
+    aws_key_arn: Any = None
 
 
 def cloud_secret_names(workload: WorkloadSpec) -> list[str]:
@@ -104,11 +111,20 @@ def objects(workload_name: str, namespace: str, component: str, workload: Worklo
             external_secret(workload_name, namespace, component, workload)]
 
 
-def aws_read_policy(arn_prefix: str, names: list[str]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
+def aws_read_policy(arn_prefix: str, names: list[str], owned_arns: Optional[dict[str, str]] = None,
+                    key_arn: Optional[str] = None, region: Optional[str] = None) -> str:
+    """Read exactly the named secrets: the exact ARN of those the program creates, `<name>-??????` for the rest;
+    with the secrets' key, decrypt through Secrets Manager only."""
+    owned_arns = owned_arns or {}
+    statements: list[dict] = [{
         "Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": AWS_READ_ACTIONS,
-        "Resource": [f"{arn_prefix}{name}-??????" for name in names],
-    }]}, sort_keys=True)
+        "Resource": [owned_arns[name] if name in owned_arns else f"{arn_prefix}{name}-??????" for name in names],
+    }]
+    if key_arn:
+        statements.append({"Sid": "DecryptOwnSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+                           "Resource": key_arn,
+                           "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
 def grant_read(name: str, identity: WorkloadIdentity, workload: WorkloadSpec,
@@ -117,11 +133,14 @@ def grant_read(name: str, identity: WorkloadIdentity, workload: WorkloadSpec,
     names = cloud_secret_names(workload)
     if not names or target is None:
         return []
+    owned = {secret: target.owned[secret] for secret in names if secret in target.owned}
     if target.cloud == "aws":
-        policy = pulumi.Output.from_input(target.aws_secret_arn_prefix).apply(
-            lambda prefix: aws_read_policy(prefix, names))
+        key = target.aws_key_arn if owned else None
+        policy = pulumi.Output.all(target.aws_secret_arn_prefix, owned, key).apply(
+            lambda values: aws_read_policy(values[0], names, values[1], values[2], target.region))
         return [aws.iam.RolePolicy(f"{name}-read-secrets", role=identity.principal.ref, policy=policy, opts=opts)]
     member = pulumi.Output.from_input(identity.principal.ref).apply(lambda email: f"serviceAccount:{email}")
+    # An owned secret's id is its resource's Output: the grant waits for the secret to exist.
     return [gcp.secretmanager.SecretIamMember(
-        f"{name}-read-secret-{secret}", project=target.gcp_project, secret_id=secret, role=GCP_ACCESSOR_ROLE,
-        member=member, opts=opts) for secret in names]
+        f"{name}-read-secret-{secret}", project=target.gcp_project, secret_id=owned.get(secret, secret),
+        role=GCP_ACCESSOR_ROLE, member=member, opts=opts) for secret in names]

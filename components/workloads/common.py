@@ -10,10 +10,12 @@ from pydantic import ConfigDict, Field
 from ..cluster import Cluster, EksCluster, WorkloadIdentity
 from ..kubernetes import kubernetes_resource, resource_name
 from ..queues import WorkQueue
+from ..rules.work_path import send_variable
 from ..spec.base import StrictModel
 from ..spec.workload import WorkloadSpec
 from . import cloud_secrets, manifests
 from .cloud_secrets import SecretManagerTarget
+from .network_policy import CallTarget
 
 
 class WorkloadArgs(StrictModel):
@@ -25,6 +27,14 @@ class WorkloadArgs(StrictModel):
     namespace: str = Field(description="Kubernetes namespace (must exist). Required.")
     cluster: Cluster = Field(description="Cluster to run on: its identity binder. Required.")
     queue: Optional[WorkQueue] = Field(None, description="The queue consumed. Default unset.")
+    sends_to: dict[str, WorkQueue] = Field(
+        default_factory=dict,
+        description="Queues the workload sends to, by queue key (the key names the environment variable, "
+                    "`SEND_QUEUE_<KEY>`, and the grant). Default none.")
+    calls: list[CallTarget] = Field(
+        default_factory=list,
+        description="Exposed services the workload calls (its NetworkPolicy allows their pods and ports). "
+                    "Default none.")
     deploy: bool = Field(
         True,
         description="Push delivery: create the Kubernetes objects with Pulumi. False (GitOps) only builds "
@@ -65,6 +75,8 @@ def bind_identity(component: pulumi.ComponentResource, name: str, args: Workload
     identity = args.cluster.bind_workload_identity(name, args.namespace, args.workload_name, child)
     if args.queue is not None:
         identity.resources.extend(args.queue.grant_consume(f"{name}-consume", identity.principal, child))
+    for key, queue in sorted(args.sends_to.items()):
+        identity.resources.extend(queue.grant_send(f"{name}-send-{key}", identity.principal, child))
     if workload is not None:
         identity.resources.extend(cloud_secrets.grant_read(
             name, identity, workload, args.secret_manager,
@@ -72,8 +84,11 @@ def bind_identity(component: pulumi.ComponentResource, name: str, args: Workload
     return identity
 
 
-def queue_environment(queue: Optional[WorkQueue], max_message_seconds: int) -> dict[str, Any]:
+def queue_environment(queue: Optional[WorkQueue], max_message_seconds: int,
+                      sends_to: Optional[dict[str, WorkQueue]] = None) -> dict[str, Any]:
     env: dict[str, Any] = {"MAX_MESSAGE_SECONDS": str(max_message_seconds)}
+    for key, target in sorted((sends_to or {}).items()):
+        env.update(target.publish_env(send_variable(key)))
     if queue is not None:
         env.update(queue.consumer_env())
     return env

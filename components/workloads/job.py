@@ -32,7 +32,8 @@ class BatchJob(pulumi.ComponentResource):
         identity = bind_identity(self, name, args, workload)
         template = manifests.pod_template(
             workload_name, "job", workload, workload_name,
-            queue_environment(args.queue, workload.max_message_seconds), restart_policy="Never", spread=False,
+            queue_environment(args.queue, workload.max_message_seconds, args.sends_to), restart_policy="Never",
+            spread=False,
             placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
         job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
         objects = [service_account(args, "job", identity),
@@ -51,7 +52,7 @@ class BatchJob(pulumi.ComponentResource):
                 workload_name, namespace, job.schedule if job.mode == "schedule" else None, job.time_zone,
                 job.concurrency_policy, job.starting_deadline_seconds, job.history, job_spec))
         objects.append(network_policy(workload_name, namespace, "job", keda_pod_identity_provider(args.cluster),
-                                      ports={}, expose_to=[]))
+                                      ports={}, expose_to=[], egress_rules=workload.egress, calls=args.calls))
         self.manifests = objects
         self.identity = identity
         deliver(self, name, args, objects, identity)

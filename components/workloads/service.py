@@ -53,6 +53,10 @@ class ServiceArgs(WorkloadArgs):
 
     spec: ServiceSpec = Field(description="What runs and how it scales. Required.")
     min_replicas: int = Field(description="Resolved minimum replicas (the tier default applied). Required.")
+    callers: list[str] = Field(
+        default_factory=list,
+        description="Namespaces of the workloads that call this service (`calls`): its NetworkPolicy admits them "
+                    "like those in `expose_to`. Default none.")
 
 
 class Service(pulumi.ComponentResource):
@@ -69,7 +73,8 @@ class Service(pulumi.ComponentResource):
         spec, workload_name, namespace = args.spec, args.workload_name, args.namespace
         identity = bind_identity(self, name, args, spec)
         template = manifests.pod_template(
-            workload_name, "service", spec, workload_name, queue_environment(args.queue, spec.max_message_seconds),
+            workload_name, "service", spec, workload_name,
+            queue_environment(args.queue, spec.max_message_seconds, args.sends_to),
             restart_policy="Always", spread=True,
             placement=args.placement)
         deployment = manifests.deployment(workload_name, namespace, template)
@@ -98,7 +103,8 @@ class Service(pulumi.ComponentResource):
         if spec.expose:
             objects.append(manifests.cluster_service(workload_name, namespace, spec.ports))
         objects.append(network_policy(workload_name, namespace, "service", keda_pod_identity_provider(args.cluster),
-                                      spec.ports if spec.expose else {}, spec.expose_to))
+                                      spec.ports if spec.expose else {}, [*spec.expose_to, *args.callers],
+                                      spec.egress, args.calls))
         self.manifests = objects
         self.identity = identity
         deliver(self, name, args, objects, identity)

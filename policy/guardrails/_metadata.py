@@ -120,8 +120,14 @@ ABOUT: dict[str, About] = {
         "sqs-dead-letter-queues.html"),
     "queue-no-public-access": About(
         Severity.CRITICAL, (),
-        "Remove the statement or binding that grants everyone (`*`, allUsers, allAuthenticatedUsers); grant "
-        "named principals through `grant_consume`.",
+        "Remove the statement or binding that grants everyone (`*`, allUsers, allAuthenticatedUsers), or narrow "
+        "it (and any AWS service principal) with an `aws:SourceArn` / `aws:SourceAccount` condition; grant named "
+        "principals through `sends_to`, `queues.<key>.producers` or `grant_consume`.",
+        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html"),
+    "queue-senders-declared": About(
+        Severity.HIGH, (),
+        "Let workloads send through `sends_to: [<queue key>]` (a queue of this stack) and admit outside senders "
+        "with `queues.<key>.producers`; remove hand-made send grants on other queues or topics.",
         "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html"),
     "iam-no-wildcard-actions": About(
         Severity.HIGH, (),

@@ -108,6 +108,14 @@ def _kms_key(ctx: MockContext):
     return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account}:key/{key_id}"}
 
 
+@resource("aws:secretsmanager/secret:Secret")
+def _secretsmanager_secret(ctx: MockContext):
+    # Secrets Manager appends `-` and six random characters to a secret's ARN (stable per URN here).
+    name = ctx.physical_name()
+    arn = f"arn:aws:secretsmanager:{ctx.region}:{ctx.account}:secret:{name}-{stable_hex(ctx.urn, 6)}"
+    return arn, {"name": name, "arn": arn}
+
+
 @resource("aws:eks/cluster:Cluster")
 def _eks_cluster(ctx: MockContext):
     name = ctx.physical_name()
