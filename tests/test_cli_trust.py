@@ -144,7 +144,7 @@ def test_preview_info_column_is_not_cut():
     from .conftest import shipped_run
 
     run = shipped_run("prod")
-    text = render_preview(run)
+    text = render_preview(run).split("\nOutputs:")[0]  # the resource table (long outputs are elided, with a count)
     assert "…" not in text
     # The longest descriptive value of a resource is shown whole.
     longest = max((record.inputs.get("name") for record in run.graph.resources
