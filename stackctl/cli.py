@@ -377,14 +377,21 @@ def _land(verb, json_output: bool) -> None:
     from components.errors import SpecError
 
     from .analysis import analyzer  # loaded only by the verbs that may run the policy pack
-    from .delivery.desired import render_text
+    from .delivery.desired import Refused, render_text
+
+    def failed(outcome: str, message: str, code: int) -> typer.Exit:
+        if json_output:  # a document on every outcome, refusals included (scripts read stdout)
+            sys.stdout.write(json.dumps({"outcome": outcome, "error": message, "exit_code": code}, indent=2) + "\n")
+        return _fail(message, code)
 
     try:
         outcome = verb()
+    except Refused as exc:
+        raise failed("refused", str(exc), EXIT_INVALID_INPUT) from None
     except (InputError, SpecError) as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        raise failed("invalid", str(exc), EXIT_INVALID_INPUT) from None
     except analyzer.PackError as exc:
-        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+        raise failed("failed", f"error: {exc}", EXIT_PROGRAM_FAILED) from None
     sys.stdout.write(json.dumps(outcome.as_json(), indent=2) + "\n" if json_output else render_text(outcome))
 
 

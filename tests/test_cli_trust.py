@@ -9,6 +9,7 @@ from importlib.metadata import version
 import pytest
 
 from .conftest import REPO, load_stack_yaml, stackctl
+from .test_deployment_loop import ecr  # noqa: F401 - the fixture: a mocked ECR
 from .test_diff import repo  # noqa: F401 - the fixture: a project in its own git repository
 
 
@@ -253,3 +254,22 @@ def test_readme_diff_example_is_what_stackctl_prints(tmp_path):
     shown, tail = example.split("...\n")
     assert shown in result.stdout  # a step of the output, as printed
     assert result.stdout.rstrip("\n").endswith(tail.rstrip("\n"))  # the summary and the guard, to the end
+
+
+def test_promote_and_rollback_json_print_a_document_when_refused(tmp_path, ecr):  # noqa: F811 - the fixture
+    from tests.loop_helpers import make_deployment, push_image
+
+    deployment = make_deployment(tmp_path)
+    infra, pack = str(deployment.infra), str(REPO / "policy")
+    digest = push_image(ecr, "acme/orders-worker", "main-aaaaaaa", "a" * 40)
+    ecr.batch_delete_image(repositoryName="acme/orders-worker", imageIds=[{"imageDigest": digest}])
+    refused = stackctl("promote", "dev", "orders", "--digest", digest, "--policy-pack", pack, "-C", infra, "--json")
+    assert refused.returncode == 2
+    document = json.loads(refused.stdout)
+    assert document["outcome"] == "refused" and document["exit_code"] == 2
+    assert "is unknown to the registry" in document["error"] and document["error"] in refused.stderr
+
+    invalid = stackctl("rollback", "dev", "no-such-workload", "--policy-pack", pack, "-C", infra, "--json")
+    assert invalid.returncode == 2
+    assert json.loads(invalid.stdout)["outcome"] in ("invalid", "refused")
+    assert json.loads(invalid.stdout)["error"] in invalid.stderr
