@@ -17,6 +17,7 @@ from .engine.speedups import sdk_packages
 from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
 from .engine.speedups.stock import STOCK_ENV, stock_requested
 from .errors import InputError
+from .package.command import app as package_app
 
 if TYPE_CHECKING:
     from .engine.project import Project, StackConfig
@@ -36,6 +37,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Run the stack program offline: no cloud credentials, no Pulumi CLI.",
 )
+app.add_typer(package_app, name="package")
 
 
 # `stackctl -C DIR <verb>`: the project directory given before the verb (one given after it wins).

@@ -28,9 +28,11 @@ ALLOWED: dict[str, set[str]] = {
     "delivery": {"analysis", "diff", "engine", "engine.speedups", "errors", "schemas"},
     "tree": {"engine", "errors"},
     "testing": {"engine", "errors"},
-    "cli": {"delivery", "analysis", "diff", "engine", "engine.speedups", "errors", "schemas", "tree", "docgen"},
+    "package": set(),
+    "cli": {"delivery", "analysis", "diff", "engine", "engine.speedups", "errors", "schemas", "tree", "docgen",
+            "package"},
 }
-ROOMS = ("engine.speedups", "engine", "analysis", "diff", "delivery")
+ROOMS = ("engine.speedups", "engine", "analysis", "diff", "delivery", "package")
 MAX_TOP_LEVEL_MODULES = 8
 
 

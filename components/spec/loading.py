@@ -6,13 +6,15 @@ import difflib
 import re
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from ..rules.credentials import shown
 from .environment import EnvironmentSpec
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def parse_environment(
@@ -66,13 +68,23 @@ def field_path(parts: Iterable[str | int]) -> str:
     return path
 
 
-def _translate(exc: ValidationError, secret_keys: frozenset[str]) -> list[Problem]:
+def validate_model(model: type[ModelT], raw: Mapping[str, Any], source: str) -> ModelT:
+    """Validate `raw` into `model` (any spec or component arguments model), or raise `SpecError` with one
+    `Problem` per field, worded as for a stack file. The component package (`components.provider`) validates
+    what other languages send with it, so they read the messages Python callers of this function read."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(source, _translate(exc, frozenset(), model)) from None
+
+
+def _translate(exc: ValidationError, secret_keys: frozenset[str], root: Any = None) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         path = field_path(part for part in loc if part != "[key]")
         hide_value = bool(loc) and loc[0] in secret_keys
-        problems.append(Problem(path, _message(error, loc, hide_value)))
+        problems.append(Problem(path, _message(error, loc, hide_value, root or EnvironmentSpec)))
     return problems
 
 
@@ -87,14 +99,14 @@ def _got(error: Mapping[str, Any], hide_value: bool) -> str:
     return f" (got {shown(value)})"
 
 
-def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool) -> str:
+def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool, root: Any = None) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     got = _got(error, hide_value)
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(loc[:-1], root or EnvironmentSpec)
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
         return f"unknown field{suggestion} (allowed: {', '.join(allowed)})" if allowed else "unknown field"
@@ -134,9 +146,9 @@ _TYPE_ERRORS = {
 }
 
 
-def _allowed_fields(loc: tuple) -> list[str]:
-    """The field names of the model at `loc`, for 'did you mean' hints."""
-    annotation: Any = EnvironmentSpec
+def _allowed_fields(loc: tuple, root: Any) -> list[str]:
+    """The field names of the model at `loc` (from `root`), for 'did you mean' hints."""
+    annotation: Any = root
     for part in loc:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
