@@ -151,8 +151,8 @@ def render(
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md), and with
     `infra_delivery: operator` its Pulumi Kubernetes Operator Stack (docs/deployment-loop.md).
 
-    Prints each file written, then each manifest a previous render wrote that this one deleted (`deleted <path>`):
-    once committed, Argo CD deletes those objects from the cluster."""
+    Prints each file written, then each file a previous render wrote that this one deleted (`deleted <path>`):
+    once committed, Argo CD deletes the objects they declared."""
     from .delivery.operator_stacks import OPERATOR_DIR, operator_files, stack_spec, write_operator_files
     from .delivery.render import write_deployment
 
@@ -178,7 +178,8 @@ def render(
                              "directory")
         deleted: list[Path] = []
         written = write_deployment(deployment, out, label, where, deleted=deleted) if deployment is not None else []
-        written += write_operator_files(infrastructure, out, stack, label)
+        written += write_operator_files(infrastructure, out, stack, label, deleted=deleted)
+        deleted.sort()
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     if json_output:
