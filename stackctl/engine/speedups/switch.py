@@ -97,18 +97,20 @@ _lock = threading.Lock()
 _active = 0  # runs inside `speedups()` with the replacements in place
 _originals: list[tuple[Slot, Any]] = []  # while active: each replaced slot and the SDK's object
 _warned: set[tuple[str, ...]] = set()
-_verdicts: dict[tuple[int, ...], tuple[str, ...]] = {}  # identities of the SDK's objects -> the mismatched labels
+# identities of the SDK's objects -> (those objects, the labels of the mismatched ones)
+_verdicts: dict[tuple[int, ...], tuple[list[Any], tuple[str, ...]]] = {}
 
 
 def mismatched() -> tuple[str, ...]:
-    """The labels of the slots whose SDK object is not the one the replacements were written against."""
+    """The labels of the slots whose SDK object is not the one the replacements were written against (worked out
+    once per set of SDK objects: fingerprinting reads the SDK's source)."""
     currents = [slot.current() for slot in SLOTS]
     key = tuple(id(current) for current in currents)
-    verdict = _verdicts.get(key)
-    if verdict is None:
-        verdict = _verdicts[key] = tuple(slot.label for slot, current in zip(SLOTS, currents, strict=True)
-                                         if not slot.matches(current))
-        # The objects are kept alive by the SDK modules; a stale key (a test's monkeypatched copy) costs nothing.
+    known = _verdicts.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], currents, strict=True)):
+        return known[1]
+    verdict = tuple(slot.label for slot, current in zip(SLOTS, currents, strict=True) if not slot.matches(current))
+    _verdicts[key] = (currents, verdict)  # the objects are held, so their identities are not reused meanwhile
     return verdict
 
 
