@@ -1,4 +1,4 @@
-"""What every workload component shares: its placement arguments, its identity, and its delivery."""
+"""What every workload component shares: its arguments (where it runs, what it reaches, how it is delivered)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ from typing import Any, Optional
 import pulumi
 from pydantic import ConfigDict, Field
 
-from ..cluster import Cluster, EksCluster, WorkloadIdentity
-from ..kubernetes import kubernetes_resource, resource_name
+from ..cluster import Cluster
 from ..queues import WorkQueue
-from ..rules.work_path import send_variable
 from ..spec.base import StrictModel
-from ..spec.workload import WorkloadSpec
-from . import cloud_secrets, manifests
 from .cloud_secrets import SecretManagerTarget
 from .network_policy import CallTarget
 
@@ -62,48 +58,3 @@ class WorkloadArgs(StrictModel):
         default_factory=list,
         description="What the cloud secret grants wait for (GCP: the Secret Manager API). Default none.")
 
-
-def keda_pod_identity_provider(cluster: Cluster) -> str:
-    return "aws" if isinstance(cluster, EksCluster) else "gcp"
-
-
-def bind_identity(component: pulumi.ComponentResource, name: str, args: WorkloadArgs,
-                  workload: Optional[WorkloadSpec] = None) -> WorkloadIdentity:
-    """A cloud identity only `namespace/workload_name` can use, allowed to consume its queue and read its own
-    cloud secrets, and nothing else."""
-    child = pulumi.ResourceOptions(parent=component)
-    identity = args.cluster.bind_workload_identity(name, args.namespace, args.workload_name, child)
-    if args.queue is not None:
-        identity.resources.extend(args.queue.grant_consume(f"{name}-consume", identity.principal, child))
-    for key, queue in sorted(args.sends_to.items()):
-        identity.resources.extend(queue.grant_send(f"{name}-send-{key}", identity.principal, child))
-    if workload is not None:
-        identity.resources.extend(cloud_secrets.grant_read(
-            name, identity, workload, args.secret_manager,
-            pulumi.ResourceOptions(parent=component, depends_on=args.secret_grants_depend_on)))
-    return identity
-
-
-def queue_environment(queue: Optional[WorkQueue], max_message_seconds: int,
-                      sends_to: Optional[dict[str, WorkQueue]] = None) -> dict[str, Any]:
-    env: dict[str, Any] = {"MAX_MESSAGE_SECONDS": str(max_message_seconds)}
-    for key, target in sorted((sends_to or {}).items()):
-        env.update(target.publish_env(send_variable(key)))
-    if queue is not None:
-        env.update(queue.consumer_env())
-    return env
-
-
-def service_account(args: WorkloadArgs, component: str, identity: WorkloadIdentity) -> dict:
-    return manifests.service_account(args.workload_name, args.namespace, component, identity.annotations)
-
-
-def deliver(component: pulumi.ComponentResource, name: str, args: WorkloadArgs, objects: list[dict],
-            identity: WorkloadIdentity) -> None:
-    """Push: create `objects` with Pulumi. GitOps: create only the Argo CD Application that pulls them."""
-    opts = pulumi.ResourceOptions(parent=component, depends_on=[*args.depends_on, *identity.resources])
-    if args.deploy:
-        for manifest in objects:
-            kubernetes_resource(resource_name(name, manifest), manifest, opts)
-    if args.application is not None:
-        kubernetes_resource(f"{name}-application", args.application, opts)

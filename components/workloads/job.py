@@ -8,9 +8,10 @@ import pulumi
 from pydantic import Field
 
 from ..spec.workload import JobSpec, WorkloadSpec
-from . import cloud_secrets, manifests
-from .common import WorkloadArgs, bind_identity, deliver, keda_pod_identity_provider, queue_environment, service_account
-from .network_policy import network_policy
+from . import controllers, pod
+from .common import WorkloadArgs
+from .delivery import deliver
+from .identity import bind
 
 
 class BatchJobArgs(WorkloadArgs):
@@ -28,32 +29,11 @@ class BatchJob(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:BatchJob", name, None, opts)
-        job, workload, workload_name, namespace = args.job, args.workload, args.workload_name, args.namespace
-        identity = bind_identity(self, name, args, workload)
-        template = manifests.pod_template(
-            workload_name, "job", workload, workload_name,
-            queue_environment(args.queue, workload.max_message_seconds, args.sends_to), restart_policy="Never",
-            spread=False,
-            placement=args.placement, annotations=manifests.RUN_TO_COMPLETION)
-        job_spec = manifests.job_spec(template, job.retries, args.deadline_seconds)
-        objects = [service_account(args, "job", identity),
-                   *cloud_secrets.objects(workload_name, namespace, "job", workload, args.secret_manager)]
-        if job.mode == "per_message":
-            if args.queue is None:
-                raise ValueError(f"job {workload_name}: per_message jobs need a queue")
-            authentication = f"{workload_name}-queue"
-            objects += [
-                manifests.trigger_authentication(authentication, namespace, keda_pod_identity_provider(args.cluster)),
-                manifests.scaled_job(workload_name, namespace, args.queue.keda_trigger(authentication, 1, 0),
-                                     job.max_parallel_jobs, job.history, job_spec),
-            ]
-        else:
-            objects.append(manifests.cron_job(
-                workload_name, namespace, job.schedule if job.mode == "schedule" else None, job.time_zone,
-                job.concurrency_policy, job.starting_deadline_seconds, job.history, job_spec))
-        objects.append(network_policy(workload_name, namespace, "job", keda_pod_identity_provider(args.cluster),
-                                      ports={}, expose_to=[], egress_rules=workload.egress, calls=args.calls))
-        self.manifests = objects
+        identity, identity_objects = bind(self, name, args, args.workload, "job")
+        template = pod.template(args, args.workload, "job", restart_policy="Never", spread=False,
+                                annotations=pod.RUN_TO_COMPLETION)
+        controller_objects = controllers.for_job(args, args.job, args.workload, args.deadline_seconds, template)
+        self.manifests = [*identity_objects, *controller_objects]
         self.identity = identity
-        deliver(self, name, args, objects, identity)
+        deliver(self, name, args, args.workload, self.manifests, identity)
         self.register_outputs({"cloud_identity": identity.cloud_identity})
