@@ -15,7 +15,7 @@ $(BIN)/python:
 # Re-install only when the dependency list changes. Exact versions from requirements.lock (pip-compile; upgrades
 # are their own change: docs/dependencies.md).
 $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[aws,gcp]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml requirements.lock | $(BIN)/python

@@ -140,7 +140,14 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    try:
+        value = getattr(importlib.import_module(module, __name__), name)
+    except ModuleNotFoundError as exc:  # a cloud SDK the install left out: say which extra brings it
+        from .cloud_sdks import EXTRAS, missing_sdk_error
+
+        if exc.name not in EXTRAS:
+            raise
+        raise missing_sdk_error(exc.name) from None
     globals()[name] = value
     return value
 

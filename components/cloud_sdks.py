@@ -17,14 +17,37 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+# Which extra of the distribution installs each SDK (pyproject.toml): a program on one cloud installs one.
+DISTRIBUTION = "platform-components"
+EXTRAS = {"pulumi_aws": ("aws",), "pulumi_gcp": ("gcp",), "pulumi_kubernetes": ("aws", "gcp")}
+
+
+def missing_sdk_error(name: str) -> ImportError:
+    """What to say when a component needs a cloud SDK the install left out: the extra that brings it."""
+    installs = " or ".join(f"pip install '{DISTRIBUTION}[{extra}]'" for extra in EXTRAS.get(name, ()))
+    hint = f"; install the extra that brings it: {installs}" if installs else ""
+    return ImportError(f"{name} is not installed{hint}", name=name)
+
+
+class MissingSdk(ModuleType):
+    """Stands for an SDK that is not installed: the modules that dispatch on the cloud still import, and the
+    first use of the missing SDK raises `missing_sdk_error` (an ImportError naming the extra)."""
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("__") and attribute.endswith("__"):
+            raise AttributeError(attribute)
+        raise missing_sdk_error(self.__name__)
+
 
 def lazy_module(name: str) -> ModuleType:
-    """`name` itself if it is already imported, else a module that imports it on first attribute access."""
-    if name in sys.modules:
-        return sys.modules[name]
+    """`name` itself if it is already imported, else a module that imports it on first attribute access (a
+    `MissingSdk` if it is not installed; never registered in `sys.modules`)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return MissingSdk(name)
     loader = importlib.util.LazyLoader(spec.loader)
     spec.loader = loader
     module = importlib.util.module_from_spec(spec)

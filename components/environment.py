@@ -16,6 +16,7 @@ from .addons.keda import Keda, KedaArgs
 from .cloud import cloud_provider
 from .cloud_sdks import aws, gcp
 from .cluster import Cluster, EksCluster, EksClusterArgs, GkeCluster, GkeClusterArgs
+from .errors import raise_problems
 from .gcp_services import (
     BINARY_AUTHORIZATION_APIS,
     CLUSTER_APIS,
@@ -38,6 +39,7 @@ from .rules.queues import uses_environment_queue_key
 from .rules.secrets import uses_cloud_secrets
 from .rules.work_path import member_suffix, source_service
 from .spec import EnvironmentSpec, resolve
+from .spec.loading import validated
 from .spec.workload import WorkloadSpec
 from .stack_config import secret_setting
 from .workloads import BatchJob, BatchJobArgs, Service, ServiceArgs, manifests
@@ -59,10 +61,17 @@ class Environment(pulumi.ComponentResource):
     """
 
     queues: dict[str, WorkQueue]
+    """The environment's work queues, keyed as in the spec."""
     queue_addresses: pulumi.Output[dict[str, str]]
+    """Each queue's consumer address (SQS URL / Pub/Sub subscription path), keyed as in the spec."""
     cluster: Optional[Cluster]
+    """The cluster (`EksCluster` or `GkeCluster`); None when the spec declares none."""
 
     def __init__(self, name: str, spec: EnvironmentSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        # A spec built in Python gets the stack file's environment-wide rules before anything is registered (one
+        # from `load_environment_spec` / `parse_environment` has had them).
+        if not validated(spec):
+            raise_problems(f"Environment {name!r}", spec.problems(name, pulumi.get_project()))
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))

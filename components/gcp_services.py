@@ -83,7 +83,9 @@ class GcpProjectServices(pulumi.ComponentResource):
     agent a grant names, created after its API."""
 
     apis: dict[str, gcp.projects.Service]
+    """The enabled API per service name (e.g. `pubsub.googleapis.com`)."""
     agents: dict[str, gcp.projects.ServiceIdentity]
+    """The service agent created per API that a grant names."""
 
     def __init__(self, name: str, args: GcpProjectServicesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:GcpProjectServices", name, None, opts)

@@ -219,15 +219,20 @@ def check(
     stack: Optional[str] = typer.Argument(None, metavar="[STACK]", help="Stack name (or --all)."),
     all_stacks: bool = typer.Option(False, "--all", help="Check every stack in stacks/."),
     output_format: Format = typer.Option(Format.text, "--format", help="text, json or sarif (SARIF 2.1.0)."),
-    pack: Optional[Path] = typer.Option(None, "--policy-pack", help="Policy pack directory. Default: policy/."),
+    pack: Optional[Path] = typer.Option(
+        None, "--policy-pack",
+        help="Policy pack directory. Default: the project's policy/ if it is a pack, else the installed pack "
+             "(`stackctl policy path`)."),
     policy_config: Optional[Path] = typer.Option(
         None, "--policy-pack-config",
-        help="Policy config JSON (as for the Pulumi CLI). Default: policy/config/<tier>.json for the stack's tier."),
+        help="Policy config JSON (as for the Pulumi CLI). Default: config/<tier>.json beside the pack, for the "
+             "stack's tier."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Run the stack offline and check it with the real policy pack. Exit 1 on a mandatory violation."""
     from .analysis import (  # gRPC and jsonschema: only `check` needs them (faster start for the other verbs)
         analyzer,
+        packs,
         report,
     )
 
@@ -239,7 +244,7 @@ def check(
         if not stacks:
             raise InputError(f"--all: no stack files (Pulumi.<stack>.yaml) in {project.stack_config_dir}; "
                              "nothing to check")
-        pack_dir = (pack or project.root / "policy").resolve()
+        pack_dir = (pack or packs.default_pack(project)).resolve()
         if not (pack_dir / "PulumiPolicy.yaml").is_file():
             raise InputError(f"--policy-pack {pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
     except InputError as exc:
@@ -321,6 +326,23 @@ def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_c
         raise _InvalidStack(str(exc)) from None
     except analyzer.PackError as exc:
         raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+
+
+policy_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="The policy pack installed with the package.")
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("path")
+def policy_path() -> None:
+    """Print the installed pack's directory, for `pulumi preview --policy-pack "$(stackctl policy path)"`; its
+    per-tier config is in `config/<tier>.json` beside it (override with --policy-pack-config)."""
+    from .analysis import packs
+
+    try:
+        typer.echo(str(packs.installed_pack()))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
 
 
 def _tier_config(project: Project, pack_dir: Path, config: StackConfig) -> Optional[Path]:

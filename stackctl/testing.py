@@ -21,10 +21,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .engine.mocks import OfflineMocks
 from .engine.project import Project, StackConfig, read_stack_config
 from .engine.runner import StackRun, run_stack
 
-__all__ = ["StackRun", "run_program", "run_project"]
+__all__ = ["PlatformMocks", "StackRun", "run_program", "run_project"]
+
+
+class PlatformMocks(OfflineMocks):
+    """`pulumi.runtime.Mocks` for plain `pulumi.runtime.set_mocks` tests of programs that use the components.
+
+    It answers every invoke the components make (`aws:iam/getSessionContext`, `getCallerIdentity`,
+    `getPartition`, `getRegion`; `gcp:organizations/getProject`, `getClientConfig`,
+    `gcp:container/getEngineVersions`) and gives the resources they read back ARNs, URLs, ids and endpoints
+    shaped like the real ones (deterministic placeholders: account 123456789012, region us-east-1 unless the
+    resource's provider names another). Any other invoke raises `UnsupportedInvoke` naming its token.
+
+        pulumi.runtime.set_mocks(PlatformMocks(), project="reports", stack="dev", preview=False)
+    """
 
 
 def run_program(program: Callable[[], object], *, project: str = "test", stack: str = "test",

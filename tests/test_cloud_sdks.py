@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.cloud_sdks import lazy_module
+from components.cloud_sdks import MissingSdk, lazy_module
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,58 @@ def test_an_sdk_already_imported_is_returned_as_it_is():
     assert lazy_module("pulumi_kubernetes") is pulumi_kubernetes
 
 
-def test_a_missing_sdk_fails_like_an_import():
-    with pytest.raises(ModuleNotFoundError) as error:
-        lazy_module("pulumi_no_such_cloud")
+def test_a_missing_sdk_names_the_extra_on_first_use():
+    module = lazy_module("pulumi_no_such_cloud")
+    with pytest.raises(ImportError, match="pulumi_no_such_cloud is not installed") as error:
+        _ = module.Provider
     assert error.value.name == "pulumi_no_such_cloud"
+    with pytest.raises(ImportError, match=r"pip install 'platform-components\[gcp\]'"):
+        _ = MissingSdk("pulumi_gcp").Provider
+
+
+ONE_CLOUD = textwrap.dedent("""
+    import sys
+    sys.modules[{hidden!r}] = None  # as in an install without that cloud's extra
+    from stackctl.testing import run_program
+    import components
+
+    run = run_program(lambda: components.{works}("orders", components.WorkQueueArgs(visibility_timeout_seconds=120)),
+                      config={config!r})
+    assert run.graph.resources, "nothing registered"
+    try:
+        run_program(lambda: components.{fails}("orders", components.WorkQueueArgs(visibility_timeout_seconds=120)),
+                    config={config!r})
+    except ImportError as exc:
+        print(exc)
+    else:
+        raise AssertionError("built a queue without its SDK")
+""")
+
+
+@pytest.mark.parametrize(("hidden", "works", "fails", "config", "extra"), [
+    ("pulumi_gcp", "SqsWorkQueue", "PubSubWorkQueue", {"aws:region": "eu-west-1", "gcp:project": "p"}, "gcp"),
+    ("pulumi_aws", "PubSubWorkQueue", "SqsWorkQueue", {"aws:region": "eu-west-1", "gcp:project": "p"}, "aws"),
+])
+def test_one_cloud_installed_builds_its_components_and_names_the_other_extra(hidden, works, fails, config, extra):
+    script = ONE_CLOUD.format(hidden=hidden, works=works, fails=fails, config=config)
+    process = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.strip() == f"{hidden} is not installed; install the extra that brings it: " \
+                                     f"pip install 'platform-components[{extra}]'"
+
+
+def test_without_either_extra_a_kubernetes_component_names_both():
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["pulumi_kubernetes"] = None  # the base install: no cloud extra
+        import components
+        try:
+            components.Service
+        except ImportError as exc:
+            print(exc)
+    """)
+    process = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.strip() == (
+        "pulumi_kubernetes is not installed; install the extra that brings it: "
+        "pip install 'platform-components[aws]' or pip install 'platform-components[gcp]'")

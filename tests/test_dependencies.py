@@ -12,9 +12,12 @@ from packaging.version import Version
 from .conftest import REPO
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-# What `make test` installs: the package's dependencies and its test extra.
-DECLARED = [Requirement(text) for text in
-            PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["test"]]
+# What `make test` installs: the package's dependencies, its cloud extras and its test extra (which names the
+# project itself with both cloud extras).
+EXTRAS = PYPROJECT["project"]["optional-dependencies"]
+DECLARED = [requirement for requirement in (Requirement(text) for text in
+            PYPROJECT["project"]["dependencies"] + EXTRAS["aws"] + EXTRAS["gcp"] + EXTRAS["test"])
+            if canonicalize_name(requirement.name) != canonicalize_name(PYPROJECT["project"]["name"])]
 
 
 def _locked() -> dict[str, Version]:

@@ -12,6 +12,33 @@ def test_stack_file_reference_is_generated_from_the_models():
         "docs/stack-file.md is stale: run `.venv/bin/python -m stackctl.docgen > docs/stack-file.md`")
 
 
+def test_api_reference_is_generated_from_the_components():
+    assert (REPO / "docs" / "api.md").read_text() == docgen.render_api(), (
+        "docs/api.md is stale: run `.venv/bin/python -m stackctl.docgen api > docs/api.md`")
+
+
+def test_api_reference_lists_every_public_component_and_each_argument():
+    import inspect
+
+    import pulumi
+
+    import components
+
+    api = docgen.render_api()
+    public = [getattr(components, name) for name in components.__all__]
+    classes = [c for c in public if inspect.isclass(c) and issubclass(c, pulumi.ComponentResource)]
+    assert {"Service", "BatchJob", "SqsWorkQueue", "EksCluster", "Environment"} <= {c.__name__ for c in classes}
+    for cls in classes:
+        assert f"\n## {cls.__name__}\n" in api, cls.__name__
+        model = docgen._args_model(cls)
+        if model is None or model is components.EnvironmentSpec:
+            continue
+        section = api.split(f"\n## {cls.__name__}\n", 1)[1].split("\n## ", 1)[0]
+        for field in model.model_fields:
+            assert f"| `{field}` |" in section, f"{cls.__name__}: {model.__name__}.{field} is not documented"
+    assert "Type token: `platform:index:Service`." in api
+
+
 def test_readme_shows_the_two_commands_first():
     readme = (REPO / "README.md").read_text()
     assert readme.index("make preview") < readme.index("make test") < readme.index("## A stack file")

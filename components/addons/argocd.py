@@ -66,7 +66,9 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
     """
 
     release: k8s.helm.v3.Release
+    """The Argo CD Helm release."""
     project_name: str
+    """The AppProject the environment's workload Applications belong to."""
     ready: list[pulumi.Resource]
     """What workload Applications must wait for (the projects and the repository credential)."""
 

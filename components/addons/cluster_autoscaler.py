@@ -99,7 +99,9 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     """Cluster Autoscaler installed from its pinned chart, running as its own IRSA role."""
 
     release: Any
+    """The Helm release (`kubernetes:helm.sh/v3:Release`)."""
     role_arn: pulumi.Output[str]
+    """The autoscaler's own IRSA role."""
 
     def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:ClusterAutoscaler", name, None, opts)

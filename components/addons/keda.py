@@ -45,6 +45,7 @@ class Keda(pulumi.ComponentResource):
     """
 
     release: k8s.helm.v3.Release
+    """The KEDA Helm release (its CRDs exist once it is ready)."""
 
     def __init__(self, name: str, args: KedaArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:Keda", name, None, opts)

@@ -32,6 +32,7 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
     """The NVIDIA device plugin DaemonSet, installed from its pinned chart."""
 
     release: Any
+    """The Helm release (`kubernetes:helm.sh/v3:Release`)."""
 
     def __init__(self, name: str, args: NvidiaDevicePluginArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:NvidiaDevicePlugin", name, None, opts)

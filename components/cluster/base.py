@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..identity import WorkloadPrincipal
+
+if TYPE_CHECKING:
+    from ..spec.cluster import NodePoolSpec
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
@@ -61,12 +64,17 @@ class Cluster(pulumi.ComponentResource):
     """A managed Kubernetes cluster: `EksCluster` (AWS) or `GkeCluster` (GCP)."""
 
     cluster_name: pulumi.Output[str]
+    """The cluster's name in the cloud."""
     endpoint: pulumi.Output[str]
+    """The Kubernetes API server's URL."""
     kubeconfig: pulumi.Output[str]
     """Secret kubeconfig (JSON) using exec-plugin auth (`aws eks get-token` / `gke-gcloud-auth-plugin`)."""
     provider: k8s.Provider
     """A Kubernetes provider for this cluster; pass it to Kubernetes resources (or a parent's providers)."""
     kubernetes_version: str
+    """The Kubernetes minor version the control plane runs (e.g. `1.35`)."""
+    node_pools: dict[str, NodePoolSpec]
+    """The node pools, keyed by name as in the args (a workload's `node_pool` names one)."""
     webhook_access: Sequence[pulumi.Resource] = ()
     """Network rules that let the control plane reach webhooks and aggregated APIs on the nodes (GKE
     firewall, EKS node security group rules): add-ons serving them (KEDA) must depend on these."""

@@ -103,13 +103,18 @@ class EksCluster(Cluster):
     """EKS control plane, managed node groups, core add-ons, IRSA, and a Kubernetes provider."""
 
     oidc_provider_arn: pulumi.Output[str]
+    """The IAM OIDC provider of the cluster's issuer (IRSA trust policies name it)."""
     oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL."""
     node_role_arn: pulumi.Output[str]
+    """The IAM role of the managed node groups."""
     secrets_key_arn: pulumi.Output[str]
+    """The KMS key that encrypts Kubernetes secrets."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:EksCluster", name, None, opts)
         self.kubernetes_version = args.kubernetes_version
+        self.node_pools = dict(args.node_pools)
         self._cluster_name_value = args.cluster_name
         protect = bool(args.protect)
         self._deployer = self._deploying_identity(args)

@@ -95,11 +95,14 @@ class GkeCluster(Cluster):
     """GKE control plane, node pools, secrets encryption, Workload Identity, and a Kubernetes provider."""
 
     node_service_account_email: pulumi.Output[str]
+    """The least-privilege Google service account the nodes run as."""
     secrets_key_id: pulumi.Output[str]
+    """The Cloud KMS key that encrypts Kubernetes secrets (application-layer encryption)."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:GkeCluster", name, None, opts)
         self.kubernetes_version = args.kubernetes_version
+        self.node_pools = dict(args.node_pools)
         self._project = args.project
         protect = bool(args.protect)
         self._after = list(args.depends_on)

@@ -76,8 +76,11 @@ class AwsNetwork(pulumi.ComponentResource):
     """
 
     vpc_id: pulumi.Output[str]
+    """The VPC id."""
     private_subnet_ids: pulumi.Output[list[str]]
+    """One private subnet per zone (nodes and the EKS control plane ENIs), in zone order."""
     public_subnet_ids: pulumi.Output[list[str]]
+    """One public subnet per zone (NAT gateways and internet-facing load balancers)."""
 
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, args: AwsNetworkArgs) -> None:
         """Every accepted and rejected flow of the VPC into a CloudWatch log group encrypted with its own

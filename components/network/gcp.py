@@ -43,7 +43,9 @@ class GcpNetwork(pulumi.ComponentResource):
     """
 
     network: pulumi.Output[str]
+    """The VPC network's self link."""
     subnetwork: pulumi.Output[str]
+    """The subnetwork's self link (with the pod and service secondary ranges)."""
 
     def __init__(self, name: str, args: GcpNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:GcpNetwork", name, None, opts)

@@ -1080,7 +1080,8 @@ class ServiceArgs(TypedDict):
     placement: NotRequired[dict[str, typing.Any]]
     (
         "Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
-        "`components.scheduling.placement`. Default none: any untainted node."
+        "`components.scheduling.placement`. Default: those of the pool the workload's `node_pool` names on the "
+        "cluster; without `node_pool`, any untainted node."
     )
     spec: ServiceSpec
     "What runs and how it scales. Required."
@@ -1189,7 +1190,8 @@ class BatchJobArgs(TypedDict):
     placement: NotRequired[dict[str, typing.Any]]
     (
         "Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
-        "`components.scheduling.placement`. Default none: any untainted node."
+        "`components.scheduling.placement`. Default: those of the pool the workload's `node_pool` names on the "
+        "cluster; without `node_pool`, any untainted node."
     )
     job: JobSpec
     "How and when it runs. Required."

@@ -76,6 +76,7 @@ class WorkQueue(pulumi.ComponentResource):
     physical_name: str
     """The queue's cloud name, known before deployment."""
     args: WorkQueueArgs
+    """The arguments it was built with (a workload's `max_message_seconds` is checked against them)."""
 
     def keda_trigger(self, authentication: str, target: int, activation: int) -> dict:
         """A KEDA trigger scaling on this queue's backlog (waiting and in-flight messages).

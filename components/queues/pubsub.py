@@ -62,11 +62,17 @@ class PubSubWorkQueue(WorkQueue):
     """
 
     topic_id: pulumi.Output[str]
+    """The topic producers publish to (`projects/<project>/topics/<name>`)."""
     topic_name: pulumi.Output[str]
+    """The topic's short name."""
     subscription_id: pulumi.Output[str]
+    """The pull subscription consumers read (`projects/<project>/subscriptions/<name>`)."""
     subscription_name: pulumi.Output[str]
+    """The subscription's short name."""
     dead_letter_topic_id: pulumi.Output[str]
+    """The dead-letter topic."""
     dead_letter_subscription_id: pulumi.Output[str]
+    """The subscription that keeps dead-lettered messages for inspection."""
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Checked before anything is registered: the limits a stack file's queues get, for direct users too.

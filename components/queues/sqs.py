@@ -101,9 +101,13 @@ class SqsWorkQueue(WorkQueue):
     """SQS queue + DLQ with a redrive policy, server-side encryption and a TLS-only queue policy."""
 
     queue_url: pulumi.Output[str]
+    """The work queue's URL (what consumers poll)."""
     queue_arn: pulumi.Output[str]
+    """The work queue's ARN."""
     dead_letter_queue_url: pulumi.Output[str]
+    """The dead-letter queue's URL."""
     dead_letter_queue_arn: pulumi.Output[str]
+    """The dead-letter queue's ARN."""
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # Checked before anything is registered: the limits a stack file's queues get, for direct users too.

@@ -42,26 +42,27 @@ def placement_problems(spec: EnvironmentSpec) -> list[Problem]:
     if cluster is None:
         return []
     problems: list[Problem] = []
-    pools = cluster.node_pools
-    known = ", ".join(sorted(pools))
-    gpu_pools = sorted(name for name, pool in pools.items() if pool.gpu is not None)
-    general = sorted(name for name, pool in pools.items() if is_general_purpose(pool))
     for path, workload, _ in effective_workloads(spec):
-        pool_name, gpus = workload.node_pool, workload.resources.gpu
-        if pool_name is not None and pool_name not in pools:
-            problems.append(Problem(f"{path}.node_pool", f"no node pool named {pool_name!r} in cluster.node_pools "
-                                                         f"(pools: {known})"))
-            continue
-        pool = pools[pool_name] if pool_name is not None else None
-        if gpus and (pool is None or pool.gpu is None):
-            choices = ", ".join(gpu_pools) or "none; add a pool with `gpu:`"
-            problems.append(Problem(f"{path}.node_pool", f"resources.gpu ({gpus}) needs node_pool naming a GPU pool "
-                                                         f"(GPU pools: {choices})"))
-        elif pool is not None and pool.gpu is not None and not gpus:
-            problems.append(Problem(f"{path}.resources.gpu",
-                                    f"node pool {pool_name!r} is a GPU pool; request GPUs (resources.gpu) or run "
-                                    "on another pool"))
-        elif pool is None and not gpus and not general:
-            problems.append(Problem(f"{path}.node_pool",
-                                    f"every node pool is tainted ({known}); name the one to run on"))
+        problems.extend(workload_placement_problems(path, workload, cluster.node_pools, "cluster.node_pools"))
     return problems
+
+
+def workload_placement_problems(path: str, workload: WorkloadSpec, pools: dict[str, NodePoolSpec],
+                                pools_field: str) -> list[Problem]:
+    """Whether one workload fits the pools (`pools_field` names them in messages): stack file and component Args."""
+    known = ", ".join(sorted(pools))
+    pool_name, gpus = workload.node_pool, workload.resources.gpu
+    if pool_name is not None and pool_name not in pools:
+        return [Problem(f"{path}.node_pool", f"no node pool named {pool_name!r} in {pools_field} (pools: {known})")]
+    pool = pools[pool_name] if pool_name is not None else None
+    if gpus and (pool is None or pool.gpu is None):
+        choices = ", ".join(sorted(name for name, p in pools.items() if p.gpu is not None)) or \
+            "none; add a pool with `gpu:`"
+        return [Problem(f"{path}.node_pool", f"resources.gpu ({gpus}) needs node_pool naming a GPU pool "
+                                             f"(GPU pools: {choices})")]
+    if pool is not None and pool.gpu is not None and not gpus:
+        return [Problem(f"{path}.resources.gpu", f"node pool {pool_name!r} is a GPU pool; request GPUs "
+                                                 "(resources.gpu) or run on another pool")]
+    if pool is None and not gpus and not any(is_general_purpose(p) for p in pools.values()):
+        return [Problem(f"{path}.node_pool", f"every node pool is tainted ({known}); name the one to run on")]
+    return []

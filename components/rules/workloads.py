@@ -16,7 +16,7 @@ from .secrets import secret_ref_problems
 
 if TYPE_CHECKING:  # the spec models import these rules
     from ..spec.environment import EnvironmentSpec
-    from ..spec.workload import ResourcesSpec, WorkloadSpec
+    from ..spec.workload import JobSpec, ResourcesSpec, ServiceSpec, WorkloadSpec
 
 # Kubernetes' own namespaces and those of the platform add-ons (KEDA, Argo CD, the node autoscaler, the NVIDIA
 # device plugin, External Secrets): a workload there would share their identities and Pod Security level.
@@ -176,11 +176,20 @@ def workload_problems(path: str, workload: WorkloadSpec, spec: EnvironmentSpec,
         if queue is None:
             known = ", ".join(sorted(spec.queues)) or "none"
             report(("queue",), "queue", f"no queue named {workload.queue!r} in queues (queues: {known})")
-        elif queue.visibility_timeout_seconds < workload.max_message_seconds:
-            report(("max_message_seconds", "queue"), "max_message_seconds",
-                   f"({workload.max_message_seconds}) must be <= queues.{workload.queue}.visibility_timeout_seconds "
-                   f"({queue.visibility_timeout_seconds}), or messages are redelivered while still being processed")
+        else:
+            message = message_time_problem(workload.max_message_seconds, queue.visibility_timeout_seconds,
+                                           f"queues.{workload.queue}.visibility_timeout_seconds")
+            if message:
+                report(("max_message_seconds", "queue"), "max_message_seconds", message)
     return problems
+
+
+def message_time_problem(max_message_seconds: int, visibility_timeout_seconds: int, queue_field: str) -> Optional[str]:
+    """A consumer's longest message must fit in its queue's visibility timeout (stack file and component Args)."""
+    if visibility_timeout_seconds >= max_message_seconds:
+        return None
+    return (f"({max_message_seconds}) must be <= {queue_field} ({visibility_timeout_seconds}), or messages are "
+            "redelivered while still being processed")
 
 
 def services_problems(spec: EnvironmentSpec) -> list[Problem]:
@@ -193,17 +202,24 @@ def services_problems(spec: EnvironmentSpec) -> list[Problem]:
         if service_namespace(name, service) in SYSTEM_NAMESPACES:
             problems.append(Problem(f"{path}.namespace", f"{service_namespace(name, service)!r} is reserved for the "
                                                          "platform; use the service's own namespace"))
-        low = min_replicas(service, spec.tier)
-        if service.scaling.max_replicas < low:
-            problems.append(Problem(f"{path}.scaling.max_replicas",
-                                    f"({service.scaling.max_replicas}) must be >= min_replicas ({low})"))
-        if service.queue is None and low == 0:
-            problems.append(Problem(f"{path}.scaling.min_replicas",
-                                    "only a queue-driven service can scale to zero (an HPA needs at least 1)"))
-        if service.expose and not service.ports:
-            problems.append(Problem(f"{path}.expose", "needs at least one declared port"))
-        if service.expose and service.queue is not None:
-            problems.append(Problem(f"{path}.expose", "a queue-driven service pulls its work; it exposes no Service"))
+        problems.extend(service_shape_problems(path, service, min_replicas(service, spec.tier),
+                                               service.queue is not None, f"{path}.scaling.min_replicas"))
+    return problems
+
+
+def service_shape_problems(path: str, service: ServiceSpec, low: int, queued: bool,
+                           min_path: str) -> list[Problem]:
+    """Replica bounds and exposure of one service (`low`: its resolved minimum, reported at `min_path`)."""
+    problems: list[Problem] = []
+    if service.scaling.max_replicas < low:
+        problems.append(Problem(f"{path}.scaling.max_replicas",
+                                f"({service.scaling.max_replicas}) must be >= min_replicas ({low})"))
+    if not queued and low == 0:
+        problems.append(Problem(min_path, "only a queue-driven service can scale to zero (an HPA needs at least 1)"))
+    if service.expose and not service.ports:
+        problems.append(Problem(f"{path}.expose", "needs at least one declared port"))
+    if service.expose and queued:
+        problems.append(Problem(f"{path}.expose", "a queue-driven service pulls its work; it exposes no Service"))
     return problems
 
 
@@ -225,19 +241,26 @@ def jobs_problems(spec: EnvironmentSpec) -> list[Problem]:
         if (job.namespace is not None or job.service is None) and \
                 job_namespace(name, job, spec.services) in SYSTEM_NAMESPACES:
             problems.append(Problem(f"{path}.namespace", "reserved for the platform"))
-        if job.mode == "schedule":
-            if job.schedule is None:
-                problems.append(Problem(f"{path}.schedule", "required for mode 'schedule'"))
-            else:
-                problem = cron_problem(job.schedule)
-                if problem:
-                    problems.append(Problem(f"{path}.schedule", f"{problem} (got {job.schedule!r})"))
-        elif job.schedule is not None:
-            problems.append(Problem(f"{path}.schedule", f"only applies to mode 'schedule' (mode is {job.mode!r})"))
-        if job.mode == "per_message" and workload.queue is None:
-            problems.append(Problem(f"{path}.queue", "required for mode 'per_message' (one Job per message of it)"))
-        if job.time_zone not in time_zones():
-            problems.append(Problem(f"{path}.time_zone", f"unknown IANA time zone {job.time_zone!r}"))
+        problems.extend(job_shape_problems(path, job, workload.queue is not None, f"{path}.queue"))
+    return problems
+
+
+def job_shape_problems(path: str, job: JobSpec, queued: bool, queue_path: str) -> list[Problem]:
+    """Mode, schedule and time zone of one job (a missing queue reported at `queue_path`)."""
+    problems: list[Problem] = []
+    if job.mode == "schedule":
+        if job.schedule is None:
+            problems.append(Problem(f"{path}.schedule", "required for mode 'schedule'"))
+        else:
+            problem = cron_problem(job.schedule)
+            if problem:
+                problems.append(Problem(f"{path}.schedule", f"{problem} (got {job.schedule!r})"))
+    elif job.schedule is not None:
+        problems.append(Problem(f"{path}.schedule", f"only applies to mode 'schedule' (mode is {job.mode!r})"))
+    if job.mode == "per_message" and not queued:
+        problems.append(Problem(queue_path, "required for mode 'per_message' (one Job per message of it)"))
+    if job.time_zone not in time_zones():
+        problems.append(Problem(f"{path}.time_zone", f"unknown IANA time zone {job.time_zone!r}"))
     return problems
 
 

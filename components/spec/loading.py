@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, TypeVar
 
@@ -53,6 +54,7 @@ def parse_environment(
     problems.extend(spec.problems(environment, project))
     if problems:
         raise SpecError(source, problems)
+    _VALIDATED[id(spec)] = spec
     return spec
 
 
@@ -66,6 +68,16 @@ def field_path(parts: Iterable[str | int]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path
+
+
+# Specs `parse_environment` checked, so that `Environment` does not check them again (weakly held: a spec built
+# or copied in Python is not in here and is checked by `Environment`).
+_VALIDATED: weakref.WeakValueDictionary[int, EnvironmentSpec] = weakref.WeakValueDictionary()
+
+
+def validated(spec: EnvironmentSpec) -> bool:
+    """Whether `spec` came from `parse_environment` (and so passed `spec.problems`)."""
+    return _VALIDATED.get(id(spec)) is spec
 
 
 def validate_model(model: type[ModelT], raw: Mapping[str, Any], source: str) -> ModelT:

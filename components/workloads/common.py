@@ -39,7 +39,8 @@ class WorkloadArgs(StrictModel):
     placement: dict[str, Any] = Field(
         default_factory=dict,
         description="Pod spec fields that put the pods on their node pool (`nodeSelector`, `tolerations`), from "
-                    "`components.scheduling.placement`. Default none: any untainted node.",
+                    "`components.scheduling.placement`. Default: those of the pool the workload's `node_pool` names "
+                    "on the cluster; without `node_pool`, any untainted node.",
     )
     depends_on: list[pulumi.Resource] = Field(
         default_factory=list, description="What the Kubernetes objects wait for (namespace, KEDA). Default none.")

@@ -7,6 +7,8 @@ from typing import Optional
 import pulumi
 from pydantic import Field
 
+from ..errors import raise_problems
+from ..rules.workload_args import job_args_problems
 from ..spec.workload import JobSpec, WorkloadSpec
 from . import controllers, pod
 from .common import WorkloadArgs
@@ -28,6 +30,8 @@ class BatchJob(pulumi.ComponentResource):
     manifests: list[dict]
 
     def __init__(self, name: str, args: BatchJobArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.
+        raise_problems(f"BatchJob {name!r}", job_args_problems(args))
         super().__init__("platform:index:BatchJob", name, None, opts)
         identity, identity_objects = bind(self, name, args, args.workload, "job")
         template = pod.template(args, args.workload, "job", restart_policy="Never", spread=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .. import scheduling
 from ..queues import WorkQueue
 from ..rules.work_path import send_variable
 from ..scheduling import GPU_RESOURCE
@@ -27,8 +28,15 @@ def template(args: WorkloadArgs, workload: WorkloadSpec, kind: str, restart_poli
     """The pod template of `workload` run as `args` place it (`kind`: the pods' `app.kubernetes.io/component`)."""
     env = queue_environment(args.queue, workload.max_message_seconds, args.sends_to)
     return pod_template(args.workload_name, kind, workload, args.workload_name, env,
-                        restart_policy=restart_policy, spread=spread, placement=args.placement,
+                        restart_policy=restart_policy, spread=spread, placement=pool_placement(args, workload),
                         annotations=annotations)
+
+
+def pool_placement(args: WorkloadArgs, workload: WorkloadSpec) -> dict[str, Any]:
+    """`args.placement`, else the node selector and tolerations of the pool `workload.node_pool` names."""
+    if args.placement or workload.node_pool is None or not getattr(args.cluster, "node_pools", None):
+        return args.placement
+    return scheduling.placement(args.cluster, workload)  # type: ignore[arg-type]  # reads only node_pools
 
 
 def queue_environment(queue: Optional[WorkQueue], max_message_seconds: int,

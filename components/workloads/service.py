@@ -7,6 +7,8 @@ from typing import Optional
 import pulumi
 from pydantic import Field
 
+from ..errors import raise_problems
+from ..rules.workload_args import service_args_problems
 from ..spec.workload import ServiceSpec
 from . import controllers, pod
 from .common import WorkloadArgs
@@ -35,6 +37,8 @@ class Service(pulumi.ComponentResource):
     manifests: list[dict]
 
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Checked before anything is registered: the rules a stack file's workloads get, for direct users too.
+        raise_problems(f"Service {name!r}", service_args_problems(args))
         super().__init__("platform:index:Service", name, None, opts)
         identity, identity_objects = bind(self, name, args, args.spec, "service")
         template = pod.template(args, args.spec, "service", restart_policy="Always", spread=True)
