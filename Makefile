@@ -1,12 +1,14 @@
 # Two commands do all setup on a fresh machine with only Python:
 #   make preview   offline preview of the dev stack (no cloud, no Pulumi CLI)
 #   make test      the test suite (two pytest-xdist workers: it is CPU-bound; see docs/performance.md)
+#   make loop-demo the deployment loop end to end on this machine (ECR in moto on 127.0.0.1, bare git
+#                  remotes): promote dev -> staging -> prod, rollback with its hold, release, history
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: preview test check render clean
+.PHONY: preview test check render clean loop-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +32,8 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
+loop-demo: $(VENV)/.installed-test
+	$(BIN)/python examples/loop_demo.py .loop-demo
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info .loop-demo

@@ -27,6 +27,7 @@ from .gcp_services import (
     required_services,
 )
 from .gitops import deployment_files
+from .identity import role_boundary_arn
 from .kms_policies import key_policy, queue_principal_statement, queue_source_statements
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
@@ -72,6 +73,10 @@ class Environment(pulumi.ComponentResource):
         # from `load_environment_spec` / `parse_environment` has had them).
         if not validated(spec):
             raise_problems(f"Environment {name!r}", spec.problems(name, pulumi.get_project()))
+        if spec.adopt_retained:
+            # Re-create after a destroy: the kept queues and keys are adopted (`import`), not created again.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                transformations=[_adopt(dict(spec.adopt_retained))]))
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))
@@ -148,7 +153,9 @@ class Environment(pulumi.ComponentResource):
         AWS services delivering from `producers.sources`, limited to them by `aws:SourceArn`; the
         `producers.principals`, through SQS only); the platform's own producers and consumers get
         kms:GenerateDataKey / kms:Decrypt through IAM (their send and consume grants include it). GCP: a Cloud
-        KMS key the Pub/Sub agent is granted once (`_queue_key_agent_grants`)."""
+        KMS key the Pub/Sub agent is granted once (`_queue_key_agent_grants`). Kept with the queues: protected
+        and retained on delete (the queues are), so a destroy leaves queues whose messages can still be read,
+        and a re-create adopts both (`stackctl import-retained`, docs/bootstrap.md section 5)."""
         spec = self.spec
         if not uses_environment_queue_key(spec):
             return None
@@ -168,7 +175,8 @@ class Environment(pulumi.ComponentResource):
             return aws.kms.Key(
                 f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
                 deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1], *producers)),
-                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True)))
+                opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
+                    protect=True, retain_on_delete=True)))
         # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).
         after = self._gcp_dependencies(["cloudkms.googleapis.com"]).get("depends_on", [])
         ring = gcp.kms.KeyRing(f"{name}-queues", location=spec.region, opts=pulumi.ResourceOptions.merge(
@@ -176,7 +184,19 @@ class Environment(pulumi.ComponentResource):
         return gcp.kms.CryptoKey(
             f"{name}-queues", name="queues", key_ring=ring.id, rotation_period=QUEUE_KEY_ROTATION_PERIOD,
             purpose="ENCRYPT_DECRYPT",
-            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(protect=True, depends_on=after)))
+            opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
+                protect=True, retain_on_delete=True, depends_on=after)))
+
+    def _role_boundary(self) -> Optional[str]:
+        """The stack file's boundary, else the default one in the declared account (else the components derive it
+        from the caller's account)."""
+        spec = self.spec
+        if spec.aws_role_permissions_boundary:
+            return spec.aws_role_permissions_boundary
+        if spec.aws_account_id:
+            partition = "aws-us-gov" if "-gov-" in spec.region else "aws-cn" if spec.region.startswith("cn-") else "aws"
+            return role_boundary_arn(partition, spec.aws_account_id)
+        return None
 
     def _queue_key_agent_grants(self, name: str) -> dict[str, pulumi.Resource]:
         """GCP: the Pub/Sub service agent's encrypter/decrypter role on each key the queues use, made once per
@@ -187,8 +207,8 @@ class Environment(pulumi.ComponentResource):
         if spec.cloud != "gcp" or not (keys or self.queue_key is not None):
             return {}
         dependencies = self._gcp_dependencies([*QUEUE_APIS, *CMEK_QUEUE_APIS], "pubsub.googleapis.com")
-        member = pubsub_agent_member(dependencies.get("service_agent_email"),
-                                     pulumi.InvokeOutputOptions(parent=self, provider=self.provider))
+        member = pubsub_agent_member(dependencies.get("service_agent_email"), pulumi.InvokeOutputOptions(
+            parent=self, provider=self.provider, depends_on=list(dependencies.get("depends_on", []))))
         opts = pulumi.ResourceOptions.merge(
             self._cloud_opts, pulumi.ResourceOptions(depends_on=list(dependencies.get("depends_on", []))))
         grants: dict[str, pulumi.Resource] = {}
@@ -403,9 +423,13 @@ class Environment(pulumi.ComponentResource):
                 cidr=network.cidr,
                 availability_zones=network.availability_zones or default_zones(spec.region),
                 nat=network.nat,
+                runner_subnet=network.runner_subnet,
                 cluster_name=self.cluster_name,
-                flow_log_retention_days=FLOW_LOG_RETENTION_DAYS[spec.tier],
+                flow_log_retention_days=network.flow_logs.retention_days or FLOW_LOG_RETENTION_DAYS[spec.tier],
+                flow_log_traffic=network.flow_logs.traffic or ("ALL" if spec.tier == "prod" else "REJECT"),
+                flow_log_destination=network.flow_logs.destination,
                 protect=spec.tier == "prod",
+                permissions_boundary=self._role_boundary(),
             ), self._cloud_opts).refs
         if network.existing_network is not None:
             existing = network.existing_network
@@ -426,6 +450,7 @@ class Environment(pulumi.ComponentResource):
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
+                permissions_boundary=self._role_boundary(),
                 log_key="create" if spec.tier == "prod" else None,
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)
@@ -441,3 +466,16 @@ class Environment(pulumi.ComponentResource):
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
             **self._gcp_dependencies((*CLUSTER_APIS, *BINARY_AUTHORIZATION_APIS), "container.googleapis.com"),
         ), self._cloud_opts)
+
+
+def _adopt(ids: dict[str, str]):
+    """A transformation giving each resource named in `adopt_retained` (`<type>::<name>`) its `import` id."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        found = ids.get(f"{args.type_}::{args.name}")
+        if found is None:
+            return None
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(import_=found)))
+
+    return transform

@@ -34,6 +34,18 @@ def cloudwatch_logs_statement(partition: str, region: str, account: str, log_gro
             "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}}}
 
 
+def log_delivery_statement(partition: str, region: str, account: str) -> dict:
+    """The log delivery service encrypts the flow-log objects it writes to an SSE-KMS bucket (VPC user guide,
+    "Amazon S3 bucket permissions for flow logs": the key policy allows delivery.logs.amazonaws.com
+    kms:GenerateDataKey*), for this account's deliveries only."""
+    return {"Sid": "LogDeliveryEncryptsFlowLogObjects", "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                          "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account}:*"}}}
+
+
 QUEUE_SENDER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 

@@ -12,6 +12,7 @@ GKE_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
 # EKS managed add-on versions pinned per Kubernetes version (sources: the EKS user guide's add-on version
 # tables and `aws eks describe-addon-versions`, November 2026). A cluster spec can override them with
 # `cluster.addon_versions`. Check new pins with: aws eks describe-addon-versions --kubernetes-version X.
+# NOT re-verifiable offline (the EKS API is the only source of eksbuild numbers): carried on trust.
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.34": {
         "vpc-cni": "v1.22.4-eksbuild.3",
@@ -33,18 +34,23 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     },
 }
 
-# KEDA Helm chart (kedacore/charts), pinned; its CRDs match schemas/crds (KEDA v2.20.2).
+# KEDA Helm chart (kedacore/charts), pinned; its CRDs match schemas/crds (KEDA v2.20.2). Re-verified December 2026
+# with fetch: kedacore/charts@1444d00d90d7668cf7f53f270777d039371d90d0 (2026-08-13) keda/Chart.yaml `version: 2.20.2`.
 KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts"
 KEDA_CHART_VERSION = "2.20.2"
 
 # argo-helm `argo-cd` chart, pinned; it ships Argo CD v3.5.1, whose CRDs are vendored in stackctl/crds.
+# NOT re-verified: the newest snapshot fetch could read (argoproj/argo-helm@af0a9310bacbaa4636018dfe22c801a6d33a5c43,
+# 2026-07-02) has tags up to argo-cd-10.1.1 (Argo CD v3.4.4); 10.3.3 and its image list are carried on trust.
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
 ARGOCD_CHART_VERSION = "10.3.3"
 
 # Cluster Autoscaler Helm chart (kubernetes/autoscaler, tag cluster-autoscaler-chart-9.59.0, chart path
 # cluster-autoscaler/charts/cluster-autoscaler). Its image must match the cluster's Kubernetes minor version
 # (cluster-autoscaler README, "Releases"), so the image tag is pinned per minor: the newest patch tag of each
-# (`cluster-autoscaler-1.N.P` tags in kubernetes/autoscaler, August 2026).
+# (`cluster-autoscaler-1.N.P` tags in kubernetes/autoscaler, August 2026). Re-verified December 2026 with fetch:
+# kubernetes/autoscaler@55c37cd5eb550756c5ccc5a89e9068d77797e575 (2026-08-22) has the tags
+# cluster-autoscaler-chart-9.59.0, cluster-autoscaler-1.35.2 and cluster-autoscaler-1.36.1.
 CLUSTER_AUTOSCALER_CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
 CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
@@ -57,6 +63,8 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
 }
 
 # NVIDIA device plugin Helm chart (NVIDIA/k8s-device-plugin v0.20.0, deployments/helm/nvidia-device-plugin).
+# Re-verified December 2026 with fetch: NVIDIA/k8s-device-plugin@1b826acc6af3079d8923bac395c3124b8861a9a6
+# (2026-08-19), tag v0.20.0, Chart.yaml `version: "0.20.0"`.
 # The EKS AL2023 NVIDIA AMI has the driver but not the plugin (EKS user guide, "Install Kubernetes device
 # plugin for GPUs"); GKE runs its own.
 NVIDIA_DEVICE_PLUGIN_CHART_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"

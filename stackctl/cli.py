@@ -387,10 +387,39 @@ def diff(
         raise typer.Exit(EXIT_DESTROY_DENIED)
 
 
+@app.command("import-retained")
+def import_retained(
+    stack: str = typer.Argument(..., metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    state: Optional[Path] = typer.Option(
+        None, "--state", help="A `pulumi stack export` taken before the destroy: the ids of what it kept."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Print the `adopt_retained` block that re-attaches what a destroy of STACK kept (docs/bootstrap.md 5)."""
+    from .delivery.retained import import_retained as block_for
+
+    try:
+        project = _project(project_dir)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    run = _run(project, stack)
+    try:
+        text, missing = block_for(project, stack, run.graph, state)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    sys.stdout.write(text)
+    if missing:
+        lines = [f"{item.key}: no id: pass --state <pulumi stack export taken before the destroy>, or add it "
+                 f"yourself ({item.how})" for item in missing]
+        raise _fail("\n".join(lines), EXIT_INVALID_INPUT)
+
+
 # -- the deployment loop (docs/deployment-loop.md): thin wrappers over delivery/ (promote, history, rollback) --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")
-Branch = typer.Option(None, "--branch", help="Name of the new branch to commit on. Default: <verb>/<STACK>-<UTC time>.")
+Branch = typer.Option(
+    None, "--branch",
+    help="Branch to commit on. Default: <verb>/<STACK>[-<WORKLOAD>], the same every run: an existing one that "
+         "carries the change is left alone, one with something else is replaced (push with --force-with-lease).")
 RenderTo = typer.Option(
     None, "--render-to",
     help="GitOps stacks: checkout of the deployment repository to render into, on a branch of the same name.")
@@ -428,6 +457,15 @@ def promote(
     from_env: Optional[str] = typer.Option(
         None, "--from", help="Take digests from this stack instead of promotion.from_environment."),
     digest: Optional[str] = typer.Option(None, "--digest", help="Promote this sha256 digest (one WORKLOAD)."),
+    allow_older: bool = typer.Option(
+        False, "--allow-older", help="Promote a build older than what runs (by push time or source revision)."),
+    app_repo: Optional[Path] = typer.Option(
+        None, "--app-repo",
+        help="Checkout of the application repository: builds are also ordered by their source revisions' commits."),
+    deployments: Optional[Path] = typer.Option(
+        None, "--deployments",
+        help="Checkout of the deployment repository: a GitOps source environment soaks from when its render "
+             "reached the default branch there."),
     dry_run: bool = DryRun,
     branch: Optional[str] = Branch,
     render_to: Optional[Path] = RenderTo,
@@ -435,11 +473,12 @@ def promote(
     pack: Optional[Path] = PolicyPack,
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
-    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on a new branch. Exit 2 if refused."""
+    """Pick artifacts by STACK's promotion policy, gate them, commit the digests on one branch. Exit 2 if refused."""
     from .delivery.promote import promote as run_promote
 
     _land(lambda: run_promote(_project(project_dir), stack, workloads or [], from_env=from_env, digest=digest,
-                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack), json_output)
+                              dry_run=dry_run, branch=branch, render_to=render_to, pack_dir=pack,
+                              allow_older=allow_older, app_repo=app_repo, deployments=deployments), json_output)
 
 
 @app.command()
@@ -462,16 +501,17 @@ def history(
         label = project.stack_label(stack)
         stack_file = project.existing_stack_file(stack)
         repo = gitrepo.toplevel(project.root)
-        entries = image_history.timeline(repo, gitrepo.relative(repo, stack_file), project.name)
+        entries, holds = image_history.read(repo, gitrepo.relative(repo, stack_file), project.name)
         if workload is not None:
             key = find({k: "" for k in entries}, workload, f"{label} (history)")
             entries = {key: entries[key]}
+            holds = {key: holds[key]} if key in holds else {}
         if deployments is not None:
-            image_history.attach_deployments(entries, gitrepo.toplevel(deployments))
+            image_history.attach_deployments(entries, gitrepo.toplevel(deployments), infra=repo)
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-    sys.stdout.write(image_history.render_json(stack, label, entries) if json_output
-                     else image_history.render_text(label, entries))
+    sys.stdout.write(image_history.render_json(stack, label, entries, holds) if json_output
+                     else image_history.render_text(label, entries, holds))
 
 
 @app.command()
@@ -481,6 +521,8 @@ def rollback(
     to: Optional[str] = typer.Option(
         None, "--to", help="A digest that ran before (sha256:...) or a git revision of the stack file."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Go back N earlier images. Default 1."),
+    reason: Optional[str] = typer.Option(
+        None, "--reason", help="Why, for the hold the rollback puts on WORKLOAD. Default: what it rolled back to."),
     dry_run: bool = DryRun,
     branch: Optional[str] = Branch,
     render_to: Optional[Path] = RenderTo,
@@ -492,7 +534,39 @@ def rollback(
     from .delivery.rollback import rollback as run_rollback
 
     _land(lambda: run_rollback(_project(project_dir), stack, workload, to=to, steps=steps, dry_run=dry_run,
-                               branch=branch, render_to=render_to, pack_dir=pack), json_output)
+                               branch=branch, render_to=render_to, pack_dir=pack, reason=reason), json_output)
+
+
+@app.command("hold")
+def hold_command(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The workload promotions must leave alone."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded in the stack file and the commit)."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    json_output: bool = JsonOutput,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Put a hold on WORKLOAD in STACK (a commit): `promote` reports it as held and leaves it alone."""
+    from .delivery.hold import hold as run_hold
+
+    _land(lambda: run_hold(_project(project_dir), stack, workload, reason=reason, dry_run=dry_run, branch=branch),
+          json_output)
+
+
+@app.command("release")
+def release_command(
+    stack: str = typer.Argument(..., help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    workload: str = typer.Argument(..., help="The held workload."),
+    dry_run: bool = DryRun,
+    branch: Optional[str] = Branch,
+    json_output: bool = JsonOutput,
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Clear the hold on WORKLOAD in STACK (a commit): promotions may change it again."""
+    from .delivery.hold import release as run_release
+
+    _land(lambda: run_release(_project(project_dir), stack, workload, dry_run=dry_run, branch=branch), json_output)
 
 
 def main() -> None:

@@ -50,6 +50,26 @@ class Deployment:
         git(self.infra, "merge", "--quiet", "--no-ff", "-m", f"Merge {branch}", branch, date=when)
         git(self.infra, "push", "--quiet", "origin", "main")
 
+    def merge_render(self, branch: str, when: datetime) -> None:
+        """Merge a render branch (`--render-to`) into the deployment repository's main at `when`."""
+        git(self.manifests, "switch", "--quiet", "main")
+        git(self.manifests, "merge", "--quiet", "--no-ff", "-m", f"Merge {branch}", branch, date=when)
+
+    def render(self, stack: str, when: datetime) -> str:
+        """What the render workflow does after a merge: render `stack` from infra's main into the deployment
+        repository's main, one commit naming the infrastructure commit (`Stackctl-Infra-Commit`)."""
+        from typer.testing import CliRunner
+
+        from stackctl.cli import app
+
+        result = CliRunner().invoke(app, ["render", stack, "--out", str(self.manifests), "-C", str(self.infra)])
+        assert result.exit_code == 0, result.stderr
+        infra_commit = git(self.infra, "rev-parse", "HEAD").strip()
+        git(self.manifests, "add", "-A")
+        git(self.manifests, "commit", "--quiet", "-m", f"render: platform {infra_commit[:12]}", "-m",
+            f"Stackctl-Action: render\nStackctl-Infra-Commit: {infra_commit}", date=when)
+        return git(self.manifests, "rev-parse", "HEAD").strip()
+
 
 def _identity(repo: Path) -> None:
     git(repo, "config", "user.name", "Test Engineer")
@@ -130,7 +150,7 @@ class StubArtifactRegistryClient:
     def __init__(self, images, versions) -> None:
         self.images, self.versions, self.requests = images, versions, []
 
-    def list_docker_images(self, request):
+    def list_docker_images(self, request, timeout=None, retry=None):
         from google.api_core import exceptions
 
         self.requests.append(("list_docker_images", request))
@@ -138,7 +158,7 @@ class StubArtifactRegistryClient:
             raise exceptions.NotFound("repository not found")
         return iter(self.images)
 
-    def get_docker_image(self, request):
+    def get_docker_image(self, request, timeout=None, retry=None):
         from google.api_core import exceptions
 
         self.requests.append(("get_docker_image", request))
@@ -147,7 +167,7 @@ class StubArtifactRegistryClient:
                 return image
         raise exceptions.NotFound("image not found")
 
-    def get_version(self, request):
+    def get_version(self, request, timeout=None, retry=None):
         from google.api_core import exceptions
 
         self.requests.append(("get_version", request))

@@ -235,3 +235,36 @@ def test_cmek_topics_wait_for_the_pubsub_agent_identity_and_the_kms_api(make_pro
     assert api("cloudkms") in grant.dependencies and api("pubsub") in grant.dependencies
     [topic] = [r for r in graph.resources if r.name == "gcp-dev-orders-topic"]
     assert grant.urn in topic.dependencies and api("pubsub") in topic.dependencies
+
+
+# --- issue 24, item 6: prod's runners in a subnet of their own ----------------------------------------------
+
+def test_prod_runners_have_their_own_small_subnet_and_only_it_reaches_the_api():
+    graph = shipped_run("prod").graph
+    [runners] = [r for r in graph.of_type("aws:ec2/subnet:Subnet") if r.name == "prod-runners"]
+    assert runners.inputs["cidrBlock"] == "10.40.255.0/24" and runners.inputs["availabilityZone"] == "us-west-2a"
+    [association] = [r for r in graph.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+                     if r.name == "prod-runners"]
+    [routes] = [r for r in graph.of_type("aws:ec2/routeTable:RouteTable") if r.name == "prod-private-us-west-2a"]
+    assert set(association.propertyDependencies["routeTableId"]) == {routes.urn}
+    ingress = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    api_rules = [r.inputs["cidrIpv4"] for r in ingress
+                 if r.name.startswith("prod-api-from-") and "cidrIpv4" in r.inputs]
+    assert api_rules == ["10.40.255.0/24"]
+
+
+def test_the_runner_subnet_is_checked():
+    def network(runner_subnet: str, **more) -> dict:
+        return {**AWS, "network": {"cidr": "10.0.0.0/16", "runner_subnet": runner_subnet, **more}}
+
+    assert "network.runner_subnet: 10.0.0.0/24 overlaps the node subnet of us-east-1a (10.0.0.0/19)" in problems(
+        network("10.0.0.0/24"))
+    assert "network.runner_subnet: 10.0.192.0/24 overlaps the public subnet of us-east-1a (10.0.192.0/22)" in \
+        problems(network("10.0.192.0/24"))
+    assert "network.runner_subnet: 10.9.255.0/24 is outside the VPC (10.0.0.0/16)" in problems(
+        network("10.9.255.0/24"))
+    ok = cluster({**AWS, "network": {"cidr": "10.0.0.0/16", "runner_subnet": "10.0.255.0/24"}},
+                 deployer_access={"via": "private_network", "runner_cidrs": ["10.0.255.0/24"]})
+    assert parse_environment(ok, SOURCE).network.runner_subnet == "10.0.255.0/24"
+    [gcp] = problems({**GCP, "network": {"runner_subnet": "10.0.255.0/24"}})
+    assert gcp == "network.runner_subnet: only applies on aws"

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from functools import cache
 
 import pytest
 from ruamel.yaml import YAML
 
-from .conftest import REPO, SHIPPED_STACKS, shipped_run
+from .conftest import REPO, SHIPPED_STACKS, load_stack_yaml, shipped_run
+from .iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate
 
 AWS_POLICY = REPO / "deploy" / "ci-identity" / "aws-deployer-policy.json"
 GCP_ROLE = REPO / "deploy" / "ci-identity" / "gcp-deployer-role.yaml"
+GCP_GRANTS_ROLE = REPO / "deploy" / "ci-identity" / "gcp-deployer-grants-role.yaml"
 
 # AWS resource type -> IAM actions its create/read/delete needs (AWS service authorization reference).
 AWS_ACTIONS = {
@@ -86,6 +89,57 @@ AWS_ACTIONS = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["ec2:AuthorizeSecurityGroupIngress",
                                                                   "ec2:RevokeSecurityGroupIngress",
                                                                   "ec2:DescribeSecurityGroupRules"],
+}
+# AWS resource type -> IAM actions its in-place update needs: the calls the provider's Update makes for a changed
+# property (terraform-provider-aws `internal/service/<service>/<resource>.go`, the `resource...Update` function;
+# the action names as the AWS service authorization reference spells them). [] where every property forces a
+# replacement (create + delete, covered above) or the update reuses the create call.
+AWS_UPDATE_ACTIONS = {
+    "aws:autoscaling/tag:Tag": [],                                         # ForceNew; create is CreateOrUpdateTags
+    "aws:cloudwatch/logGroup:LogGroup": ["logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+                                         "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource",
+                                         "logs:UntagResource"],
+    "aws:ec2/eip:Eip": ["ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/internetGateway:InternetGateway": ["ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/launchTemplate:LaunchTemplate": ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"],
+    "aws:ec2/natGateway:NatGateway": ["ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/route:Route": ["ec2:ReplaceRoute"],
+    "aws:ec2/routeTable:RouteTable": ["ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ["ec2:ReplaceRouteTableAssociation"],
+    "aws:ec2/securityGroup:SecurityGroup": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+                                            "ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/subnet:Subnet": ["ec2:ModifySubnetAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/vpc:Vpc": ["ec2:ModifyVpcAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/flowLog:FlowLog": ["ec2:CreateTags", "ec2:DeleteTags"],
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ["ec2:AuthorizeSecurityGroupIngress",
+                                                          "ec2:AuthorizeSecurityGroupEgress"],
+    "aws:eks/accessEntry:AccessEntry": ["eks:UpdateAccessEntry"],
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": [],       # ForceNew
+    "aws:eks/addon:Addon": ["eks:UpdateAddon", "eks:DescribeUpdate"],
+    "aws:eks/cluster:Cluster": ["eks:UpdateClusterConfig", "eks:UpdateClusterVersion", "eks:DescribeUpdate",
+                                "eks:TagResource", "eks:UntagResource"],
+    "aws:eks/nodeGroup:NodeGroup": ["eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion",
+                                    "eks:DescribeUpdate"],
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ["iam:UpdateOpenIDConnectProviderThumbprint",
+                                                            "iam:AddClientIDToOpenIDConnectProvider",
+                                                            "iam:RemoveClientIDFromOpenIDConnectProvider"],
+    # iam/role.go resourceRoleUpdate: description, trust policy, max session, boundary, tags.
+    "aws:iam/role:Role": ["iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+                          "iam:PutRolePermissionsBoundary", "iam:TagRole", "iam:UntagRole"],
+    "aws:iam/rolePolicy:RolePolicy": ["iam:PutRolePolicy"],
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": [],               # ForceNew
+    "aws:kms/alias:Alias": ["kms:UpdateAlias"],
+    # kms/key.go resourceKeyUpdate: enabled, description, rotation, policy, tags.
+    "aws:kms/key:Key": ["kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription", "kms:EnableKeyRotation",
+                        "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource"],
+    "aws:sqs/queue:Queue": ["sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
+    # secretsmanager/secret.go resourceSecretUpdate: description, KMS key (UpdateSecret), tags.
+    "aws:secretsmanager/secret:Secret": ["secretsmanager:UpdateSecret", "secretsmanager:TagResource",
+                                         "secretsmanager:UntagResource"],
+    "aws:sqs/queuePolicy:QueuePolicy": ["sqs:SetQueueAttributes"],
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": ["sqs:SetQueueAttributes"],
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["ec2:ModifySecurityGroupRules"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["ec2:ModifySecurityGroupRules"],
 }
 # Invokes the program makes on AWS (`deployer_admin`): who is running.
 AWS_INVOKE_ACTIONS = ["sts:GetCallerIdentity", "iam:GetRole"]
@@ -183,7 +237,8 @@ def allowed_aws_actions() -> list[str]:
     document = json.loads(AWS_POLICY.read_text())
     actions: list[str] = []
     for statement in document["Statement"]:
-        assert statement["Effect"] == "Allow"
+        if statement["Effect"] != "Allow":
+            continue
         found = statement["Action"]
         actions.extend([found] if isinstance(found, str) else found)
     return actions
@@ -224,6 +279,7 @@ def test_the_aws_policy_passes_roles_only_to_eks_and_ec2_and_grants_no_wildcard_
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": [
         "eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}
     assert not [a for a in allowed_aws_actions() if a.endswith(":*") or a == "*"]
+    assert not [s for s in document["Statement"] if s["Effect"] == "Deny" and s["Action"] == "*"]
     # A managed policy holds at most 6,144 characters, whitespace not counted (IAM quotas).
     assert len("".join(AWS_POLICY.read_text().split())) <= 6144
 
@@ -231,7 +287,9 @@ def test_the_aws_policy_passes_roles_only_to_eks_and_ec2_and_grants_no_wildcard_
 def test_the_gcp_role_grants_every_permission_the_program_needs():
     role = gcp_role()
     assert role["stage"] == "GA" and role["title"]
-    granted = set(role["includedPermissions"])
+    # The deployer holds both roles; project grants only through the conditional one (tested below).
+    granted = set(role["includedPermissions"]) | set(
+        YAML(typ="safe").load(GCP_GRANTS_ROLE.read_text())["includedPermissions"])
     needed = {p for type_ in recorded_types("gcp") if type_.startswith("gcp:") for p in GCP_PERMISSIONS[type_]}
     needed |= set(GCP_INVOKE_PERMISSIONS) | {"container.clusters.connect"}
     for type_ in recorded_types("gcp"):
@@ -246,3 +304,111 @@ def test_the_gcp_role_grants_every_permission_the_program_needs():
 def test_every_kubernetes_kind_on_gke_has_a_permission_family():
     kinds = {t for t in recorded_types("gcp") if t.startswith("kubernetes:")}
     assert kinds - set(GKE_KUBERNETES_FAMILIES) == set()
+
+
+# --- issue 24, item 4: a deployer that cannot escalate --------------------------------------------------------
+
+BOUNDARY_FILE = REPO / "deploy" / "ci-identity" / "aws-role-boundary.json"
+ACCOUNT = "123456789012"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/platform-role-boundary"
+
+
+def deployer() -> dict:
+    return json.loads(AWS_POLICY.read_text())
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def test_every_emitted_type_has_its_update_calls_and_the_policy_allows_them():
+    aws_types = {t for t in recorded_types("aws") if t.startswith("aws:")}
+    assert aws_types - set(AWS_UPDATE_ACTIONS) == set(), "add the new types' update calls to AWS_UPDATE_ACTIONS"
+    missing = sorted({a for t in aws_types for a in AWS_UPDATE_ACTIONS[t] if not aws_allows(a)})
+    assert missing == []
+    # The calls the review found missing.
+    for action in ("kms:UpdateKeyDescription", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:EnableKey",
+                   "kms:DisableKey", "iam:UpdateRoleDescription"):
+        assert aws_allows(action), action
+
+
+def test_the_deployer_creates_roles_only_with_the_platform_boundary():
+    policy, role = deployer(), role_arn("platform-prod-orders-orders")
+    assert evaluate(policy, "iam:CreateRole", role) == IMPLICIT_DENY
+    assert evaluate(policy, "iam:CreateRole", role, {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert evaluate(policy, "iam:CreateRole", role, {"iam:PermissionsBoundary": admin}) == IMPLICIT_DENY
+    for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"):
+        assert evaluate(policy, action, role) == IMPLICIT_DENY, action
+        assert evaluate(policy, action, role, {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, action
+    # Outside the platform's names, not even with the boundary: the deployer's own role included.
+    for name in ("deployer", "Admin", "attacker-role"):
+        assert evaluate(policy, "iam:AttachRolePolicy", role_arn(name), {"iam:PermissionsBoundary": BOUNDARY}) \
+            == IMPLICIT_DENY
+        assert evaluate(policy, "iam:UpdateAssumeRolePolicy", role_arn(name)) == IMPLICIT_DENY
+    # Nor can it take the boundary off, or rewrite the boundary.
+    assert evaluate(policy, "iam:DeleteRolePermissionsBoundary", role) == DENY
+    assert evaluate(policy, "iam:CreatePolicyVersion", BOUNDARY) == DENY
+
+
+def test_the_deployer_passes_only_the_platforms_roles():
+    policy = deployer()
+    to_ec2 = {"iam:PassedToService": "ec2.amazonaws.com"}
+    assert evaluate(policy, "iam:PassRole", role_arn("prod-node-role-3f2a1b0"), to_ec2) == ALLOW
+    assert evaluate(policy, "iam:PassRole", role_arn("Admin"), to_ec2) == IMPLICIT_DENY
+    assert evaluate(policy, "iam:PassRole", role_arn("prod-node-role-3f2a1b0"),
+                    {"iam:PassedToService": "lambda.amazonaws.com"}) == IMPLICIT_DENY
+
+
+def test_the_boundary_grants_no_iam_change():
+    boundary = json.loads(BOUNDARY_FILE.read_text())
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole",
+                   "iam:CreateUser", "iam:CreateAccessKey", "sts:AssumeRole", "iam:UpdateAssumeRolePolicy"):
+        assert evaluate(boundary, action, "*") == IMPLICIT_DENY, action
+    # ... and still what the platform's roles do: pull work, read secrets, write flow logs, run nodes.
+    for action in ("sqs:ReceiveMessage", "kms:Decrypt", "secretsmanager:GetSecretValue", "logs:PutLogEvents",
+                   "ec2:CreateNetworkInterface", "autoscaling:SetDesiredCapacity", "ecr:BatchGetImage"):
+        assert evaluate(boundary, action, "*") == ALLOW, action
+
+
+@pytest.mark.parametrize("stack", [s for s in SHIPPED_STACKS if load_stack_yaml(s)["config"]["cloud"] == "aws"])
+def test_every_role_the_stacks_create_carries_the_boundary_and_a_platform_name(stack: str):
+    run = shipped_run(stack)
+    policy = deployer()
+    for record in run.graph.of_type("aws:iam/role:Role"):
+        assert record.inputs["permissionsBoundary"] == BOUNDARY, record.name
+        # A named role keeps its name; an autonamed one gets `<logical name>-<random>`.
+        name = record.inputs.get("name") or f"{record.name}-1a2b3c4"
+        assert evaluate(policy, "iam:CreateRole", role_arn(name), {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, \
+            name
+
+
+GCP_GRANTS_CONDITION = REPO / "deploy" / "ci-identity" / "gcp-deployer-grants-condition.yaml"
+# Permissions that let a holder raise its own rights on a project (change any binding, edit custom roles,
+# mint credentials for any service account).
+GCP_ESCALATION = {"resourcemanager.projects.setIamPolicy", "iam.roles.create", "iam.roles.update",
+                  "iam.serviceAccountKeys.create", "iam.serviceAccounts.getAccessToken",
+                  "iam.serviceAccounts.signJwt", "iam.serviceAccounts.implicitDelegation"}
+
+
+def granted_project_roles() -> set[str]:
+    roles = set()
+    for stack in SHIPPED_STACKS:
+        run = shipped_run(stack)
+        roles |= {r.inputs["role"] for r in run.graph.of_type("gcp:projects/iAMMember:IAMMember")}
+    return roles
+
+
+def test_the_gcp_deployer_cannot_grant_itself_more():
+    assert set(gcp_role()["includedPermissions"]) & GCP_ESCALATION == set()
+    grants = YAML(typ="safe").load(GCP_GRANTS_ROLE.read_text())
+    assert sorted(grants["includedPermissions"]) == ["resourcemanager.projects.getIamPolicy",
+                                                     "resourcemanager.projects.setIamPolicy"]
+    condition = YAML(typ="safe").load(GCP_GRANTS_CONDITION.read_text())
+    expression = condition["expression"]
+    assert expression.startswith("api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([")
+    allowed = set(re.findall(r"'(roles/[^']+)'", expression))
+    # Exactly the project-level roles the program grants: none missing (the run would fail), none extra.
+    assert allowed == granted_project_roles()
+    assert not {r for r in allowed if r in ("roles/owner", "roles/editor") or r.startswith("roles/iam.")
+                or r.startswith("roles/resourcemanager.")}

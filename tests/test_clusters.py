@@ -222,7 +222,7 @@ def test_gke_node_pools_surge_without_unavailability_and_autoscale():
     pool = gke("gcp:container/nodePool:NodePool", "gcp-dev-general")
     assert pool.inputs["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
     assert pool.inputs["autoscaling"]["totalMinNodeCount"] == 1
-    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 8
+    assert pool.inputs["autoscaling"]["totalMaxNodeCount"] == 10
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert pool.inputs["nodeConfig"]["shieldedInstanceConfig"] == {"enableSecureBoot": True,
                                                                     "enableIntegrityMonitoring": True}
@@ -257,11 +257,11 @@ def test_gke_prod_has_deletion_protection_and_protected_resources(make_project):
 
 
 def test_eks_private_api_admits_the_runner_network_on_443_before_kubernetes_resources_run():
-    rule = eks("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-api-from-10-40-0-0-19")
+    rule = eks("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-api-from-10-40-255-0-24")
     cluster = eks("prod", "aws:eks/cluster:Cluster", "prod-cluster")
     assert rule.inputs == {"securityGroupId": cluster.outputs["vpcConfig"]["clusterSecurityGroupId"],
-                           "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.40.0.0/19",
-                           "description": "Kubernetes API of platform-prod from 10.40.0.0/19"}
+                           "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.40.255.0/24",
+                           "description": "Kubernetes API of platform-prod from 10.40.255.0/24"}
     assert rule.urn in eks("prod", "pulumi:providers:kubernetes", "prod-k8s").dependencies
 
 

@@ -160,7 +160,7 @@ def test_nodes_have_their_own_security_group_in_the_launch_template():
 
 
 def test_the_cluster_security_group_admits_only_nodes_and_declared_runners_on_443():
-    for stack, cidrs in (("dev", set()), ("staging", set()), ("prod", {"10.40.0.0/19"})):
+    for stack, cidrs in (("dev", set()), ("staging", set()), ("prod", {"10.40.255.0/24"})):
         graph = shipped_run(stack).graph
         [cluster] = graph.of_type("aws:eks/cluster:Cluster")
         [nodes] = graph.of_type("aws:ec2/securityGroup:SecurityGroup")

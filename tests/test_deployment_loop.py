@@ -85,25 +85,28 @@ def test_promote_dev_staging_prod_with_soak_history_and_render(tmp_path, ecr):
     assert git(deployment.manifests, "branch", "--show-current").strip() == "promote/staging-1"
     assert trailers(deployment.manifests)["Stackctl-Infra-Commit"] == git(deployment.infra, "rev-parse",
                                                                           "HEAD").strip()
-    deployment.merge("promote/staging-1", hours_ago(3))
-    git(deployment.manifests, "switch", "--quiet", "main")
+    deployment.merge("promote/staging-1", hours_ago(3.5))
+    # staging soaks from when its render reached the deployment repository's main (staging is GitOps).
+    deployment.merge_render("promote/staging-1", hours_ago(3))
 
     # prod: a dry run first writes nothing, then the real promotion after 3h in staging (>= 2h soak).
     render_before = tmp_path / "render-before"
     code, _, err = stackctl("render", "prod", "--out", str(render_before), "-C", infra)
     assert code == 0, err
     head = git(deployment.infra, "rev-parse", "HEAD")
-    code, out, err = stackctl("promote", "prod", "orders", "--dry-run", "--json", "--policy-pack", PACK, "-C", infra)
+    code, out, err = stackctl("promote", "prod", "orders", "--dry-run", "--json", "--policy-pack", PACK,
+                              "--deployments", str(deployment.manifests), "-C", infra)
     assert code == 0, err
     plan = json.loads(out)
     assert plan["dry_run"] is True and plan["commits"] == []
     assert plan["changes"][0]["image"] == f"{ORDERS}@{digest_b}"
     assert plan["changes"][0]["gates"][2].startswith("soak 3h") and plan["changes"][0]["gates"][2].endswith(
-        ">= 2h00m in staging")
+        ">= 2h00m in staging (clock: render reached main of the deployment repository)")
     assert git(deployment.infra, "rev-parse", "HEAD") == head and git(deployment.infra, "status", "--porcelain") == ""
 
     code, out, err = stackctl("promote", "prod", "orders", "--branch", "promote/prod-1", "--render-to",
-                              str(deployment.manifests), "--policy-pack", PACK, "-C", infra)
+                              str(deployment.manifests), "--deployments", str(deployment.manifests),
+                              "--policy-pack", PACK, "-C", infra)
     assert code == 0, err
     assert trailers(deployment.infra)["Stackctl-From"] == "staging"
     assert "soak 3h" in trailers(deployment.infra)["Stackctl-Gates"]
@@ -114,7 +117,8 @@ def test_promote_dev_staging_prod_with_soak_history_and_render(tmp_path, ecr):
     # (`stackctl render` also writes prod's operator Stack to pulumi-operator/; a promotion changes images only.)
     before = {p.relative_to(render_before): p.read_text() for p in render_before.rglob("*.yaml")
               if p.relative_to(render_before).parts[0] != "pulumi-operator"}
-    after = {p.relative_to(deployment.manifests): p.read_text() for p in deployment.manifests.rglob("*.yaml")}
+    after = {p.relative_to(deployment.manifests): p.read_text() for p in deployment.manifests.rglob("*.yaml")
+             if p.relative_to(deployment.manifests).parts[0] == "prod"}  # staging's render is there too
     assert before.keys() == after.keys()
     changed = {path for path in before if before[path] != after[path]}
     assert changed == {p for p in before if p.parts[1] in ("orders", "orders-nightly-report", "orders-backfill",
@@ -162,11 +166,17 @@ def test_prod_refuses_before_soak_time_and_unknown_artifacts(tmp_path, ecr):
     # staging got the digest by hand 30 minutes ago (a manual change counts like a promotion).
     staging = deployment.infra / "stacks" / "Pulumi.staging.yaml"
     staging.write_text(staging.read_text().replace(f"{ORDERS}:1.4.2", f"{ORDERS}@{digest}"))
-    git(deployment.infra, "commit", "--quiet", "-am", "staging: orders by hand", date=hours_ago(0.5))
+    git(deployment.infra, "commit", "--quiet", "-am", "staging: orders by hand", date=hours_ago(0.6))
+    git(deployment.infra, "push", "--quiet", "origin", "main")
     prod_before = deployment.stack_text("prod")
     head = git(deployment.infra, "rev-parse", "HEAD")
+    manifests = ("--deployments", str(deployment.manifests))
 
-    code, out, err = stackctl("promote", "prod", "orders", "--policy-pack", PACK, "-C", infra)
+    # Not rendered yet: the soak has not started, whatever the stack file's commit time says.
+    code, out, err = stackctl("promote", "prod", "orders", "--policy-pack", PACK, *manifests, "-C", infra)
+    assert code == 2 and "has not started soaking in staging: no render of it reached" in err
+    deployment.render("staging", hours_ago(0.5))
+    code, out, err = stackctl("promote", "prod", "orders", "--policy-pack", PACK, *manifests, "-C", infra)
     assert code == 2
     assert "has run in staging for 0h30m" in err or "has run in staging for 0h29m" in err
     assert "prod needs 2h00m of soak time" in err and "nothing was changed" in err
@@ -175,11 +185,11 @@ def test_prod_refuses_before_soak_time_and_unknown_artifacts(tmp_path, ecr):
     # Promoting every workload: none is ready, so nothing changes and the reasons are listed (exit 0).
     push_image(ecr, "acme/thumbnailer", "0.9.0", REV_A)
     push_image(ecr, "acme/orders-api", "1.4.2", REV_A)
-    code, out, err = stackctl("promote", "prod", "--policy-pack", PACK, "-C", infra)
+    code, out, err = stackctl("promote", "prod", "--policy-pack", PACK, *manifests, "-C", infra)
     assert code == 0, err
     assert "services.orders: waiting: " in out and "nothing to change" in out
     assert "services.thumbnailer: waiting: " in out and "never ran pinned in staging" in out
-    code, _, err = stackctl("promote", "prod", "thumbnailer", "--policy-pack", PACK, "-C", infra)
+    code, _, err = stackctl("promote", "prod", "thumbnailer", "--policy-pack", PACK, *manifests, "-C", infra)
     assert code == 2 and "promote staging first" in err
 
     # A digest the registry does not hold (deleted, or never pushed) is refused too.

@@ -78,9 +78,9 @@ def test_refusals_that_need_no_policy_run(tmp_path, make_project):
     code, _, err = stackctl("promote", "dev", "orders", "--digest", "sha256:abc", "-C", infra)
     assert code == 2 and "--digest takes a sha256:<64 hex> digest and exactly one WORKLOAD" in err
     code, _, err = stackctl("promote", "prod", "orders", "--from", "prod", "-C", infra)
-    assert code == 2 and "promotion.from_environment is the stack itself" in err
+    assert code == 2 and "stacks/Pulumi.prod.yaml: --from is the stack itself" in err
     code, _, err = stackctl("promote", "prod", "orders", "--from", "staging", "-C", infra)
-    assert code == 2 and "stacks/Pulumi.staging.yaml: not committed on the current branch" in err
+    assert (code, err.strip()) == (2, "stacks/Pulumi.prod.yaml: --from: no stack 'staging' (stacks: dev, prod)")
     code, _, err = stackctl("promote", "nope", "-C", infra)
     assert code == 2 and "stacks/Pulumi.nope.yaml: no such stack file (stacks: dev, prod)" in err
 
@@ -126,3 +126,24 @@ def test_unknown_workload_is_named(tmp_path, args):
     deployment = make_deployment(tmp_path, stacks=("dev",))
     code, _, err = stackctl(*args, "-C", str(deployment.infra))
     assert code == 2 and "no workload 'nope'" in err
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ("from_environment: nope", "stacks/Pulumi.prod.yaml: promotion.from_environment: no stack 'nope' "
+                               "(stacks: dev, gcp-dev, prod)"),
+    ("from_environment: gcp-dev", "stacks/Pulumi.prod.yaml: promotion.from_environment: 'gcp-dev' runs on 'gcp', "
+                                  "prod on 'aws'; digests do not move between clouds' registries"),
+    ("from_environment: dev\n    tag_pattern: '^v.*$'", "promotion: tag_pattern applies only to the registry source"),
+    ("tag_pattern: '^v.*$'\n    soak_minutes: 120", "promotion: soak_minutes applies only with from_environment"),
+    ("from_environment: dev\n    verify: argocd", "verify: argocd needs `argocd: {server: ..., application: ...}`"),
+])
+def test_promotion_settings_that_cannot_apply_are_refused_at_load(tmp_path, edit, message):
+    deployment = make_deployment(tmp_path, stacks=("dev", "gcp-dev", "prod"))
+    prod = deployment.infra / "stacks" / "Pulumi.prod.yaml"
+    text = prod.read_text()
+    assert "    from_environment: staging\n    soak_minutes: 120\n" in text
+    prod.write_text(text.replace("    from_environment: staging\n    soak_minutes: 120\n", f"    {edit}\n"))
+    git(deployment.infra, "commit", "--quiet", "-am", "prod: promotion settings")
+    code, out, err = stackctl("promote", "prod", "-C", str(deployment.infra))
+    assert code == 2 and out == "" and message in err, err
+    assert "Traceback" not in err

@@ -85,7 +85,9 @@ def test_vpc_flow_logs_go_to_an_encrypted_log_group_kept_per_tier(stack: str, re
     log_group = _one(run, "aws:cloudwatch/logGroup:LogGroup", f"{stack}-flow-logs")
     key = _one(run, "aws:kms/key:Key", f"{stack}-flow-logs")
     vpc = _one(run, "aws:ec2/vpc:Vpc", f"{stack}-vpc")
-    assert flow_log.inputs["trafficType"] == "ALL" and flow_log.inputs["vpcId"] == vpc.id
+    # Issue 24: only rejected flows outside prod (cost; docs/security.md "Flow logs: cost").
+    assert flow_log.inputs["trafficType"] == ("ALL" if stack == "prod" else "REJECT")
+    assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
     assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
     assert log_group.inputs["retentionInDays"] == retention
@@ -247,6 +249,7 @@ def test_an_exposed_service_admits_its_own_namespace_and_the_declared_ones_on_it
     api = copy.deepcopy(load_stack_yaml("prod")["config"]["services"]["orders-api"])
     config["services"]["orders-api"] = {**api, "expose_to": ["orders", "orders-api"],
                                         "scaling": {"min_replicas": 1, "max_replicas": 2}}
+    config["cluster"]["node_pools"]["general"]["max_size"] = 6  # room for the added service (capacity check)
     graph = run_stack(make_project({"dev": config}), "dev").graph
     [policy] = [r.inputs for r in graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                 if r.inputs["metadata"]["name"] == "orders-api"]

@@ -47,6 +47,7 @@ CASES = {
     "queue-senders-declared": "sender",
     "stateful-resources-protected": "audit-logs",
     "customer-managed-keys": "audit-logs",
+    "retained-resources-readable": "archive-key",
     "cluster-admins-limited": "admin-4",
     "iam-no-wildcard-actions": "worker-access",
     "gcp-no-basic-roles": "reader",

@@ -88,7 +88,7 @@ def test_artifact_registry_reads_tags_upload_time_and_version_annotations():
 
 def test_artifact_registry_permission_denied_is_a_clear_error():
     class Denied(StubArtifactRegistryClient):
-        def list_docker_images(self, request):
+        def list_docker_images(self, request, timeout=None, retry=None):
             raise google_exceptions.PermissionDenied("denied")
 
     image = parse_image("us-docker.pkg.dev/acme/apps/orders:1")

@@ -71,8 +71,11 @@ def test_promotion_policy_defaults_and_soak():
     spec = parse_environment({**BASE, "promotion": {"from_environment": "staging"}}, "Pulumi.prod.yaml")
     assert spec.promotion.soak_for("prod") == 120 and spec.promotion.require_revision is True
     assert spec.promotion.soak_for("staging") == 0
-    explicit = parse_environment({**BASE, "promotion": {"soak_minutes": 30}}, "x").promotion
+    explicit = parse_environment({**BASE, "promotion": {"from_environment": "staging", "soak_minutes": 30}},
+                                 "x").promotion
     assert explicit.soak_for("prod") == 30 and explicit.tag_pattern == r"^main-[0-9a-f]{7,40}$"
+    registry = parse_environment({**BASE, "promotion": {}}, "x").promotion
+    assert registry.from_environment is None and registry.holds == {}
 
 
 @pytest.mark.parametrize(("promotion", "message"), [
@@ -80,6 +83,10 @@ def test_promotion_policy_defaults_and_soak():
     ({"soak_minutes": -1}, "promotion.soak_minutes: must be >= 0 (got -1)"),
     ({"from_environment": "Staging"}, "promotion.from_environment: value must be 1-30 lowercase"),
     ({"soak_minute": 2}, "promotion.soak_minute: unknown field; did you mean 'soak_minutes'?"),
+    ({"soak_minutes": 30}, "promotion: soak_minutes applies only with from_environment"),
+    ({"holds": {"orders": {"by": "a", "at": "2026-01-01T00:00:00Z", "reason": "r"}}}, "promotion.holds"),
+    ({"holds": {"services.orders": {"by": "a", "at": "yesterday", "reason": "r"}}},
+     "promotion.holds.services.orders.at"),
 ])
 def test_promotion_policy_errors_name_the_field(promotion, message):
     with pytest.raises(SpecError) as raised:

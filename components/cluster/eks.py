@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..cloud_sdks import aws
 from ..errors import Problem, raise_problems
-from ..identity import WorkloadPrincipal
+from ..identity import WorkloadPrincipal, role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
@@ -80,6 +80,15 @@ class EksClusterArgs(ClusterSpec):
         ),
     )
 
+    permissions_boundary: Optional[str] = Field(
+        None,
+        description=(
+            "Permissions boundary (a managed policy ARN) of every IAM role the cluster creates: its own, the "
+            "nodes', the add-ons' and the workloads'. Default `arn:<partition>:iam::<account>:policy/"
+            "platform-role-boundary` (deploy/ci-identity/aws-role-boundary.json)."
+        ),
+    )
+
     @model_validator(mode="after")
     def _cloud_limits(self) -> EksClusterArgs:
         # The same limits as a stack file's `cluster` section, so direct users fail before anything is sent.
@@ -125,6 +134,8 @@ class EksCluster(Cluster):
         where = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
                                   aws.get_region_output(opts=invoke).region,
                                   aws.get_caller_identity_output(opts=invoke).account_id)
+        self._boundary: pulumi.Input[str] = args.permissions_boundary or where.apply(
+            lambda w: role_boundary_arn(w[0], w[2]))
         secrets_key = aws.kms.Key(
             f"{name}-secrets",
             description=f"EKS {args.cluster_name} Kubernetes secrets envelope encryption",
@@ -138,7 +149,8 @@ class EksCluster(Cluster):
                       opts=child)
 
         cluster_role = aws.iam.Role(
-            f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"), opts=child)
+            f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
+            permissions_boundary=self._boundary, opts=child)
         attachments = [aws.iam.RolePolicyAttachment(
             f"{name}-cluster-role-policy", role=cluster_role.name,
             policy_arn=managed_policy("AmazonEKSClusterPolicy"), opts=child)]
@@ -234,7 +246,8 @@ class EksCluster(Cluster):
         node_sg, node_rules, self.webhook_access = node_security_group(name, args.cluster_name, cluster, child)
 
         node_role = aws.iam.Role(
-            f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"), opts=child)
+            f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
+            permissions_boundary=self._boundary, opts=child)
         node_policies = [
             aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
                                          policy_arn=managed_policy(policy), opts=child)
@@ -401,6 +414,18 @@ class EksCluster(Cluster):
 
     # -- identity ---------------------------------------------------------------------------------
 
+    # A cluster known only by reference (components.provider.refs) has no boundary of its own: its workloads'
+    # roles get the account's default one, so a deployer limited to it can still create them.
+    _boundary: Optional[pulumi.Input[str]] = None
+
+    def _role_boundary(self) -> pulumi.Input[str]:
+        if self._boundary is None:
+            invoke = pulumi.InvokeOutputOptions()
+            self._boundary = pulumi.Output.all(aws.get_partition_output(opts=invoke).partition,
+                                               aws.get_caller_identity_output(opts=invoke).account_id).apply(
+                lambda values: role_boundary_arn(values[0], values[1]))
+        return self._boundary
+
     def irsa_role(self, name: str, namespace: str, service_account: str, *,
                   managed_policies: Optional[list[str]] = None, role_name: Optional[str] = None,
                   opts: Optional[pulumi.ResourceOptions] = None) -> aws.iam.Role:
@@ -418,7 +443,8 @@ class EksCluster(Cluster):
             }],
         }, sort_keys=True))
         role_opts = opts or pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, opts=role_opts)
+        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, permissions_boundary=self._role_boundary(),
+                            opts=role_opts)
         for policy_arn in managed_policies or []:
             aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name,
                                          policy_arn=policy_arn, opts=role_opts)

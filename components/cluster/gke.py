@@ -106,6 +106,9 @@ class GkeCluster(Cluster):
         self._project = args.project
         protect = bool(args.protect)
         self._after = list(args.depends_on)
+        # Invokes call APIs too (Resource Manager for the project number, GKE for engine versions): on a fresh
+        # project they would fail SERVICE_DISABLED unless they wait for the enablements, like the resources.
+        self._invoke = pulumi.InvokeOutputOptions(parent=self, depends_on=self._after)
         child = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         guarded = pulumi.ResourceOptions(parent=self, protect=protect, depends_on=self._after)
         if args.service_agent_email is not None:
@@ -113,7 +116,7 @@ class GkeCluster(Cluster):
                 lambda email: f"serviceAccount:{email}")
         else:
             project = gcp.organizations.get_project_output(
-                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self))
+                project_id=args.project, opts=self._invoke)
             agent_member = project.number.apply(
                 lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com")
 
@@ -143,7 +146,7 @@ class GkeCluster(Cluster):
                 f"{name}-boot-disks", name="boot-disks", key_ring=key_ring.id, rotation_period=KEY_ROTATION_PERIOD,
                 purpose="ENCRYPT_DECRYPT", opts=guarded)
             number = gcp.organizations.get_project_output(
-                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)).number
+                project_id=args.project, opts=self._invoke).number
             # Compute Engine encrypts the disks as its service agent (GKE "Use customer-managed encryption
             # keys": grant roles/cloudkms.cryptoKeyEncrypterDecrypter to service-<number>@compute-system...).
             boot_disk_grants.append(gcp.kms.CryptoKeyIAMMember(
@@ -250,7 +253,7 @@ class GkeCluster(Cluster):
         # Pinned (no release channel): nodes get the newest patch of the minor version and do not auto-upgrade.
         node_version = gcp.container.get_engine_versions_output(
             location=args.region, version_prefix=f"{args.kubernetes_version}.",
-            opts=pulumi.InvokeOutputOptions(parent=self)).latest_node_version if pinned else None
+            opts=self._invoke).latest_node_version if pinned else None
         pool_opts = pulumi.ResourceOptions.merge(
             guarded, pulumi.ResourceOptions(depends_on=[*node_grants, *boot_disk_grants]))
         pools = [

@@ -11,7 +11,8 @@ import pulumi
 from pydantic import Field
 
 from ..cloud_sdks import aws
-from ..kms_policies import cloudwatch_logs_statement, key_policy
+from ..identity import role_boundary_arn
+from ..kms_policies import cloudwatch_logs_statement, key_policy, log_delivery_statement
 from ..spec.base import StrictModel
 
 
@@ -48,9 +49,29 @@ class AwsNetworkArgs(StrictModel):
             "90, 120, 150, 180, 365, ...). Default 365."
         ),
     )
+    flow_log_traffic: Literal["ALL", "REJECT"] = Field(
+        "ALL", description="Which flows the flow log records: `ALL` or only `REJECT`ed ones. Default `ALL`.")
+    flow_log_destination: Literal["cloudwatch", "s3"] = Field(
+        "cloudwatch",
+        description="Where flow logs go: an encrypted CloudWatch Logs group or an encrypted S3 bucket whose "
+                    "lifecycle expires them after `flow_log_retention_days`. Default `cloudwatch`.")
     protect: bool = Field(
         False,
-        description="Protect the flow-log group and its key from deletion (prod). Default false.",
+        description="Protect the flow-log group (or bucket) and its key from deletion (prod). Default false.",
+    )
+    runner_subnet: Optional[str] = Field(
+        None,
+        description=(
+            "A dedicated private subnet for CI runners in the first zone, routed through that zone's NAT "
+            "(docs/bootstrap.md). Default unset."
+        ),
+    )
+    permissions_boundary: Optional[str] = Field(
+        None,
+        description=(
+            "Permissions boundary (a managed policy ARN) of the flow-log role. Default `arn:<partition>:iam::"
+            "<account>:policy/platform-role-boundary` (deploy/ci-identity/aws-role-boundary.json)."
+        ),
     )
 
 
@@ -92,22 +113,31 @@ class AwsNetwork(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
         log_group_name = f"/aws/vpc/{name}/flow-logs"
+        to_s3 = args.flow_log_destination == "s3"
         key = aws.kms.Key(
             f"{name}-flow-logs",
             description=f"VPC {name} flow logs",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=pulumi.Output.all(partition, region, account).apply(lambda values: key_policy(
-                values[0], values[2], cloudwatch_logs_statement(values[0], values[1], values[2], [log_group_name]))),
+                values[0], values[2],
+                log_delivery_statement(values[0], values[1], values[2]) if to_s3 else
+                cloudwatch_logs_statement(values[0], values[1], values[2], [log_group_name]))),
             opts=kept,
         )
+        if to_s3:
+            self._flow_logs_to_s3(name, vpc, args, key, pulumi.Output.all(partition, region, account), kept)
+            return
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", name=log_group_name, retention_in_days=args.flow_log_retention_days,
             kms_key_id=key.arn, opts=kept)
         # The flow-log service writes with a role that only this account's flow logs can assume
         # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html, confused-deputy conditions).
+        boundary = args.permissions_boundary or pulumi.Output.all(partition, account).apply(
+            lambda values: role_boundary_arn(values[0], values[1]))
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            permissions_boundary=boundary,
             assume_role_policy=pulumi.Output.all(partition, region, account).apply(lambda values: json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -121,7 +151,9 @@ class AwsNetwork(pulumi.ComponentResource):
             }, sort_keys=True)),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        # The flow log waits for the policy, not only the role: created between the two, the log is stuck in
+        # "Access error" (terraform-aws-modules/terraform-aws-vpc#1262).
+        role_policy = aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.name,
             policy=log_group.arn.apply(lambda arn: json.dumps({
@@ -136,8 +168,46 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
         aws.ec2.FlowLog(
-            f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn, iam_role_arn=role.arn, tags={"Name": f"{name}-flow-logs"}, opts=child)
+            f"{name}-flow-logs", vpc_id=vpc.id, traffic_type=args.flow_log_traffic,
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn, iam_role_arn=role.arn, tags={"Name": f"{name}-flow-logs"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))
+
+    def _flow_logs_to_s3(self, name: str, vpc: aws.ec2.Vpc, args: AwsNetworkArgs, key: aws.kms.Key,
+                         where: pulumi.Output, kept: pulumi.ResourceOptions) -> None:
+        """Flow logs into a private, KMS-encrypted bucket that deletes them after the retention. The log delivery
+        service writes with the bucket policy (no IAM role: https://docs.aws.amazon.com/vpc/latest/userguide/
+        flow-logs-s3-permissions.html), limited to this account's deliveries (confused-deputy conditions)."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(f"{name}-flow-logs", force_destroy=False, tags={"Name": f"{name}-flow-logs"},
+                               opts=kept)
+        private = aws.s3.BucketPublicAccessBlock(
+            f"{name}-flow-logs", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        aws.s3.BucketOwnershipControls(
+            f"{name}-flow-logs", bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+        encrypted = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-flow-logs", bucket=bucket.id, rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.
+                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn),
+                bucket_key_enabled=True)], opts=child)
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-flow-logs", bucket=bucket.id, rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-flow-logs", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="AWSLogs/"),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.flow_log_retention_days),
+            )], opts=child)
+        policy = aws.s3.BucketPolicy(
+            f"{name}-flow-logs", bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, where).apply(lambda values: flow_log_bucket_policy(
+                values[0], *values[1])),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[private]))
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs", vpc_id=vpc.id, traffic_type=args.flow_log_traffic, log_destination_type="s3",
+            log_destination=bucket.arn, tags={"Name": f"{name}-flow-logs"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, encrypted]))
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:index:AwsNetwork", name, None, opts)
@@ -160,7 +230,7 @@ class AwsNetwork(pulumi.ComponentResource):
                       destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id, opts=child)
 
         zones = sorted(args.availability_zones)
-        private_subnets, public_subnets, nat_gateways = [], [], {}
+        private_subnets, public_subnets, nat_gateways, private_route_tables = [], [], {}, {}
         for zone in zones:
             private_cidr, public_cidr = subnet_ranges(args.cidr, zone)
             public = aws.ec2.Subnet(
@@ -191,6 +261,17 @@ class AwsNetwork(pulumi.ComponentResource):
                           destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=child)
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}", subnet_id=private.id, route_table_id=private_routes.id, opts=child)
+            private_route_tables[zone] = private_routes
+
+        if args.runner_subnet is not None:
+            # Self-hosted CI runners: a small private subnet of their own, so the API's runner rule admits them and
+            # not every pod of a node subnet. Through the first zone's private routes (its NAT).
+            zone = zones[0]
+            runners = aws.ec2.Subnet(
+                f"{name}-runners", vpc_id=vpc.id, cidr_block=args.runner_subnet, availability_zone=zone,
+                tags={"Name": f"{name}-runners"}, opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-runners", subnet_id=runners.id,
+                                          route_table_id=private_route_tables[zone].id, opts=child)
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
@@ -201,3 +282,19 @@ class AwsNetwork(pulumi.ComponentResource):
             "private_subnet_ids": self.private_subnet_ids,
             "public_subnet_ids": self.public_subnet_ids,
         })
+
+
+def flow_log_bucket_policy(bucket_arn: str, partition: str, region: str, account: str) -> str:
+    """The log delivery service may write (and check the bucket's ACL) for this account's flow logs only; nobody
+    reaches the bucket without TLS."""
+    delivery = {"Service": "delivery.logs.amazonaws.com"}
+    own = {"StringEquals": {"aws:SourceAccount": account},
+           "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account}:*"}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSLogDeliveryWrite", "Effect": "Allow", "Principal": delivery, "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/AWSLogs/{account}/*", "Condition": own},
+        {"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow", "Principal": delivery,
+         "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": bucket_arn, "Condition": own},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}, sort_keys=True)

@@ -221,6 +221,43 @@ class NetworkSpecNat(StrEnum):
     "`single` (the field that takes it describes each choice)."
 
 
+class FlowLogSpecTraffic(StrEnum):
+    "One of: ALL, REJECT."
+    ALL = "ALL"
+    "`ALL` (the field that takes it describes each choice)."
+    REJECT = "REJECT"
+    "`REJECT` (the field that takes it describes each choice)."
+
+
+class FlowLogSpecDestination(StrEnum):
+    "One of: cloudwatch, s3."
+    CLOUDWATCH = "cloudwatch"
+    "`cloudwatch` (the field that takes it describes each choice)."
+    S3 = "s3"
+    "`s3` (the field that takes it describes each choice)."
+
+
+class FlowLogSpec(TypedDict):
+    "AWS VPC flow logs: what is recorded and where it goes (docs/security.md, \"Flow logs: cost\")."
+    traffic: NotRequired[FlowLogSpecTraffic]
+    (
+        "Which flows are recorded: `ALL` (accepted and rejected: the evidence an incident review needs) or `REJECT` "
+        "(only what security groups and network ACLs refused: a fraction of the volume and cost). Default: `ALL` in "
+        "prod, `REJECT` in dev and staging."
+    )
+    destination: NotRequired[FlowLogSpecDestination]
+    (
+        "`cloudwatch`: a KMS-encrypted CloudWatch Logs group (queryable with Logs Insights). `s3`: a KMS-encrypted, "
+        "private S3 bucket whose lifecycle deletes objects after the retention (vended-log delivery to S3 is priced "
+        "lower per GB than to CloudWatch Logs, and storage is cheaper; query with Athena). Default `cloudwatch`."
+    )
+    retention_days: NotRequired[int]
+    (
+        "Days the flow logs are kept (CloudWatch Logs accepts 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...). "
+        "Default 30 in dev, 90 in staging, 365 in prod."
+    )
+
+
 class ExistingVpc(TypedDict):
     "An AWS VPC to use instead of creating one (bring your own network)."
     vpc_id: str
@@ -264,6 +301,16 @@ class NetworkSpec(TypedDict):
     "GCP: secondary range for pod IPs (VPC-native). Default `10.16.0.0/14`."
     services_cidr: NotRequired[str]
     "GCP: secondary range for service IPs. Default `10.20.0.0/20`."
+    flow_logs: NotRequired[FlowLogSpec]
+    "AWS: the VPC flow logs' filter, destination and retention (a created VPC only). Default per tier."
+    runner_subnet: NotRequired[str]
+    (
+        "AWS: a dedicated private subnet for self-hosted CI runners, in the first availability zone and routed "
+        "through that zone's NAT, for a private API reached from inside this stack's own VPC (the two-phase first "
+        "run, docs/bootstrap.md). Name it in `cluster.deployer_access.runner_cidrs`, so the API admits the runners "
+        "and not every pod of a node subnet. Inside `cidr` and outside the node and public subnets, e.g. "
+        "`10.40.255.0/24` (the top of the /16 is free). Default unset."
+    )
     existing_vpc: NotRequired[ExistingVpc]
     "AWS: use this VPC and these subnets instead of creating a network. Default unset."
     existing_network: NotRequired[ExistingGcpNetwork]
@@ -813,6 +860,37 @@ class JobSpec(TypedDict):
     "per_message: most Jobs running at once. Default 10."
 
 
+class PromotionSpecVerify(StrEnum):
+    "One of: argocd."
+    ARGOCD = "argocd"
+    "`argocd` (the field that takes it describes each choice)."
+
+
+class ArgoCdVerifySpec(TypedDict):
+    "Where the source environment's Argo CD Application is read from (`promotion.verify: argocd`)."
+    server: str
+    (
+        "Argo CD API server URL, e.g. `https://argocd.staging.example.com`. The token is read from the environment "
+        "variable `ARGOCD_AUTH_TOKEN`, never from the stack file. Required."
+    )
+    application: str
+    "The Argo CD Application of the source environment. Required."
+
+
+class HoldSpec(TypedDict):
+    (
+        "A workload that `stackctl promote` leaves alone until `stackctl release` clears it. Written by `stackctl "
+        "rollback` (so the next scheduled promotion does not undo the rollback) and by `stackctl hold`; each change "
+        "is a reviewed commit like any other change of desired state."
+    )
+    by: str
+    "Who set the hold (the git identity of whoever ran the command). Required."
+    at: str
+    "When the hold was set, UTC, `YYYY-MM-DDTHH:MM:SSZ`. Required."
+    reason: str
+    "Why promotions must leave the workload alone (e.g. the rollback). Required."
+
+
 class PromotionSpec(TypedDict):
     (
         "Where `stackctl promote` takes this environment's images from, and the gates they must pass. Without "
@@ -834,6 +912,19 @@ class PromotionSpec(TypedDict):
     (
         "Minutes a digest must have run in `from_environment` (counted from the commit time that put it into that "
         "stack file) before it may be promoted. Default 120 for tier prod, 0 otherwise."
+    )
+    verify: NotRequired[PromotionSpecVerify]
+    (
+        "With `from_environment`: `argocd` counts soak time only while the source environment's Argo CD Application "
+        "is `Synced` and `Healthy` at a revision carrying the digest (needs `argocd`). Default unset: soak counts "
+        "from the desired state alone."
+    )
+    argocd: NotRequired[ArgoCdVerifySpec]
+    "The Argo CD server and Application `verify: argocd` reads. Default unset."
+    holds: NotRequired[dict[str, HoldSpec]]
+    (
+        "Workloads promotion leaves alone, keyed `services.<name>` or `jobs.<name>`: set by `stackctl rollback` and "
+        "`stackctl hold`, cleared by `stackctl release`. Default none."
     )
     require_revision: NotRequired[bool]
     (
@@ -859,6 +950,13 @@ class EnvironmentArgs(TypedDict):
     (
         "AWS: the account this environment lives in. Pulumi refuses to touch any other account (provider "
         "`allowed_account_ids`), and offline renders use it in ARNs. Default unset."
+    )
+    aws_role_permissions_boundary: NotRequired[str]
+    (
+        "AWS: the managed policy every IAM role this stack creates carries as its permissions boundary. The deploying"
+        " identity may create roles only with it (deploy/ci-identity/), so it cannot grant a role, or itself, more. "
+        "Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` (the boundary "
+        "deploy/ci-identity/aws-role-boundary.json, created once per account)."
     )
     delivery: NotRequired[EnvironmentSpecDelivery]
     (
@@ -903,6 +1001,14 @@ class EnvironmentArgs(TypedDict):
         "Stateful or protected resources this change may delete or replace, each by its URN or its resource name as "
         "`stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` needs. Remove the entries once "
         "the change is applied. Default none."
+    )
+    adopt_retained: NotRequired[dict[str, str]]
+    (
+        "Re-create after a destroy: resources the last destroy kept in the cloud (queues, topics, subscriptions and "
+        "their keys, retained on delete in prod), keyed `<type>::<name>`, each with its cloud id. The next `pulumi "
+        "up` adopts them (the `import` resource option) instead of creating them again (which fails: the names are "
+        "taken). `stackctl import-retained <stack> --state <export>` prints this block. Remove it after that run. "
+        "Default none."
     )
     gcp_enable_apis: NotRequired[bool]
     (
@@ -1307,6 +1413,12 @@ class EksClusterArgs(TypedDict):
         "Customer-managed KMS key for the control-plane log group: `create` (a rotating key of the cluster's own, "
         "with a key policy for CloudWatch Logs; the Environment's choice in prod), a key ARN, or unset (CloudWatch's "
         "own encryption). Default unset."
+    )
+    permissions_boundary: NotRequired[str]
+    (
+        "Permissions boundary (a managed policy ARN) of every IAM role the cluster creates: its own, the nodes', the "
+        "add-ons' and the workloads'. Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` "
+        "(deploy/ci-identity/aws-role-boundary.json)."
     )
 
 

@@ -87,7 +87,9 @@ class PubSubWorkQueue(WorkQueue):
         dead_letter_retention_duration = _duration(dead_letter_retention("gcp", args))
         never_expire = gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl="")
 
-        service_agent = pubsub_agent_member(args.service_agent_email, pulumi.InvokeOutputOptions(parent=self))
+        # The agent lookup calls the Resource Manager API: it waits for the enablements like the resources do.
+        service_agent = pubsub_agent_member(args.service_agent_email, pulumi.InvokeOutputOptions(
+            parent=self, depends_on=list(args.depends_on)))
         # Messages are data: protected in prod and kept in the cloud (retainOnDelete) if they leave the stack.
         keep = pulumi.ResourceOptions(protect=args.protect or None, retain_on_delete=args.protect or None)
         stateful = pulumi.ResourceOptions.merge(child, keep)

@@ -49,6 +49,8 @@ def network_problems(cloud: str, tier: str, region: str, path: str, network: Net
                                                    f"only dev may use it (tier is {tier})"))
         if network.existing_network is not None:
             problems.append(Problem(f"{path}.existing_network", "only applies on gcp (use existing_vpc)"))
+        if network.runner_subnet is not None:
+            problems.extend(_runner_subnet_problems(f"{path}.runner_subnet", network, zones, valid.get("cidr")))
         for field in ("pods_cidr", "services_cidr"):
             if explicitly_set(network, field):
                 problems.append(Problem(f"{path}.{field}", "only applies on gcp (EKS pods use VPC addresses)"))
@@ -56,9 +58,31 @@ def network_problems(cloud: str, tier: str, region: str, path: str, network: Net
         for a, b in (("cidr", "pods_cidr"), ("cidr", "services_cidr"), ("pods_cidr", "services_cidr")):
             if a in valid and b in valid and valid[a].overlaps(valid[b]):
                 problems.append(Problem(f"{path}.{b}", f"overlaps {a} ({cidrs[a]})"))
-        for field in ("availability_zones", "existing_vpc"):
+        for field in ("availability_zones", "existing_vpc", "runner_subnet"):
             if getattr(network, field) is not None:
                 problems.append(Problem(f"{path}.{field}", "only applies on aws"))
         if network.nat != "per_az":
             problems.append(Problem(f"{path}.nat", "only applies on aws (Cloud NAT is regional)"))
     return problems
+
+
+def _runner_subnet_problems(path: str, network: NetworkSpec, zones: list[str], vpc) -> list[Problem]:
+    """The runner subnet lies in the VPC and clear of every zone's node and public subnet."""
+    from ..network.aws import subnet_ranges
+
+    problem = cidr_problem(path, network.runner_subnet)
+    if problem:
+        return [problem]
+    runner = ipaddress.ip_network(network.runner_subnet)
+    if network.existing_vpc is not None:
+        return [Problem(path, "not with network.existing_vpc: the runner subnet of an existing VPC is made where "
+                              "the VPC is; name it in cluster.deployer_access.runner_cidrs")]
+    if vpc is None:
+        return []
+    if not runner.subnet_of(vpc):
+        return [Problem(path, f"{runner} is outside the VPC ({network.cidr})")]
+    for zone in sorted(zones):
+        for kind, cidr in zip(("node", "public"), subnet_ranges(network.cidr, zone), strict=True):
+            if runner.overlaps(ipaddress.ip_network(cidr)):
+                return [Problem(path, f"{runner} overlaps the {kind} subnet of {zone} ({cidr})")]
+    return []

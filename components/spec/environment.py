@@ -17,6 +17,7 @@ from ..rules.network import network_problems
 from ..rules.operator import operator_problems
 from ..rules.placement import placement_problems
 from ..rules.queues import queue_problems
+from ..rules.stateful import adopt_problems
 from ..rules.work_path import work_path_problems
 from ..rules.workloads import workloads_problems
 from .allow_destroy import AllowDestroyList
@@ -68,6 +69,16 @@ class EnvironmentSpec(StrictModel):
         description=(
             "AWS: the account this environment lives in. Pulumi refuses to touch any other account (provider "
             "`allowed_account_ids`), and offline renders use it in ARNs. Default unset."
+        ),
+    )
+    aws_role_permissions_boundary: Optional[str] = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$",
+        description=(
+            "AWS: the managed policy every IAM role this stack creates carries as its permissions boundary. The "
+            "deploying identity may create roles only with it (deploy/ci-identity/), so it cannot grant a role, or "
+            "itself, more. Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` (the boundary "
+            "deploy/ci-identity/aws-role-boundary.json, created once per account)."
         ),
     )
     delivery: Literal["push", "gitops"] = Field(
@@ -135,6 +146,17 @@ class EnvironmentSpec(StrictModel):
             "Stateful or protected resources this change may delete or replace, each by its URN or its "
             "resource name as `stackctl diff` shows it: the acknowledgement `stackctl diff --deny-destroy` "
             "needs. Remove the entries once the change is applied. Default none."
+        ),
+    )
+
+    adopt_retained: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Re-create after a destroy: resources the last destroy kept in the cloud (queues, topics, "
+            "subscriptions and their keys, retained on delete in prod), keyed `<type>::<name>`, each with its "
+            "cloud id. The next `pulumi up` adopts them (the `import` resource option) instead of creating them "
+            "again (which fails: the names are taken). `stackctl import-retained <stack> --state <export>` "
+            "prints this block. Remove it after that run. Default none."
         ),
     )
 
@@ -218,4 +240,5 @@ class EnvironmentSpec(StrictModel):
         problems.extend(placement or capacity_problems(self))
         if environment is not None and project is not None:
             problems.extend(naming_problems(environment, project, self))
+            problems.extend(adopt_problems(self, environment))
         return problems

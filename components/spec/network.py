@@ -32,6 +32,33 @@ class ExistingGcpNetwork(StrictModel):
     services_range_name: str = Field(description="Name of the subnetwork's secondary range for services. Required.")
 
 
+class FlowLogSpec(StrictModel):
+    """AWS VPC flow logs: what is recorded and where it goes (docs/security.md, "Flow logs: cost")."""
+
+    traffic: Optional[Literal["ALL", "REJECT"]] = Field(
+        None,
+        description=(
+            "Which flows are recorded: `ALL` (accepted and rejected: the evidence an incident review needs) or "
+            "`REJECT` (only what security groups and network ACLs refused: a fraction of the volume and cost). "
+            "Default: `ALL` in prod, `REJECT` in dev and staging."
+        ),
+    )
+    destination: Literal["cloudwatch", "s3"] = Field(
+        "cloudwatch",
+        description=(
+            "`cloudwatch`: a KMS-encrypted CloudWatch Logs group (queryable with Logs Insights). `s3`: a "
+            "KMS-encrypted, private S3 bucket whose lifecycle deletes objects after the retention (vended-log "
+            "delivery to S3 is priced lower per GB than to CloudWatch Logs, and storage is cheaper; query with "
+            "Athena). Default `cloudwatch`."
+        ),
+    )
+    retention_days: Optional[int] = Field(
+        None, ge=1,
+        description=("Days the flow logs are kept (CloudWatch Logs accepts 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+                     "180, 365, ...). Default 30 in dev, 90 in staging, 365 in prod."),
+    )
+
+
 class NetworkSpec(StrictModel):
     """The network the cluster runs in: created by default, or an existing one."""
 
@@ -62,6 +89,20 @@ class NetworkSpec(StrictModel):
     )
     services_cidr: str = Field(
         "10.20.0.0/20", description="GCP: secondary range for service IPs. Default `10.20.0.0/20`."
+    )
+    flow_logs: FlowLogSpec = Field(
+        default_factory=FlowLogSpec,
+        description="AWS: the VPC flow logs' filter, destination and retention (a created VPC only). Default per tier.",
+    )
+    runner_subnet: Optional[str] = Field(
+        None,
+        description=(
+            "AWS: a dedicated private subnet for self-hosted CI runners, in the first availability zone and "
+            "routed through that zone's NAT, for a private API reached from inside this stack's own VPC (the "
+            "two-phase first run, docs/bootstrap.md). Name it in `cluster.deployer_access.runner_cidrs`, so the "
+            "API admits the runners and not every pod of a node subnet. Inside `cidr` and outside the node and "
+            "public subnets, e.g. `10.40.255.0/24` (the top of the /16 is free). Default unset."
+        ),
     )
     existing_vpc: Optional[ExistingVpc] = Field(
         None, description="AWS: use this VPC and these subnets instead of creating a network. Default unset."

@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from .base import Name, StrictModel
 
 DEFAULT_PROD_SOAK_MINUTES = 120
+
+# `services.<name>` or `jobs.<name>`: the workload a hold applies to, as `stackctl` names it.
+WORKLOAD_KEY_PATTERN = r"^(services|jobs)\.[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
+WorkloadKeyName = Annotated[str, StringConstraints(pattern=WORKLOAD_KEY_PATTERN)]
+UTC_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+
+
+class HoldSpec(StrictModel):
+    """A workload that `stackctl promote` leaves alone until `stackctl release` clears it.
+
+    Written by `stackctl rollback` (so the next scheduled promotion does not undo the rollback) and by
+    `stackctl hold`; each change is a reviewed commit like any other change of desired state.
+    """
+
+    by: str = Field(min_length=1, max_length=200,
+                    description="Who set the hold (the git identity of whoever ran the command). Required.")
+    at: Annotated[str, StringConstraints(pattern=UTC_TIME_PATTERN)] = Field(
+        description="When the hold was set, UTC, `YYYY-MM-DDTHH:MM:SSZ`. Required.")
+    reason: str = Field(min_length=1, max_length=500,
+                        description="Why promotions must leave the workload alone (e.g. the rollback). Required.")
+
+
+class ArgoCdVerifySpec(StrictModel):
+    """Where the source environment's Argo CD Application is read from (`promotion.verify: argocd`)."""
+
+    server: str = Field(
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Argo CD API server URL, e.g. `https://argocd.staging.example.com`. The token is read from "
+                    "the environment variable `ARGOCD_AUTH_TOKEN`, never from the stack file. Required.")
+    application: Name = Field(description="The Argo CD Application of the source environment. Required.")
 
 
 class PromotionSpec(StrictModel):
@@ -44,6 +74,23 @@ class PromotionSpec(StrictModel):
             "prod, 0 otherwise."
         ),
     )
+    verify: Optional[Literal["argocd"]] = Field(
+        None,
+        description=(
+            "With `from_environment`: `argocd` counts soak time only while the source environment's Argo CD "
+            "Application is `Synced` and `Healthy` at a revision carrying the digest (needs `argocd`). "
+            "Default unset: soak counts from the desired state alone."
+        ),
+    )
+    argocd: Optional[ArgoCdVerifySpec] = Field(
+        None, description="The Argo CD server and Application `verify: argocd` reads. Default unset.")
+    holds: dict[WorkloadKeyName, HoldSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Workloads promotion leaves alone, keyed `services.<name>` or `jobs.<name>`: set by `stackctl "
+            "rollback` and `stackctl hold`, cleared by `stackctl release`. Default none."
+        ),
+    )
     require_revision: bool = Field(
         True,
         description=(
@@ -60,6 +107,23 @@ class PromotionSpec(StrictModel):
         except re.error as exc:
             raise ValueError(f"must be a regular expression ({exc})") from None
         return value
+
+    @model_validator(mode="after")
+    def _settings_apply(self) -> PromotionSpec:
+        given = self.model_fields_set
+        if self.from_environment is not None and "tag_pattern" in given:
+            raise ValueError("tag_pattern applies only to the registry source; with from_environment "
+                             f"({self.from_environment}) the digest comes from that stack file: remove tag_pattern")
+        if self.from_environment is None and self.soak_minutes is not None:
+            raise ValueError("soak_minutes applies only with from_environment (the registry source has no "
+                             "environment to soak in): remove soak_minutes or set from_environment")
+        if self.verify is not None and self.from_environment is None:
+            raise ValueError("verify applies only with from_environment: it checks the source environment")
+        if self.verify == "argocd" and self.argocd is None:
+            raise ValueError("verify: argocd needs `argocd: {server: ..., application: ...}`")
+        if self.argocd is not None and self.verify != "argocd":
+            raise ValueError("argocd is read only with verify: argocd")
+        return self
 
     def soak_for(self, tier: str) -> int:
         """The soak time in minutes, with the tier's default."""

@@ -82,6 +82,12 @@ ABOUT: dict[str, About] = {
         "in prod (and retain queues, topics and subscriptions on delete); to delete one on purpose, unprotect it "
         "(`pulumi state unprotect <urn>`) and name it in `allow_destroy`.",
         "https://www.pulumi.com/docs/iac/concepts/options/protect/"),
+    "retained-resources-readable": About(
+        Severity.HIGH, (),
+        "Use the Environment's queue key (prod protects it and retains it on delete with the queues), or protect "
+        "and retain your own key; re-create a destroyed stack by importing the kept queues and key "
+        "(`stackctl import-retained`, docs/bootstrap.md section 5).",
+        "https://www.pulumi.com/docs/iac/concepts/options/retainondelete/"),
     "customer-managed-keys": About(
         Severity.MEDIUM, ((CIS_GKE, "5.9.2"),),
         "Leave prod's defaults: the Environment creates rotating keys for the queues (or set "

@@ -116,22 +116,6 @@ def show(repo: Path, rev: str, path: str) -> Optional[str]:
     return result.stdout if result.returncode == 0 else None
 
 
-def branch_exists(repo: Path, name: str) -> bool:
-    return resolve(repo, f"refs/heads/{name}") is not None
-
-
-def check_branch_name(repo: Path, name: str) -> None:
-    if subprocess.run(["git", "-C", str(repo), "check-ref-format", "--branch", name],
-                      capture_output=True, text=True, timeout=60).returncode != 0:
-        raise InputError(f"--branch {name!r}: not a valid git branch name")
-    if branch_exists(repo, name):
-        raise InputError(f"--branch {name!r}: already exists in {repo}; pick a new name (history is never rewritten)")
-
-
-def switch_new_branch(repo: Path, name: str) -> None:
-    git(repo, "switch", "--quiet", "-c", name)
-
-
 def commit(repo: Path, paths: list[str], message: str) -> str:
     """Commit `paths` (including deletions under them) with `message`; returns the new commit's sha."""
     git(repo, "add", "--all", "--", *paths)
@@ -144,3 +128,116 @@ def commit(repo: Path, paths: list[str], message: str) -> str:
 
 def format_trailers(trailers: list[tuple[str, str]]) -> str:
     return "\n".join(f"{key}: {value}" for key, value in trailers)
+
+
+def current_branch(repo: Path) -> Optional[str]:
+    """The checked-out branch, or None on a detached HEAD."""
+    result = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--quiet", "--short", "HEAD"],
+                            capture_output=True, text=True, timeout=60)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def identity(repo: Path) -> str:
+    """`Name <email>` of whoever commits here (what a hold and the promoter trailer record)."""
+    result = subprocess.run(["git", "-C", str(repo), "var", "GIT_COMMITTER_IDENT"],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise InputError(f"git has no committer identity in {repo}: set user.name and user.email "
+                         "(git config user.name ...; git config user.email ...)")
+    ident = result.stdout.strip()
+    return ident.rsplit(">", 1)[0] + ">" if ">" in ident else ident
+
+
+def default_branch(repo: Path, fetch: bool = True) -> Optional[str]:
+    """`origin`'s default branch as a remote-tracking ref (`refs/remotes/origin/main`), fetched first when
+    `fetch`; None when the repository has no `origin` remote."""
+    if subprocess.run(["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True, text=True,
+                      timeout=60).returncode != 0:
+        return None
+    head = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],
+                          capture_output=True, text=True, timeout=60)
+    candidates = [head.stdout.strip()] if head.returncode == 0 else []
+    candidates += ["refs/remotes/origin/main", "refs/remotes/origin/master"]
+    name = next((ref for ref in candidates if resolve(repo, ref)), None)
+    if fetch:
+        branch = (name or "refs/remotes/origin/main").removeprefix("refs/remotes/origin/")
+        result = subprocess.run(["git", "-C", str(repo), "fetch", "--quiet", "origin",
+                                 f"+refs/heads/{branch}:refs/remotes/origin/{branch}"],
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise InputError(f"git fetch origin {branch} failed in {repo}: {result.stderr.strip()}")
+        name = f"refs/remotes/origin/{branch}"
+    return name if name and resolve(repo, name) else None
+
+
+def branch_tip(repo: Path, name: str) -> Optional[str]:
+    """The tip of branch `name`: the local branch, else `origin`'s (as last fetched)."""
+    return resolve(repo, f"refs/heads/{name}") or resolve(repo, f"refs/remotes/origin/{name}")
+
+
+def check_branch_format(repo: Path, name: str) -> None:
+    if subprocess.run(["git", "-C", str(repo), "check-ref-format", "--branch", name],
+                      capture_output=True, text=True, timeout=60).returncode != 0:
+        raise InputError(f"--branch {name!r}: not a valid git branch name")
+
+
+def is_ancestor(repo: Path, older: str, newer: str) -> Optional[bool]:
+    """Whether commit `older` is an ancestor of `newer` in `repo`; None when either is unknown there."""
+    result = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", older, newer],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode in (0, 1):
+        return result.returncode == 0
+    return None
+
+
+class Checkpoint:
+    """What a change of desired state may touch in one repository, so that any failure puts it back.
+
+    Records the checked-out branch (or detached commit) and the branches the change creates or moves;
+    `restore` returns the given paths (which were clean when the change began) to the original commit's
+    content in index and working tree, switches back, and deletes or resets those branches. Other files in
+    the working tree are left as they were.
+    """
+
+    def __init__(self, repo: Path, paths: list[str]) -> None:
+        self.repo, self.paths = repo, paths
+        self.branch = current_branch(repo)
+        self.head = head(repo)
+        self.refs: dict[str, Optional[str]] = {}
+
+    def moves(self, name: str) -> None:
+        self.refs.setdefault(name, resolve(self.repo, f"refs/heads/{name}"))
+
+    def _reset_paths(self) -> None:
+        git(self.repo, "reset", "--quiet", "HEAD", "--", *self.paths, check=False)
+        git(self.repo, "checkout", "--quiet", "HEAD", "--", *self.paths, check=False)
+        git(self.repo, "clean", "--quiet", "-fd", "--", *self.paths, check=False)
+
+    def restore(self) -> list[str]:
+        """Put everything back; returns what it did (for the error message)."""
+        done = []
+        self._reset_paths()
+        for name, old in self.refs.items():
+            if name == self.branch:
+                continue
+            if current_branch(self.repo) == name or resolve(self.repo, "HEAD") != self.head:
+                if self.branch:
+                    git(self.repo, "switch", "--quiet", self.branch, check=False)
+                else:
+                    git(self.repo, "switch", "--quiet", "--detach", self.head, check=False)
+            if old is None:
+                git(self.repo, "branch", "--quiet", "-D", name, check=False)
+                done.append(f"deleted branch {name}")
+            else:
+                git(self.repo, "update-ref", f"refs/heads/{name}", old, check=False)
+                done.append(f"reset branch {name} to {old[:10]}")
+        if self.branch in self.refs and self.refs[self.branch]:
+            git(self.repo, "update-ref", f"refs/heads/{self.branch}", self.refs[self.branch], check=False)
+            done.append(f"reset branch {self.branch} to {self.refs[self.branch][:10]}")
+        if self.branch and current_branch(self.repo) != self.branch:
+            git(self.repo, "switch", "--quiet", self.branch, check=False)
+        elif not self.branch and resolve(self.repo, "HEAD") != self.head:
+            git(self.repo, "switch", "--quiet", "--detach", self.head, check=False)
+        self._reset_paths()
+        done.append(f"back on {self.branch or self.head[:10]}")
+        return done

@@ -3,12 +3,15 @@
 The earlier image comes from the stack file's history (history.py): `--steps N` back (default 1), a
 digest that ran before (`--to sha256:...`), or the image at a git revision (`--to REV`). Same gates as a
 promotion except soak time: the artifact must still be in the registry, carry its source revision when
-the policy requires it, and `stackctl check` must pass on the result.
+the policy requires it, and `stackctl check` must pass on the result. The same commit puts a hold on the
+workload (`promotion.holds`, who, when, why), so the next scheduled promotion does not undo the rollback;
+`stackctl release` clears it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Optional
 
@@ -24,7 +27,7 @@ from .registry.base import DIGEST
 
 def rollback(project: Project, stack: str, workload: str, *, to: Optional[str] = None, steps: Optional[int] = None,
              dry_run: bool = False, branch: Optional[str] = None, render_to: Optional[Path] = None,
-             pack_dir: Optional[Path] = None,
+             pack_dir: Optional[Path] = None, reason: Optional[str] = None,
              registries: Callable[[ImageRef], Registry] = registry_for) -> Outcome:
     if to is not None and steps is not None:
         raise InputError("pass --to or --steps, not both")
@@ -67,7 +70,7 @@ def rollback(project: Project, stack: str, workload: str, *, to: Optional[str] =
                          "restores exact artifacts only (pass --to sha256:...)")
     if image == current:
         return land(target, "rollback", [], [f"{key}: already runs {image}"], pack_dir=pack_dir or
-                    project.root / "policy", dry_run=dry_run, branch=branch, render_to=render_to)
+                    project.root / "policy", dry_run=dry_run, branch=branch, render_to=render_to, scope=[workload])
     ref = parse_image(image)
     try:
         artifact = registries(ref).artifact(ref, digest)
@@ -84,5 +87,16 @@ def rollback(project: Project, stack: str, workload: str, *, to: Optional[str] =
         gates.append(f"revision {artifact.revision[:12]}")
     change = Change(key, current, ref.pinned(digest), artifact, origin, gates,
                     stackfile.followers(target.config, key.name) if key.kind == "services" else [])
-    return land(target, "rollback", [change], [], pack_dir=pack_dir or project.root / "policy",
-                dry_run=dry_run, branch=branch, render_to=render_to)
+    notes = []
+    if target.spec.promotion is not None:
+        change.hold = {"by": gitrepo.identity(target.repo), "at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
+                       "reason": reason or f"rolled back to {digest.removeprefix('sha256:')[:12]} ({origin})"}
+    else:
+        notes.append(f"{key}: no hold set: {target.label} has no promotion policy, so nothing promotes it "
+                     "over this rollback")
+    outcome = land(target, "rollback", [change], notes, pack_dir=pack_dir or project.root / "policy",
+                   dry_run=dry_run, branch=branch, render_to=render_to, scope=[workload])
+    if change.hold:
+        outcome.edits.append(f"hold {key}: {change.hold['reason']} (`stackctl release {stack} {key.name}` "
+                             "clears it)")
+    return outcome

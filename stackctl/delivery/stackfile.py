@@ -7,6 +7,7 @@ again and must differ from the original in those values only.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -151,3 +152,91 @@ def _verify(before: str, after: str, changes: dict[WorkloadKey, str], label: str
 
 def image_of(config: dict, key: WorkloadKey) -> Optional[str]:
     return images(config).get(key)
+
+
+def _promotion(config: dict) -> Optional[dict]:
+    section = config.get("promotion")
+    return section if isinstance(section, dict) else None
+
+
+def holds(config: dict) -> dict[str, dict]:
+    """`promotion.holds` as plain data: workload key (`services.orders`) -> {by, at, reason}."""
+    section = (_promotion(config) or {}).get("holds")
+    return {str(k): v for k, v in section.items()} if isinstance(section, dict) else {}
+
+
+def set_hold(text: str, key: WorkloadKey, hold: Optional[dict], label: str, project_name: str) -> str:
+    """`text` with `promotion.holds.<key>` set to `hold` (by, at, reason) or removed (None), nothing else.
+
+    The `holds` block is written by stackctl (double-quoted values) and rewritten whole; the rest of the
+    file keeps every byte. The stack file needs a block-style `promotion:` section (a stack without one
+    changes only by hand, so nothing would promote over a rollback there).
+    """
+    yaml = YAML()
+    try:
+        document = yaml.load(text)
+    except YAMLError as exc:
+        raise InputError(f"{label}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        raise InputError(f"{label}: has no config section")
+    name = "promotion" if "promotion" in config else f"{project_name}:promotion"
+    promotion = config.get(name)
+    if promotion is None:
+        raise InputError(f"{label}: has no `promotion` section, so no promotion can change {key}; "
+                         "a hold would change nothing")
+    if not hasattr(promotion, "lc") or not len(promotion) or (getattr(promotion, "fa", None)
+                                                            and promotion.fa.flow_style()):
+        raise InputError(f"{label}: `promotion` is written in flow style ({{...}}); write it as a block "
+                         "(one setting per line) so stackctl can edit its holds in place")
+    current = holds(load_config(text, label, project_name))
+    wanted = dict(current)
+    if hold is None:
+        wanted.pop(str(key), None)
+    else:
+        wanted[str(key)] = dict(hold)
+    lines = text.split("\n")
+    child_line, child_col = promotion.lc.key(next(iter(promotion)))
+    if "holds" in promotion:
+        start, column = promotion.lc.key("holds")
+        end = _block_end(lines, start, column)
+    else:
+        start = end = _block_end(lines, config.lc.key(name)[0], config.lc.key(name)[1])
+        column = child_col
+    block = _holds_block(wanted, " " * column) if wanted else []
+    lines[start:end] = block
+    result = "\n".join(lines)
+    expected = load_config(text, label, project_name)
+    section = dict(expected.get("promotion") or {})
+    if wanted:
+        section["holds"] = wanted
+    else:
+        section.pop("holds", None)
+    expected["promotion"] = section
+    if load_config(result, label, project_name) != expected:
+        raise InputError(f"{label}: could not edit promotion.holds in place without changing anything else; "
+                         "edit it by hand")
+    return result
+
+
+def _block_end(lines: list[str], start: int, column: int) -> int:
+    """The index after the last line of the block whose key is at (`start`, `column`)."""
+    end = start + 1
+    for index in range(start + 1, len(lines)):
+        stripped = lines[index].strip()
+        if not stripped:
+            continue
+        indent = len(lines[index]) - len(lines[index].lstrip())
+        if indent <= column:
+            break
+        end = index + 1
+    return end
+
+
+def _holds_block(wanted: dict[str, dict], indent: str) -> list[str]:
+    block = [f"{indent}holds:"]
+    for workload in sorted(wanted):
+        block.append(f"{indent}  {workload}:")
+        for field in ("by", "at", "reason"):
+            block.append(f"{indent}    {field}: {json.dumps(str(wanted[workload][field]))}")
+    return block

@@ -47,6 +47,8 @@ class PriorResource:
     # Bridged providers list the inputs their Check filled in (autonames, defaults): absent from the
     # program, the provider fills them again, so their absence is no change.
     defaults: list[str] = field(default_factory=list)
+    # The cloud id (what `pulumi import` takes); "" for components.
+    id: str = ""
 
 
 @dataclass
@@ -160,6 +162,7 @@ def _resource(raw: Any, where: str) -> PriorResource:
         external=bool(raw.get("external")),
         aliases=list(aliases),
         defaults=[str(d) for d in defaults] if isinstance(defaults, list) else [],
+        id=str(raw.get("id") or ""),
     )
 
 

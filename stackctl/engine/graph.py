@@ -36,6 +36,8 @@ class ResourceRecord:
     aliases: list[str]
     # Not part of the JSON format: kept for the policy and render layers.
     id: str = field(default="", compare=False, repr=False)
+    # The `import` resource option's id: the engine adopts the resource instead of creating it.
+    import_id: str = field(default="", compare=False, repr=False)
     additional_secret_outputs: list[str] = field(default_factory=list, compare=False, repr=False)
     delete_before_replace_defined: bool = field(default=False, compare=False, repr=False)
     custom_timeouts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)

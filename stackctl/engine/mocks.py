@@ -195,6 +195,13 @@ def _log_group(ctx: MockContext):
     return name, {"name": name, "arn": f"arn:aws:logs:{ctx.region}:{ctx.account}:log-group:{name}"}
 
 
+@resource("aws:s3/bucket:Bucket")
+def _s3_bucket(ctx: MockContext):
+    name = ctx.physical_name("bucket")
+    return name, {"bucket": name, "arn": f"arn:aws:s3:::{name}",
+                  "bucketDomainName": f"{name}.s3.amazonaws.com", "region": ctx.region}
+
+
 @resource("aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
           "aws:eks/addon:Addon")
 def _eks_child(ctx: MockContext):

@@ -130,6 +130,7 @@ class RecordingMonitor(MockMonitor):
             ignoreChanges=list(request.ignoreChanges),
             aliases=self._aliases(request, request.parent),
             id=id_ or "",
+            import_id=request.importId,
             additional_secret_outputs=list(request.additionalSecretOutputs),
             delete_before_replace_defined=request.deleteBeforeReplaceDefined,
             custom_timeouts=json_format.MessageToDict(request.customTimeouts) if request.customTimeouts else {},

@@ -21,7 +21,17 @@ from datetime import datetime
 from typing import Any, Optional
 from urllib.parse import quote
 
-from .base import REVISION_KEY, SOURCE_KEY, Artifact, ImageRef, RegistryError
+from .base import (
+    ATTEMPTS,
+    CONNECT_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    REVISION_KEY,
+    SOURCE_KEY,
+    Artifact,
+    CredentialsError,
+    ImageRef,
+    RegistryError,
+)
 
 # <location>-docker.pkg.dev/<project>/<repository>/<image>: Artifact Registry's Docker hosts.
 HOST = re.compile(r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev$")
@@ -35,14 +45,34 @@ def matches(image: ImageRef) -> bool:
     return HOST.match(image.host) is not None
 
 
+NO_CREDENTIALS = ("no Google credentials found (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, "
+                  "`gcloud auth application-default login`, workload identity federation or the metadata server); "
+                  "sign in, e.g. `gcloud auth application-default login` or google-github-actions/auth in CI")
+
+
 def _client() -> Any:
     # Lazily: `stackctl --help` must not import gRPC clients. google-api-core warns at import about Python
     # versions it will drop later; that is no concern of a promotion and must not clutter its output.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        from google.auth.exceptions import DefaultCredentialsError
         from google.cloud import artifactregistry_v1
 
-        return artifactregistry_v1.ArtifactRegistryClient()
+        try:
+            return artifactregistry_v1.ArtifactRegistryClient()
+        except DefaultCredentialsError:
+            raise CredentialsError(NO_CREDENTIALS) from None
+
+
+def _limits() -> dict[str, Any]:
+    """Per call: a deadline and a bounded retry of transient failures (google-api-core `Retry`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from google.api_core.retry import Retry
+
+    return {"timeout": READ_TIMEOUT_SECONDS,
+            "retry": Retry(initial=1.0, maximum=4.0, multiplier=2.0,
+                           timeout=ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS))}
 
 
 class ArtifactRegistry:
@@ -57,6 +87,7 @@ class ArtifactRegistry:
         self.location = match["location"]
         self.project, self.repository, self.package = parts
         self.client = client if client is not None else _client()
+        self.host = image.host
 
     @property
     def parent(self) -> str:
@@ -73,14 +104,14 @@ class ArtifactRegistry:
         prefix = f"{image.repository}@"
         found = []
         for docker_image in self._call(image, lambda: list(self.client.list_docker_images(
-                request={"parent": self.parent}))):
+                request={"parent": self.parent}, **_limits()))):
             if docker_image.uri.startswith(prefix) and docker_image.tags:
                 found.append(self._artifact(image, docker_image))
         return sorted(found, key=lambda a: (a.pushed_at is not None, a.pushed_at), reverse=True)
 
     def artifact(self, image: ImageRef, digest: str) -> Optional[Artifact]:
         docker_image = self._call(image, lambda: self.client.get_docker_image(
-            request={"name": self._image_name(digest)}), missing=True)
+            request={"name": self._image_name(digest)}, **_limits()), missing=True)
         if docker_image is None:
             return None
         annotations = self._annotations(image, digest)
@@ -88,7 +119,7 @@ class ArtifactRegistry:
 
     def _annotations(self, image: ImageRef, digest: str) -> dict[str, str]:
         version = self._call(image, lambda: self.client.get_version(
-            request={"name": self._version_name(digest), "view": VERSION_VIEW_FULL}), missing=True)
+            request={"name": self._version_name(digest), "view": VERSION_VIEW_FULL}, **_limits()), missing=True)
         return dict(version.annotations) if version is not None else {}
 
     @staticmethod
@@ -122,7 +153,9 @@ class ArtifactRegistry:
             raise RegistryError(f"{image.repository}: Artifact Registry denied access to {self.parent}; "
                                 "the identity needs roles/artifactregistry.reader") from None
         except DefaultCredentialsError:
-            raise RegistryError(f"{image.repository}: no Google credentials (Application Default Credentials: "
-                                "`gcloud auth application-default login` or workload identity)") from None
+            raise CredentialsError(f"{image.host}: {NO_CREDENTIALS}") from None
+        except (exceptions.DeadlineExceeded, exceptions.RetryError, exceptions.ServiceUnavailable):
+            raise RegistryError(f"{image.repository}: Artifact Registry did not answer ({ATTEMPTS} attempts, "
+                                f"{READ_TIMEOUT_SECONDS}s each)") from None
         except exceptions.GoogleAPICallError as exc:
             raise RegistryError(f"{image.repository}: Artifact Registry failed ({exc.message})") from None

@@ -21,6 +21,16 @@ class RegistryError(Exception):
     """The registry could not answer (no access, no such repository, unsupported registry); the message says why."""
 
 
+class CredentialsError(RegistryError):
+    """No credentials for the registry at all: the whole run stops with one line (every workload would fail)."""
+
+
+# Every registry call: connect and read timeouts, and this many attempts in all (bounded retry).
+CONNECT_TIMEOUT_SECONDS = 10
+READ_TIMEOUT_SECONDS = 30
+ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class ImageRef:
     """A parsed image reference: `repository` includes the registry host."""

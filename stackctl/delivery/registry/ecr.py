@@ -11,7 +11,17 @@ import json
 import re
 from typing import Any, Optional
 
-from .base import REVISION_KEY, SOURCE_KEY, Artifact, ImageRef, RegistryError
+from .base import (
+    ATTEMPTS,
+    CONNECT_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    REVISION_KEY,
+    SOURCE_KEY,
+    Artifact,
+    CredentialsError,
+    ImageRef,
+    RegistryError,
+)
 
 # <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]: the private registry endpoints (ECR user guide,
 # "Amazon ECR private registry").
@@ -42,8 +52,13 @@ class EcrRegistry:
         self.region = match["region"]
         if client is None:
             import boto3  # lazily: `stackctl --help` must not pay for boto3
+            from botocore.config import Config
 
-            client = boto3.client("ecr", region_name=self.region)
+            # Bounded: a registry that accepts connections but never answers costs at most
+            # ATTEMPTS x (connect + read timeout), not minutes per workload.
+            client = boto3.client("ecr", region_name=self.region, config=Config(
+                connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
+                retries={"max_attempts": ATTEMPTS, "mode": "standard"}))
         self.client = client
 
     def artifacts(self, image: ImageRef) -> list[Artifact]:
@@ -83,7 +98,14 @@ class EcrRegistry:
         )
 
     def _call(self, image: ImageRef, call, missing_image: bool = False):
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            ReadTimeoutError,
+        )
 
         try:
             result = call()
@@ -97,6 +119,15 @@ class EcrRegistry:
                                     f"({self.region})") from None
             raise RegistryError(f"{image.repository}: ECR refused {exc.operation_name} ({code}); "
                                 "check the AWS identity this runs as") from None
+        except NoCredentialsError:
+            raise CredentialsError(
+                f"{image.host}: no AWS credentials found (the AWS credential chain: AWS_ACCESS_KEY_ID/"
+                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, SSO, web identity, container or instance role); "
+                "sign in, e.g. `aws sso login` or aws-actions/configure-aws-credentials in CI") from None
+        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
+            raise RegistryError(f"{image.repository}: ECR did not answer ({type(exc).__name__} after {ATTEMPTS} "
+                                f"attempts, timeouts {CONNECT_TIMEOUT_SECONDS}s connect / "
+                                f"{READ_TIMEOUT_SECONDS}s read)") from None
         except BotoCoreError as exc:
             raise RegistryError(f"{image.repository}: cannot reach ECR ({exc})") from None
 
