@@ -1,0 +1,24 @@
+"""Cloud review of issues 22 and 24: what the real APIs would do with the shipped stacks' resources."""
+
+from __future__ import annotations
+
+from stackctl.delivery.retained import Where, retained
+
+from .conftest import shipped_run
+
+AGENT_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+
+
+def test_gcp_prod_keeps_the_pubsub_agent_grant_on_the_retained_queue_key():
+    """Pub/Sub encrypts and decrypts a CMEK topic's messages as its service agent: without the agent's
+    encrypter/decrypter role on the key, publish and pull fail FAILED_PRECONDITION ("Pub/Sub can't access the
+    customer-managed encryption key", Pub/Sub error codes). A destroy keeps the topics, subscriptions and key so
+    their messages stay readable; deleting the grant with the rest would leave them unreadable."""
+    graph = shipped_run("gcp-prod").graph
+    [grant] = [r for r in graph.of_type(AGENT_GRANT) if r.name == "gcp-prod-queues-kms-agent"]
+    assert grant.retainOnDelete
+    # Re-adding an IAM member is idempotent (the binding merges into the key's policy): nothing to adopt.
+    items = retained(graph, Where(region="europe-west1", gcp_project="acme-platform-prod"))
+    assert not [item for item in items if item.key.startswith(AGENT_GRANT)]
+    # The cluster's own key grants go with the cluster (its keys are not retained).
+    assert not [r for r in graph.of_type(AGENT_GRANT) if r.retainOnDelete and r.name != grant.name]
