@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from components import PubSubWorkQueue, WorkQueueArgs
 from stackctl.delivery.retained import Where, retained
+from stackctl.testing import run_program
 
 from .conftest import shipped_run
 
@@ -22,3 +24,14 @@ def test_gcp_prod_keeps_the_pubsub_agent_grant_on_the_retained_queue_key():
     assert not [item for item in items if item.key.startswith(AGENT_GRANT)]
     # The cluster's own key grants go with the cluster (its keys are not retained).
     assert not [r for r in graph.of_type(AGENT_GRANT) if r.retainOnDelete and r.name != grant.name]
+
+
+def test_a_protected_pubsub_queue_used_directly_keeps_its_agent_grant():
+    """The same for a PubSubWorkQueue used directly with its own key: protected (kept) topics keep the grant;
+    unprotected ones let it go with them."""
+    key = "projects/acme-1/locations/europe-west1/keyRings/r/cryptoKeys/jobs"
+    for protect in (True, False):
+        run = run_program(lambda p=protect: PubSubWorkQueue("jobs", WorkQueueArgs(kms_key=key, protect=p)),
+                          config={"gcp:project": "acme-1"})
+        [grant] = run.graph.of_type(AGENT_GRANT)
+        assert grant.name == "jobs-kms-agent" and bool(grant.retainOnDelete) is protect
