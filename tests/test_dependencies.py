@@ -45,8 +45,11 @@ def test_ci_and_make_test_install_from_the_lock():
     makefile = (REPO / "Makefile").read_text()
     assert "pip install --quiet -r requirements.lock" in makefile
     assert "$(VENV)/.installed-test: pyproject.toml requirements.lock" in makefile
-    ci = (REPO / ".ci" / "run").read_text()
-    assert "\nmake test " in ci and "\n.ci/floor-check " in ci
+    commands = [line.split("#")[0].strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    # CI installs from the lock, checks the floor, and runs the README's test command last (its summary closes the log).
+    assert "make .venv/.installed-test" in commands and ".ci/floor-check" in commands
+    assert commands.index("make .venv/.installed-test") < commands.index(".ci/floor-check")
+    assert [c for c in commands if c][-1] == "make test"
 
 
 def test_the_floor_check_previews_with_the_declared_floor():
