@@ -51,3 +51,36 @@ def test_capacity_doc_is_linked_and_names_the_pinned_charts():
     capacity = (REPO / "docs" / "capacity.md").read_text()
     assert f"`cluster-autoscaler` {CLUSTER_AUTOSCALER_CHART_VERSION}" in capacity
     assert f"`nvidia-device-plugin` {NVIDIA_DEVICE_PLUGIN_CHART_VERSION}" in capacity
+
+
+def test_readme_diff_example_is_the_real_output(make_project):
+    """The README's `stackctl diff` sample (`orders: {fifo: true}` added to prod) is what the command prints:
+    every line of it, in order, with its counts."""
+    import re
+    import subprocess
+
+    from ruamel.yaml import YAML
+
+    from .conftest import stackctl
+
+    readme = (REPO / "README.md").read_text()
+    sample = re.search(r"```sh\n\.venv/bin/stackctl diff prod --base origin/main --deny-destroy\n```\n\n```\n(.*?)```",
+                       readme, flags=re.S).group(1)
+    config = YAML(typ="safe").load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
+    project = make_project({"prod": config})
+    git = ["git", "-C", str(project.root), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    config["queues"]["orders"]["fifo"] = True
+    with project.stack_file("prod").open("w") as handle:
+        YAML().dump({"config": config}, handle)
+    result = stackctl("diff", "prod", "--base", "main", "--deny-destroy", cwd=project.root)
+    assert result.returncode == 3, result.stderr
+    output = result.stdout.splitlines()
+    position = 0
+    for line in sample.splitlines():
+        if line == "...":
+            continue
+        assert line in output[position:], f"README diff sample line not in the real output (in order): {line!r}"
+        position = output.index(line, position) + 1
