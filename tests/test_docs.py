@@ -84,3 +84,31 @@ def test_readme_diff_example_is_the_real_output(make_project):
             continue
         assert line in output[position:], f"README diff sample line not in the real output (in order): {line!r}"
         position = output.index(line, position) + 1
+
+
+def test_stackctl_synopsis_names_every_verb_and_only_real_options():
+    """docs/stackctl.md's synopsis block lists each verb of the CLI, and every option it shows exists."""
+    import re
+
+    import click
+    import typer
+
+    from stackctl.cli import app
+
+    root = typer.main.get_command(app)
+    verbs: dict[str, click.Command] = {}
+    for name, command in root.commands.items():
+        if isinstance(command, click.Group):
+            verbs.update({f"{name} {sub}": c for sub, c in command.commands.items()})
+        else:
+            verbs[name] = command
+    doc = (REPO / "docs" / "stackctl.md").read_text()
+    synopsis = doc.split("```\n", 2)[1]
+    shown = set()
+    for line in synopsis.splitlines():
+        verb = next(v for v in sorted(verbs, key=len, reverse=True) if re.search(rf"(^|\s){v}(\s|$)", line))
+        shown.add(verb)
+        real = {o for p in [*verbs[verb].params, *root.params] for o in getattr(p, "opts", [])}
+        for option in re.findall(r"(?<![\w-])--?[a-zA-Z][\w-]*", line):
+            assert option in real, f"docs/stackctl.md: `{line}` shows {option}, which `stackctl {verb}` lacks"
+    assert shown == set(verbs), f"verbs missing from the docs/stackctl.md synopsis: {set(verbs) - shown}"
