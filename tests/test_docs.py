@@ -112,3 +112,19 @@ def test_stackctl_synopsis_names_every_verb_and_only_real_options():
         for option in re.findall(r"(?<![\w-])--?[a-zA-Z][\w-]*", line):
             assert option in real, f"docs/stackctl.md: `{line}` shows {option}, which `stackctl {verb}` lacks"
     assert shown == set(verbs), f"verbs missing from the docs/stackctl.md synopsis: {set(verbs) - shown}"
+
+
+def test_policy_doc_table_lists_exactly_the_packs_rules():
+    import json
+    import subprocess
+    import sys
+
+    names = subprocess.run([sys.executable, "-c", "import json, guardrails; "
+                            "print(json.dumps([p.name for p in guardrails.ALL_POLICIES]))"],
+                           cwd=REPO / "policy", capture_output=True, text=True, timeout=120, check=True)
+    pack = set(json.loads(names.stdout))
+    section = (REPO / "docs" / "policy.md").read_text().split("## Rules\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    documented = {name.strip() for row in rows for name in row.split("|")[1].split(",")}
+    assert documented == pack, (f"docs/policy.md rules table: missing {pack - documented}, "
+                                f"not in the pack {documented - pack}")
