@@ -128,3 +128,20 @@ def test_policy_doc_table_lists_exactly_the_packs_rules():
     documented = {name.strip() for row in rows for name in row.split("|")[1].split(",")}
     assert documented == pack, (f"docs/policy.md rules table: missing {pack - documented}, "
                                 f"not in the pack {documented - pack}")
+
+
+def test_readme_performance_figures_are_the_benchmark_results():
+    """The README's aws-200 figures are benchmarks/results.json's (written by benchmarks/cli_scaling.py)."""
+    import json
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"previews a (\d+)-service stack \(([\d,]+) resources\) offline in about (\d+) s, renders it in "
+                      r"about (\d+) s and\s+checks it in about (\d+) s", readme)
+    assert match, "README.md's performance sentence changed: update this test with it"
+    services, resources, preview, render, check = match.groups()
+    [row] = [r for r in json.loads((REPO / "benchmarks" / "results.json").read_text())["stacks"]
+             if r["cloud"] == "aws" and r["services"] == int(services)]
+    assert int(resources.replace(",", "")) == row["resources"]
+    walls = tuple(round(row[k]["wall"]) for k in ("preview", "render", "check"))
+    assert (int(preview), int(render), int(check)) == walls
