@@ -145,3 +145,21 @@ def test_readme_performance_figures_are_the_benchmark_results():
     assert int(resources.replace(",", "")) == row["resources"]
     walls = tuple(round(row[k]["wall"]) for k in ("preview", "render", "check"))
     assert (int(preview), int(render), int(check)) == walls
+
+
+def test_relative_links_and_paths_in_the_docs_exist():
+    """Every relative link of README.md and docs/*.md, and every repository path the README and the CLI, testing
+    and policy docs show in backticks, names a file or directory that exists."""
+    import re
+
+    missing = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text()):
+            if not target.startswith(("http://", "https://", "mailto:")) and not (doc.parent / target).exists():
+                missing.append(f"{doc.name}: ({target})")
+    for name in ("README.md", "docs/stackctl.md", "docs/testing.md", "docs/policy.md"):
+        text = (REPO / name).read_text()
+        for target in re.findall(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|json|yaml|yml|sh|md))`", text):
+            if not (REPO / target).exists() and not (REPO / name).parent.joinpath(target).exists():
+                missing.append(f"{name}: `{target}`")
+    assert not missing, missing
