@@ -163,3 +163,23 @@ def test_relative_links_and_paths_in_the_docs_exist():
             if not (REPO / target).exists() and not (REPO / name).parent.joinpath(target).exists():
                 missing.append(f"{name}: `{target}`")
     assert not missing, missing
+
+
+def test_stackctl_rooms_diagram_names_every_module():
+    """docs/stackctl.md "Rooms": the diagram names every module of every room, and the top-level limit is the one
+    tests/test_rooms.py enforces."""
+    import re
+
+    from .test_rooms import MAX_TOP_LEVEL_MODULES
+
+    doc = (REPO / "docs" / "stackctl.md").read_text()
+    section = doc.split("## Rooms\n", 1)[1].split("\n## ", 1)[0]
+    diagram = section.split("```\n", 2)[1]
+    shown = set(re.findall(r"[a-z_]+", diagram))
+    stackctl_dir = REPO / "stackctl"
+    missing = [str(module.relative_to(stackctl_dir)) for room in stackctl_dir.iterdir()
+               if room.is_dir() and (room / "__init__.py").exists()
+               for module in room.rglob("*.py")
+               if module.parent.name != "registry" and module.stem != "__init__" and module.stem not in shown]
+    assert not missing, f"modules missing from docs/stackctl.md's rooms diagram: {missing}"
+    assert f"more than {MAX_TOP_LEVEL_MODULES} modules at the top level" in section
