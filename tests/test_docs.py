@@ -45,9 +45,14 @@ def test_readme_shows_the_two_commands_first():
 
 
 def test_capacity_doc_is_linked_and_names_the_pinned_charts():
-    from components.versions import CLUSTER_AUTOSCALER_CHART_VERSION, NVIDIA_DEVICE_PLUGIN_CHART_VERSION
+    from components.versions import (
+        CLUSTER_AUTOSCALER_CHART_VERSION,
+        KEDA_CHART_VERSION,
+        NVIDIA_DEVICE_PLUGIN_CHART_VERSION,
+    )
 
     assert "docs/capacity.md" in (REPO / "README.md").read_text()
+    assert f"KEDA (Helm chart {KEDA_CHART_VERSION})" in (REPO / "README.md").read_text()
     capacity = (REPO / "docs" / "capacity.md").read_text()
     assert f"`cluster-autoscaler` {CLUSTER_AUTOSCALER_CHART_VERSION}" in capacity
     assert f"`nvidia-device-plugin` {NVIDIA_DEVICE_PLUGIN_CHART_VERSION}" in capacity
