@@ -11,9 +11,11 @@ the same mocks (benchmarks/raw_replay.py): components/raw is the cost the projec
 the median over rounds that alternate the two programs in fresh processes (each the median of warm runs).
 It also times `stackctl preview dev` and `stackctl check --all` on the shipped stacks.
 
-Writes benchmarks/results.json, the chart docs/performance.png, and the results section of
-docs/performance.md. Targets are from issue 15; `--strict` exits 1 when one is missed. Absolute times depend
-on the machine and its load: the doc records both with the numbers.
+Prints the verdicts and writes the results to a file of its own (`--results`, default: a new file under the
+system's temporary directory). Only with `--write` does it rewrite the tracked benchmarks/results.json, the chart
+docs/performance.png, and the results section of docs/performance.md. Targets are from issue 15; `--strict`
+exits 1 when one is missed. Absolute times depend on the machine and its load: the doc records both with the
+numbers.
 """
 
 from __future__ import annotations
@@ -261,6 +263,11 @@ def main() -> int:
     parser.add_argument("--program-repeat", type=_positive, default=1,
                         help="timed runs (after a warm one) of a program in each round; their median counts")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite the tracked benchmarks/results.json, docs/performance.png and the results "
+                             "section of docs/performance.md")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="without --write: where to write the results JSON (default: a new temporary file)")
     args = parser.parse_args()
     results: dict = {"machine": machine(), "repeat": args.repeat, "ratio_rounds": args.ratio_rounds,
                      "program_repeat": args.program_repeat, "stacks": []}
@@ -271,9 +278,15 @@ def main() -> int:
                                                             args.program_repeat))
     results["shipped"] = shipped(args.repeat)
     results["verdicts"] = verdicts(results["stacks"], results["shipped"])
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    chart(results["stacks"])
-    write_doc(results)
+    if args.write:
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        chart(results["stacks"])
+        write_doc(results)
+        print(f"wrote {RESULTS.relative_to(REPO)}, {CHART.relative_to(REPO)}, {DOC.relative_to(REPO)}")
+    else:
+        target = args.results or Path(tempfile.mkstemp(prefix="stackctl-bench-", suffix=".json")[1])
+        target.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results: {target} (tracked files untouched; --write updates them)")
     for name, verdict in results["verdicts"].items():
         print(f"{name:20} {verdict['measured']:8} target {verdict['target']:6} {'ok' if verdict['met'] else 'MISSED'}")
     return 1 if args.strict and not all(v["met"] for v in results["verdicts"].values()) else 0

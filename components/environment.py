@@ -97,7 +97,8 @@ class Environment(pulumi.ComponentResource):
                 [*QUEUE_APIS, *(CMEK_QUEUE_APIS if queue.kms_key or self.queue_key else ())], "pubsub.googleapis.com")
             grant = key_agent_grants.get(queue.kms_key or "")
             self.queues[key] = work_queue(spec.cloud, f"{name}-{key}", WorkQueueArgs(
-                **queue.model_dump(), physical_name=f"{name}-{key}", protect=spec.tier == "prod",
+                **queue.model_dump(exclude={"protect"}), physical_name=f"{name}-{key}",
+                protect=queue.protect if queue.protect is not None else spec.tier == "prod",
                 managed_key=self._queue_key_ref() if not queue.kms_key else None, key_agent_grant=grant,
                 **dependencies), self._cloud_opts)
         self.queue_addresses = (

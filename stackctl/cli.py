@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
 from enum import StrEnum
@@ -14,6 +15,7 @@ import typer
 
 from .engine.speedups import sdk_packages
 from .engine.speedups.collector import few_collections_for_this_process, skip_final_collection
+from .engine.speedups.stock import STOCK_ENV, stock_requested
 from .errors import InputError
 from .package.command import app as package_app
 
@@ -38,10 +40,45 @@ app = typer.Typer(
 app.add_typer(package_app, name="package")
 
 
+# `stackctl -C DIR <verb>`: the project directory given before the verb (one given after it wins).
+_root_project_dir: Optional[Path] = None
+# Set by `main` (the `stackctl` process): the provider SDK packages' import finder is for a whole process.
+_load_sdk_packages_by_name = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"stackctl {version('platform-components')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("stackctl (not installed: no version)")
+        raise typer.Exit(0)
+
 
 @app.callback()
-def _root() -> None:
+def _root(
+    context: typer.Context,
+    project_dir: Optional[Path] = typer.Option(
+        None, "--project-dir", "-C", help="Project directory (default: search upward from cwd)."),
+    stock_sdk: bool = typer.Option(
+        False, "--stock-sdk",
+        help=f"Run the stock Pulumi SDK, without stackctl's speed-ups (as {STOCK_ENV}=1 does). Same output."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print stackctl's version and exit."),
+) -> None:
     """Offline preview, policy check and render of this project's stacks."""
+    global _root_project_dir
+    _root_project_dir = project_dir
+    if stock_sdk and not stock_requested():
+        os.environ[STOCK_ENV] = "1"  # for this command's runs and the policy pack's process
+        context.call_on_close(lambda: os.environ.pop(STOCK_ENV, None))
+    if _load_sdk_packages_by_name and not stock_requested():
+        # An SDK module's objects live as long as the process, like everything imported before the run (frozen
+        # by `main`): each module loaded during the run is frozen too instead of filling the run's young
+        # collections (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
+        sdk_packages.install(after_load=gc.freeze)
 
 
 ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (default: search upward from cwd).")
@@ -50,6 +87,8 @@ ProjectDir = typer.Option(None, "--project-dir", "-C", help="Project directory (
 def _project(project_dir: Optional[Path]) -> Project:
     from .engine.project import Project
 
+    if project_dir is None:
+        project_dir = _root_project_dir
     if project_dir is None:
         return Project.find(Path.cwd())
     if not (project_dir / "Pulumi.yaml").is_file():
@@ -60,17 +99,6 @@ def _project(project_dir: Optional[Path]) -> Project:
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
-
-
-def _read_config(project: Project, stack: str) -> StackConfig:
-    from components.errors import SpecError
-
-    from .engine.project import read_stack_config
-
-    try:
-        return read_stack_config(project, stack)
-    except (SpecError, InputError) as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
 
 
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
@@ -117,10 +145,14 @@ def render(
     outputs: Optional[Path] = typer.Option(
         None, "--outputs",
         help="Use real values: the JSON of `pulumi stack output --json` instead of an offline run."),
+    json_output: bool = typer.Option(False, "--json", help="Print the files written and deleted as JSON."),
     project_dir: Optional[Path] = ProjectDir,
 ) -> None:
     """Write STACK's Kubernetes manifests into the deployment repository layout (docs/gitops.md), and with
-    `infra_delivery: operator` its Pulumi Kubernetes Operator Stack (docs/deployment-loop.md)."""
+    `infra_delivery: operator` its Pulumi Kubernetes Operator Stack (docs/deployment-loop.md).
+
+    Prints each file written, then each file a previous render wrote that this one deleted (`deleted <path>`):
+    once committed, Argo CD deletes the objects they declared."""
     from .delivery.operator_stacks import OPERATOR_DIR, operator_files, stack_spec, write_operator_files
     from .delivery.render import write_deployment
 
@@ -144,12 +176,23 @@ def render(
         if isinstance(deployment, dict) and str(deployment.get("path", "")).split("/")[0] == OPERATOR_DIR:
             raise InputError(f"{label}: argocd.path: {OPERATOR_DIR}/ holds the operator's Stacks; choose another "
                              "directory")
-        written = write_deployment(deployment, out, label, where) if deployment is not None else []
-        written += write_operator_files(infrastructure, out, stack, label)
+        deleted: list[Path] = []
+        written = write_deployment(deployment, out, label, where, deleted=deleted) if deployment is not None else []
+        written += write_operator_files(infrastructure, out, stack, label, deleted=deleted)
+        deleted.sort()
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    if json_output:
+        sys.stdout.write(json.dumps({"written": [str(p) for p in written], "deleted": [str(p) for p in deleted]},
+                                    indent=2) + "\n")
+        return
     for path in written:
         typer.echo(str(path))
+    for path in deleted:
+        typer.echo(f"deleted {path}")
+    if deleted:
+        typer.echo(f"{len(deleted)} file(s) deleted: once committed, Argo CD deletes their objects from the cluster",
+                   err=True)
 
 
 def _deployment_from_outputs(path: Path) -> object:
@@ -207,44 +250,80 @@ def check(
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     results = []
+    invalid: dict[str, str] = {}  # --all: stack -> why its file or config is invalid (the others are checked)
     # One pack for every stack, started now so its imports overlap the first program run (analyzer.PackSession).
     with analyzer.PackSession(pack_dir, project.name, stacks[0]) as session:
         for name in stacks:
-            results.append(_check_stack(session, project, name, pack_dir, policy_config))
+            try:
+                results.append(_check_stack(session, project, name, pack_dir, policy_config))
+            except _InvalidStack as exc:
+                if not all_stacks:
+                    raise _fail(exc.message, EXIT_INVALID_INPUT) from None
+                typer.echo(exc.message, err=True)
+                invalid[name] = exc.message
     if output_format is Format.json:
-        sys.stdout.write(report.json_report(results))
+        sys.stdout.write(report.json_report(results, invalid, project.name))
     elif output_format is Format.sarif:
-        sys.stdout.write(report.sarif_report(results, {r.stack: project.stack_label(r.stack) for r in results},
-                                             {r.stack: project.stack_file(r.stack) for r in results}))
+        checked = [r.stack for r in results] + list(invalid)
+        sys.stdout.write(report.sarif_report(results, {name: project.stack_label(name) for name in checked},
+                                             {name: project.stack_file(name) for name in checked}, invalid))
     else:
-        sys.stdout.write(report.text_report(results))
+        sys.stdout.write(report.text_report(results, invalid))
+    if invalid:
+        raise typer.Exit(EXIT_INVALID_INPUT)
     if any(r.mandatory for r in results):
         raise typer.Exit(EXIT_POLICY_VIOLATION)
+
+
+class _InvalidStack(Exception):
+    """A stack file or policy config that cannot be checked (exit 2); `check --all` reports it and goes on."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_config: Optional[Path]):
     """One stack through the session's pack (`analyzer.PackSession`), analyzed while its program runs (as the
     engine does in a preview). A stack file or policy config that cannot be read fails exactly as without
     streaming: the stack file's error first."""
-    from .analysis import analyzer
+    from components.errors import SpecError
 
-    config = _read_config(project, stack)
+    from .analysis import analyzer
+    from .engine.project import read_stack_config
+    from .engine.runner import run_stack
+
+    try:
+        config = read_stack_config(project, stack)
+    except (SpecError, InputError) as exc:
+        raise _InvalidStack(str(exc)) from None
     try:
         config_path = policy_config or _tier_config(project, pack_dir, config)
         file_config = analyzer.load_policy_config(config_path)
     except InputError as exc:
-        _run(project, stack, config)  # a broken stack file is reported before the policy config
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        try:  # a broken stack file is reported before the policy config
+            run_stack(project, stack, config)
+        except (SpecError, InputError) as spec_exc:
+            raise _InvalidStack(str(spec_exc)) from None
+        except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
+            raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
+        raise _InvalidStack(str(exc)) from None
     analysis = session.start(project.name, stack, config, file_config, str(config_path or "policy config"))
     try:
-        run = _run(project, stack, config, observer=analysis.observe)
+        run = run_stack(project, stack, config, observer=analysis.observe)
+    except (SpecError, InputError) as exc:
+        analysis.abandon()
+        raise _InvalidStack(str(exc)) from None
+    except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
+        analysis.abandon()
+        raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
     except BaseException:
         analysis.abandon()
         raise
     try:
         return analysis.finish(run)
     except InputError as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        raise _InvalidStack(str(exc)) from None
     except analyzer.PackError as exc:
         raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
 
@@ -352,14 +431,21 @@ def _land(verb, json_output: bool) -> None:
     from components.errors import SpecError
 
     from .analysis import analyzer  # loaded only by the verbs that may run the policy pack
-    from .delivery.desired import render_text
+    from .delivery.desired import Refused, render_text
+
+    def failed(outcome: str, message: str, code: int) -> typer.Exit:
+        if json_output:  # a document on every outcome, refusals included (scripts read stdout)
+            sys.stdout.write(json.dumps({"outcome": outcome, "error": message, "exit_code": code}, indent=2) + "\n")
+        return _fail(message, code)
 
     try:
         outcome = verb()
+    except Refused as exc:
+        raise failed("refused", str(exc), EXIT_INVALID_INPUT) from None
     except (InputError, SpecError) as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+        raise failed("invalid", str(exc), EXIT_INVALID_INPUT) from None
     except analyzer.PackError as exc:
-        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
+        raise failed("failed", f"error: {exc}", EXIT_PROGRAM_FAILED) from None
     sys.stdout.write(json.dumps(outcome.as_json(), indent=2) + "\n" if json_output else render_text(outcome))
 
 
@@ -484,11 +570,9 @@ def release_command(
 
 
 def main() -> None:
+    global _load_sdk_packages_by_name
+    _load_sdk_packages_by_name = True
     few_collections_for_this_process()
-    # An SDK module's objects live as long as the process, like everything imported before the run (frozen
-    # above): each module loaded during the run is frozen too instead of filling the run's young collections
-    # (two of ~30 ms in `preview dev`; +1 % peak memory at 200 services).
-    sdk_packages.install(after_load=gc.freeze)
     try:
         app()
     finally:

@@ -27,7 +27,6 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "gcp:compute/subnetwork:Subnetwork": ("ipCidrRange",),
     "gcp:projects/iAMMember:IAMMember": ("role",),
 }
-MAX_INFO = 60
 
 
 def _info(record: ResourceRecord) -> str:
@@ -40,10 +39,8 @@ def _info(record: ResourceRecord) -> str:
         if value is not None:
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
             parts.append(f"{key.split('.')[-1]}={text}")
-    # Only the descriptive inputs are shortened; flags are what reviewers look for and always show in full.
+    # Shown in full (no fixed-width cut: a cut ARN or policy name hides what differs); flags follow.
     info = " ".join(parts)
-    if len(info) > MAX_INFO:
-        info = info[: MAX_INFO - 1] + "…"
     flags = [flag for flag, on in (("protect", record.protect), ("retain", record.retainOnDelete),
                                    ("delete-before-replace", record.deleteBeforeReplace)) if on]
     return f"{info} [{', '.join(flags)}]".strip() if flags else info

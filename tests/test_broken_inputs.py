@@ -99,7 +99,7 @@ MISTAKES: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ("gcp-dev", {"cluster.node_pools.general.taints": [{"key": "x" * 64}]},
      "cluster.node_pools.general.taints[0].key: not a Kubernetes taint key", ()),
     ("dev", {"cluster.node_pools.general.taints": [{"key": "a", "effect": "Evict"}]},
-     "cluster.node_pools.general.taints.0.effect: must be one of", ()),
+     "cluster.node_pools.general.taints[0].effect: must be one of", ()),
     # cron ranges and time zones
     ("dev", {"jobs.orders-nightly-report.schedule": "75 25 * * *"},
      "jobs.orders-nightly-report.schedule: minute '75' is out of range 0-59", ()),

@@ -199,7 +199,7 @@ def test_allow_destroy_entries_are_validated(make_project):
     project = make_project({"dev": dict(BASE, allow_destroy=["not a name"])})
     result = stackctl("diff", "dev", "--state", str(EXPORT), cwd=project.root)
     assert result.returncode == 2
-    assert "allow_destroy.0" in result.stderr and "must be a resource name" in result.stderr
+    assert "allow_destroy[0]: " in result.stderr and "must be a resource name" in result.stderr
 
 
 # -- against a `pulumi stack export` ------------------------------------------------------------------

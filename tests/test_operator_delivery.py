@@ -305,9 +305,15 @@ def test_render_of_a_pushed_workload_stack_writes_only_its_operator_objects(tmp_
     # Back to push: the next render removes what it wrote there, and nothing else.
     (out / "pulumi-operator/dev/notes.yaml").write_text("kind: ConfigMap\n")
     pushed = {k: v for k, v in VALID.items() if k not in ("infra_delivery", "operator")}
+    deleted: list = []
     write_operator_files(operator_files(make_project({"dev": pushed}, "pushed"), "dev",
-                                        parse_environment(pushed, "x")), out, "dev", "stacks/Pulumi.dev.yaml")
+                                        parse_environment(pushed, "x")), out, "dev", "stacks/Pulumi.dev.yaml",
+                         deleted=deleted)
     assert sorted(p.name for p in (out / "pulumi-operator/dev").iterdir()) == ["notes.yaml"]
+    # What render removed is listed (stackctl render prints it: `deleted <path>`).
+    assert sorted(p.name for p in deleted) == [
+        "clusterrolebinding-pulumi-stacks-pulumi-dev-system-auth-delegator.yaml", "serviceaccount-pulumi-dev.yaml",
+        "stack-dev.yaml"]
 
 
 def test_render_refuses_a_prerequisite_the_operator_does_not_reconcile(tmp_path, make_project):

@@ -9,8 +9,8 @@ import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
-import stackctl.engine.runner  # noqa: F401 - installs the replacement, as every offline run does
-from stackctl.engine.speedups import output_futures
+from stackctl.engine.speedups import output_futures, switch
+from stackctl.engine.speedups.unknowns import fingerprint
 
 from .conftest import under_sdk_mocks
 
@@ -22,8 +22,11 @@ class _Resource:
 def test_the_installed_sdk_gets_the_replacement():
     # Fails after an SDK upgrade that changed `rpc.transfer_properties`: read the new function, bring
     # `output_futures` in line with it, and set SDK_FINGERPRINT to `unknowns.fingerprint(<the SDK's>)`.
-    assert rpc.transfer_properties is output_futures.transfer_properties
-    assert output_futures.fingerprint(output_futures.sdk_transfer_properties) == output_futures.SDK_FINGERPRINT
+    assert fingerprint(output_futures.sdk_transfer_properties) == output_futures.SDK_FINGERPRINT
+    with switch.speedups() as on:
+        assert on
+        assert rpc.transfer_properties is output_futures.transfer_properties
+    assert rpc.transfer_properties is output_futures.sdk_transfer_properties
 
 
 async def _seen(transfer, resolution):
@@ -79,8 +82,9 @@ def test_an_sdk_that_reads_otherwise_keeps_its_own(monkeypatch):
         return {}
 
     monkeypatch.setattr(rpc, "transfer_properties", other_transfer_properties)
-    assert output_futures.install() is False
-    assert rpc.transfer_properties is other_transfer_properties
+    with switch.speedups() as on:
+        assert not on
+        assert rpc.transfer_properties is other_transfer_properties
 
 
 def test_a_run_does_not_wait_on_outputs_an_earlier_run_left_behind():

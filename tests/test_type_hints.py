@@ -8,35 +8,48 @@ import pytest
 from pulumi import _types
 from pulumi.runtime import rpc
 
-from stackctl.engine.runner import run_stack  # importing the runner installs the wrappers, as every offline run does
-from stackctl.engine.speedups import type_hints
+from stackctl.engine.runner import run_stack
+from stackctl.engine.speedups import switch, type_hints
+from stackctl.engine.speedups.unknowns import fingerprint
 
 from .conftest import PROJECT
 
 LOOKUPS = list(type_hints.SDK_FINGERPRINTS)
 
 
+@pytest.fixture
+def speedups():
+    """The replacements in the SDK's place, as for an offline run."""
+    with switch.speedups() as on:
+        assert on
+        yield
+
+
 @pytest.mark.parametrize("lookup", LOOKUPS, ids=lambda key: key[1])
-def test_the_installed_sdk_gets_the_wrapper(lookup):
+def test_the_installed_sdk_gets_the_wrapper_for_a_run_only(lookup):
     # Fails after an SDK upgrade that changed one of these functions: read the new function, check that its
     # answer still depends on its argument alone and that its SDK callers only read it, then set its
     # fingerprint in SDK_FINGERPRINTS to `fingerprint(<the SDK's>)`.
     module, name = lookup
-    installed = getattr(module, name)
-    assert installed is not installed.sdk_function
-    assert type_hints.fingerprint(installed.sdk_function) == type_hints.SDK_FINGERPRINTS[lookup]
+    stock = getattr(module, name)
+    with switch.speedups():
+        installed = getattr(module, name)
+        assert installed is not stock
+        assert installed.sdk_function is stock
+    assert getattr(module, name) is stock
+    assert fingerprint(stock) == type_hints.SDK_FINGERPRINTS[lookup]
 
 
 @pytest.mark.parametrize("name", list(type_hints.SDK_CLASS_CACHES))
-def test_the_sdk_class_caches_are_replaced_by_evictable_ones(name):
+def test_the_sdk_class_caches_are_replaced_by_evictable_ones(name, speedups):
     # Fails after an SDK upgrade that changed one of these functions or dropped its cache: read it, check that
     # its answer still depends on its argument alone, then set its digest in SDK_CLASS_CACHES.
     installed = getattr(_types, name)
-    assert type_hints.fingerprint(installed.sdk_function) == type_hints.SDK_CLASS_CACHES[name]
+    assert fingerprint(installed.sdk_function) == type_hints.SDK_CLASS_CACHES[name]
     assert callable(installed.evict)
 
 
-def test_forgetting_a_module_s_classes_keeps_everyone_else_s():
+def test_forgetting_a_module_s_classes_keeps_everyone_else_s(speedups):
     program = type("Cluster", (), {"__module__": "components.cluster.base"})
     sdk = type("Release", (), {"__module__": "pulumi_kubernetes.helm.v3"})
     cache = type_hints.evictable(lambda argument: repr(argument))
@@ -66,18 +79,23 @@ def test_every_remembered_answer_is_the_sdks_answer(monkeypatch):
     # component class's string annotations), and a run forgets its program's modules when it ends.
     looked_up = {name: 0 for _, name in LOOKUPS}
 
-    def checked(module, name):
-        remembering = getattr(module, name)
+    def checked(name, make):
+        def checking(sdk_function):
+            remembering = make(sdk_function)
 
-        def lookup(argument):
-            answer = remembering(argument)
-            assert answer == remembering.sdk_function(argument), (name, argument)
-            looked_up[name] += 1
-            return answer
-        return lookup
+            def lookup(argument):
+                answer = remembering(argument)
+                assert answer == sdk_function(argument), (name, argument)
+                looked_up[name] += 1
+                return answer
+            return lookup
+        return checking
 
-    for module, name in LOOKUPS:
-        monkeypatch.setattr(module, name, checked(module, name))
+    # The switch puts these checking wrappers (around the remembering ones) in the SDK's place for each run.
+    for slot in switch.SLOTS:
+        if slot.make is type_hints.remembered:
+            monkeypatch.setattr(slot, "make", checked(slot.attribute, slot.make))
+            monkeypatch.setattr(slot, "_made", {})
     # The shipped stacks on both clouds: typed AWS, GCP and Kubernetes classes, their input types and hints.
     for stack in ("dev", "gcp-dev"):
         run_stack(PROJECT, stack)
@@ -111,7 +129,7 @@ class _Hint:
         self.name = name
 
 
-def test_a_lookup_that_raises_raises_every_time_and_is_not_remembered():
+def test_a_lookup_that_raises_raises_every_time_and_is_not_remembered(speedups):
     lookup = rpc._get_list_element_type
     for _ in range(2):
         with pytest.raises(AssertionError, match="Expected 'list'"):
@@ -119,7 +137,7 @@ def test_a_lookup_that_raises_raises_every_time_and_is_not_remembered():
     assert id(int) not in lookup.answers
 
 
-def test_answers_are_per_object_not_per_equal_value():
+def test_answers_are_per_object_not_per_equal_value(speedups):
     first = type("Shape", (), {"__annotations__": {}})
     second = type("Shape", (), {"__annotations__": {}})
     lookup = type_hints.remembered(lambda cls: object())
@@ -133,7 +151,9 @@ def test_an_sdk_that_reads_otherwise_keeps_its_own(monkeypatch):
         return val
 
     monkeypatch.setattr(_types, "unwrap_type", other_unwrap_type)
-    installed = type_hints.install()
-    assert _types.unwrap_type is other_unwrap_type
-    assert "unwrap_type" not in installed
-    assert "resource_types" in installed
+    stock_resource_types = _types.resource_types
+    with switch.speedups() as on:
+        # All or nothing: one lookup that reads otherwise keeps every SDK function stock.
+        assert not on
+        assert _types.unwrap_type is other_unwrap_type
+        assert _types.resource_types is stock_resource_types

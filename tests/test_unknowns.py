@@ -9,15 +9,18 @@ import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
-import stackctl.engine.runner  # noqa: F401 - installs the replacement, as every offline run does
-from stackctl.engine.speedups import unknowns
+from stackctl.engine.speedups import switch, unknowns
 
 
-def test_the_installed_sdk_gets_the_replacement():
+def test_the_installed_sdk_gets_the_replacement_for_a_run_only():
     # Fails after an SDK upgrade that changed `rpc.contains_unknowns`: read the new function, bring
     # `unknowns.contains_unknowns` in line with it, and set SDK_FINGERPRINT to `fingerprint(<the SDK's>)`.
-    assert rpc.contains_unknowns is unknowns.contains_unknowns
     assert unknowns.fingerprint(unknowns.sdk_contains_unknowns) == unknowns.SDK_FINGERPRINT
+    assert rpc.contains_unknowns is unknowns.sdk_contains_unknowns
+    with switch.speedups() as on:
+        assert on
+        assert rpc.contains_unknowns is unknowns.contains_unknowns
+    assert rpc.contains_unknowns is unknowns.sdk_contains_unknowns
 
 
 def _values():
@@ -73,5 +76,6 @@ def test_an_sdk_that_reads_otherwise_keeps_its_own(monkeypatch):
         return False
 
     monkeypatch.setattr(rpc, "contains_unknowns", other_contains_unknowns)
-    assert unknowns.install() is False
-    assert rpc.contains_unknowns is other_contains_unknowns
+    with switch.speedups() as on:
+        assert not on
+        assert rpc.contains_unknowns is other_contains_unknowns

@@ -189,6 +189,15 @@ class QueueSpec(TypedDict):
         "How long dead letters are kept for inspection and redrive. Default: the cloud's maximum (14 days on SQS, 7 "
         "days on Pub/Sub), so failures outlive a long weekend."
     )
+    protect: NotRequired[bool]
+    (
+        "Protect the queue and its dead-letter queue from deletion (Pulumi `protect`) and keep them in the cloud if "
+        "they leave the stack (`retainOnDelete`): their messages are data. Default: true in prod, false elsewhere. "
+        "Pulumi refuses to delete or replace a protected resource, so a change that must (`fifo: true` replaces both "
+        "queues) first sets `protect: false` and applies that alone (`pulumi up` changes only the flag), then the "
+        "change, named under `allow_destroy`. In prod the policy `stateful-resources-protected` refuses an "
+        "unprotected queue: set it advisory in policy/config/prod.json for that change, and back after."
+    )
     fifo: NotRequired[bool]
     "AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false."
     producers: NotRequired[ProducersSpec]
@@ -1038,6 +1047,12 @@ class WorkQueueArgs(TypedDict):
         "How long dead letters are kept for inspection and redrive. Default: the cloud's maximum (14 days on SQS, 7 "
         "days on Pub/Sub), so failures outlive a long weekend."
     )
+    protect: NotRequired[bool]
+    (
+        "Protect the queue and its dead-letter queue (SQS queues; Pub/Sub topics and subscriptions) from deletion "
+        "(`protect`) and keep them in the cloud if they ever leave the stack (`retainOnDelete`): their messages are "
+        "data. The Environment sets it in prod. Default false."
+    )
     fifo: NotRequired[bool]
     "AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false."
     producers: NotRequired[ProducersSpec]
@@ -1067,12 +1082,6 @@ class WorkQueueArgs(TypedDict):
         "A customer-managed key created in the same program (Input[str]: an AWS KMS key ARN or a Cloud KMS CryptoKey "
         "id), used when `kms_key` is unset: the Environment's per-environment queue key in prod. SQS consumers are "
         "granted kms:Decrypt on it; the Pub/Sub agent gets encrypter/decrypter. Default unset."
-    )
-    protect: NotRequired[bool]
-    (
-        "Protect the queue and its dead-letter queue (SQS queues; Pub/Sub topics and subscriptions) from deletion "
-        "(`protect`) and keep them in the cloud if they ever leave the stack (`retainOnDelete`): their messages are "
-        "data. The Environment sets it in prod. Default false."
     )
     cloud: EnvironmentSpecCloud
     "Which cloud's queue: `aws` (SQS) or `gcp` (Pub/Sub). Required."

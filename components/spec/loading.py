@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 import weakref
 from collections.abc import Iterable, Mapping
@@ -46,7 +47,7 @@ def parse_environment(
     try:
         spec = EnvironmentSpec.model_validate(plain)
     except ValidationError as exc:
-        problems.extend(p for p in _translate(exc, secret_keys) if p.path.split(".")[0] not in misplaced)
+        problems.extend(p for p in _translate(exc, secret_keys) if re.split(r"[.\[]", p.path)[0] not in misplaced)
         raise SpecError(source, problems) from None
     if problems:
         raise SpecError(source, problems)
@@ -55,6 +56,18 @@ def parse_environment(
         raise SpecError(source, problems)
     _VALIDATED[id(spec)] = spec
     return spec
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """The one way messages write a field's path: map keys joined by dots, list positions in brackets
+    (`cluster.node_pools.gpu.taints[0].effect`), as the validation rules write them too."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
 
 
 # Specs `parse_environment` checked, so that `Environment` does not check them again (weakly held: a spec built
@@ -81,7 +94,7 @@ def _translate(exc: ValidationError, secret_keys: frozenset[str], root: Any = No
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
-        path = ".".join(str(part) for part in loc if part != "[key]")
+        path = field_path(part for part in loc if part != "[key]")
         hide_value = bool(loc) and loc[0] in secret_keys
         problems.append(Problem(path, _message(error, loc, hide_value, root or EnvironmentSpec)))
     return problems

@@ -74,6 +74,18 @@ class QueueSpec(StrictModel):
             "(14 days on SQS, 7 days on Pub/Sub), so failures outlive a long weekend."
         ),
     )
+    protect: Optional[bool] = Field(
+        None,
+        description=(
+            "Protect the queue and its dead-letter queue from deletion (Pulumi `protect`) and keep them in the "
+            "cloud if they leave the stack (`retainOnDelete`): their messages are data. Default: true in prod, "
+            "false elsewhere. Pulumi refuses to delete or replace a protected resource, so a change that must "
+            "(`fifo: true` replaces both queues) first sets `protect: false` and applies that alone (`pulumi up` "
+            "changes only the flag), then the change, named under `allow_destroy`. In prod the policy "
+            "`stateful-resources-protected` refuses an unprotected queue: set it advisory in policy/config/prod.json "
+            "for that change, and back after."
+        ),
+    )
     fifo: bool = Field(
         False,
         description="AWS only: a FIFO queue (exactly-once processing, ordered per message group). Default false.",

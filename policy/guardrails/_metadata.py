@@ -107,7 +107,9 @@ ABOUT: dict[str, About] = {
     "gke-dns-endpoint-internal": About(
         Severity.MEDIUM, ((CIS_GKE, "5.6.3, 5.6.4"),),
         "Leave `cluster.dns_endpoint_external` unset in prod and reach the API from a runner inside the network "
-        "(`cluster.deployer_access.via: private_network`); set it true only as a reviewed exception.",
+        "(`cluster.deployer_access.via: private_network`). Setting it true is what this rule refuses; a reviewed "
+        "exception also sets the rule to advisory in the tier's policy config (`\"gke-dns-endpoint-internal\": "
+        "\"advisory\"` in policy/config/prod.json).",
         "https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation"),
     "cluster-public-endpoint-review": About(
         Severity.MEDIUM, ((CIS_EKS, "5.4.2"), (CIS_GKE, "5.6.4")),

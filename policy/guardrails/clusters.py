@@ -216,8 +216,11 @@ cluster_public_endpoint_review = ResourceValidationPolicy(
 def _dns_endpoint_external(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type == GKE and get(plain(args.props), "controlPlaneEndpointsConfig", "dnsEndpointConfig",
                                          "allowExternalTraffic") is True:
-        report_violation("the DNS endpoint accepts traffic from the internet (IAM-gated): in prod reach the API "
-                         "through a network, or opt in with `cluster.dns_endpoint_external: true`")
+        report_violation("the DNS endpoint accepts traffic from the internet (IAM-gated): in prod leave "
+                         "`cluster.dns_endpoint_external` unset (or false) and reach the API through a network "
+                         "(`cluster.deployer_access.via: private_network`); to keep it open as a reviewed exception, "
+                         "set \"gke-dns-endpoint-internal\": \"advisory\" in the tier's policy config "
+                         "(policy/config/prod.json)")
 
 
 gke_dns_endpoint_internal = ResourceValidationPolicy(

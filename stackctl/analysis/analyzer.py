@@ -324,7 +324,10 @@ class PolicyPackProcess:
 
     def _read_stderr(self) -> None:
         for line in self.process.stderr:
-            self._stderr.append(line.decode(errors="replace"))
+            text = line.decode(errors="replace")
+            self._stderr.append(text)
+            if text.startswith("stackctl: warning:"):  # the pack host's (pack_host.py): the user's to see
+                sys.stderr.write(text)
 
     def stderr_lines(self) -> list[str]:
         lines, self._stderr[:] = list(self._stderr), []

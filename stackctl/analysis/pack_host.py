@@ -37,6 +37,7 @@ import types
 from pathlib import Path
 
 from stackctl.engine.speedups.collector import few_collections_for_this_process
+from stackctl.engine.speedups.stock import stock_requested
 
 CONFIG_FILE_VARIABLE = "STACKCTL_PACK_CONFIG_FILE"
 CONFIG_STDIN_VARIABLE = "STACKCTL_PACK_CONFIG_STDIN"
@@ -187,8 +188,16 @@ def main() -> None:
 
     _install_config()
     _follow_configure_stack()
-    _convert_each_struct_once()
-    _settings_signature_once()
+    if not stock_requested():
+        from stackctl.engine.speedups import lazy_proxy
+
+        changed = lazy_proxy.pulumi_policy_mismatches()
+        if changed:
+            sys.stderr.write(f"stackctl: warning: pulumi-policy changed {', '.join(changed)}; the policy pack's "
+                             "speed-ups are off and the stock pulumi-policy functions are used (same result, slower)\n")
+        else:
+            _convert_each_struct_once()
+            _settings_signature_once()
     # pulumi-policy builds fresh dicts and proxies of every resource for every stack policy and makes almost no
     # cyclic garbage: with the default thresholds most of a large AnalyzeStack went to collections.
     few_collections_for_this_process()

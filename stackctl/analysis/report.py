@@ -16,7 +16,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"mandatory": "error", "advisory": "warning"}
 
 
-def text_report(results: list[CheckResult]) -> str:
+def text_report(results: list[CheckResult], invalid: dict[str, str] | None = None) -> str:
+    """`invalid`: stacks that could not be checked (`check --all`), each with the error that says why."""
     lines: list[str] = []
     for result in results:
         mandatory, advisory = len(result.mandatory), len(result.violations) - len(result.mandatory)
@@ -33,6 +34,10 @@ def text_report(results: list[CheckResult]) -> str:
                 message = violation.message.replace("\n", "\n        ")
                 lines.append(f"    [{violation.level}] {violation.policy}: {message}")
         lines.append("")
+    for stack, message in (invalid or {}).items():
+        lines.append(f"Stack '{stack}' not checked: its stack file or policy config is invalid")
+        lines.append("  " + message.replace("\n", "\n  "))
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -46,8 +51,10 @@ def _about(result: CheckResult, policy: str) -> dict[str, Any]:
     return {}
 
 
-def json_report(results: list[CheckResult]) -> str:
-    data = [{
+def json_report(results: list[CheckResult], invalid: dict[str, str] | None = None, project: str = "") -> str:
+    """One stack's document, or a list of them (`check --all`); a stack in `invalid` has an `error` instead of a
+    summary and violations."""
+    data: list[dict[str, Any]] = [{
         "project": r.project,
         "stack": r.stack,
         "policyPack": {"name": r.pack_name, "version": r.pack_version},
@@ -55,7 +62,8 @@ def json_report(results: list[CheckResult]) -> str:
         "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "type": v.type, "name": v.name,
                         "message": v.message, **_about(r, v.policy)} for v in r.violations],
     } for r in results]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+    data += [{"project": project, "stack": stack, "error": message} for stack, message in (invalid or {}).items()]
+    return json.dumps(data[0] if len(data) == 1 and not invalid else data, indent=2) + "\n"
 
 
 # GitHub code scanning ranks security results by `security-severity` (over 9.0 critical, 7.0-8.9 high,
@@ -85,9 +93,11 @@ def _rule(policy: PolicyInfo) -> dict[str, Any]:
 
 
 def sarif_report(results: list[CheckResult], stack_files: dict[str, str],
-                 stack_paths: dict[str, Path] | None = None) -> str:
+                 stack_paths: dict[str, Path] | None = None, invalid: dict[str, str] | None = None) -> str:
     """SARIF 2.1.0; `stack_files` are the stack files' repository-relative paths (the artifact URIs),
-    `stack_paths` where to read them for the line of each result (line 1 when not given)."""
+    `stack_paths` where to read them for the line of each result (line 1 when not given). A stack in `invalid`
+    (not checked) gets a run of its own whose invocation failed, with the error as an error-level result on its
+    stack file, so code scanning shows it."""
     runs: list[dict[str, Any]] = []
     for result in results:
         rules = [_rule(policy) for policy in result.policies]
@@ -115,4 +125,24 @@ def sarif_report(results: list[CheckResult], stack_files: dict[str, str],
                 "partialFingerprints": {"urnPolicy/v1": f"{v.urn}|{v.policy}"},
             } for v in result.violations],
         })
+    for stack, message in (invalid or {}).items():
+        runs.append({
+            "tool": {"driver": {"name": "stackctl", "informationUri": "https://www.pulumi.com/docs/iac/",
+                                "rules": [{"id": INVALID_STACK_RULE, "name": INVALID_STACK_RULE,
+                                           "shortDescription": {"text": "The stack file or its policy config is "
+                                                                        "invalid: the stack was not checked."},
+                                           "defaultConfiguration": {"level": "error"}}]}},
+            "automationDetails": {"id": f"stackctl-check/{stack}/"},
+            "invocations": [{"executionSuccessful": False, "exitCode": 2,
+                             "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}]}],
+            "results": [{
+                "ruleId": INVALID_STACK_RULE, "ruleIndex": 0, "level": "error", "message": {"text": message},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": stack_files[stack]},
+                                                    "region": {"startLine": 1}}}],
+                "partialFingerprints": {"urnPolicy/v1": f"{stack}|{INVALID_STACK_RULE}"},
+            }],
+        })
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+
+
+INVALID_STACK_RULE = "stack-file-invalid"

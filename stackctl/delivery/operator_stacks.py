@@ -96,8 +96,10 @@ def _file_name(manifest: dict[str, Any]) -> str:
     return manifest["metadata"]["name"].replace(":", "-")
 
 
-def write_operator_files(files: dict[str, dict[str, Any]], out: Path, stack: str, source: str) -> list[Path]:
-    """Write `files` under `out/pulumi-operator/<stack>/`, removing render's own files there that are not in it.
+def write_operator_files(files: dict[str, dict[str, Any]], out: Path, stack: str, source: str,
+                         deleted: list[Path] | None = None) -> list[Path]:
+    """Write `files` under `out/pulumi-operator/<stack>/`, removing render's own files there that are not in it
+    (appended to `deleted` when given).
 
     Same guarantees as `write_deployment`: nothing outside `out`, no writing through symbolic links, only files
     that start with render's header are ever removed, and every text is made before anything is touched.
@@ -123,6 +125,8 @@ def write_operator_files(files: dict[str, dict[str, Any]], out: Path, stack: str
             if existing.name.endswith(".yaml") and existing.is_file() and not existing.is_symlink() \
                     and _written_by_render(existing) and str(existing.relative_to(root)) not in files:
                 existing.unlink()
+                if deleted is not None:
+                    deleted.append(existing)
         if not any(directory.iterdir()):
             directory.rmdir()
     written = []

@@ -101,8 +101,11 @@ def _written_by_render(path: Path) -> bool:
         return False
 
 
-def write_deployment(deployment: Any, out: Path, source: str, where: str = "deployment_files") -> list[Path]:
-    """Write `deployment` (`{"path", "files"}`) under `out`; returns the files written, sorted.
+def write_deployment(deployment: Any, out: Path, source: str, where: str = "deployment_files",
+                     deleted: list[Path] | None = None) -> list[Path]:
+    """Write `deployment` (`{"path", "files"}`) under `out`; returns the files written, sorted. `deleted`, when
+    given, receives the files render wrote before that this render no longer writes, removed (in a GitOps
+    repository Argo CD then deletes their objects from the cluster), sorted.
 
     Everything is checked before anything is touched: every path stays inside `out` (no `..`, absolute paths or
     symbolic links), and only files render wrote itself (they start with its header) are ever removed.
@@ -128,6 +131,7 @@ def write_deployment(deployment: Any, out: Path, source: str, where: str = "depl
     writer.learn(files.values())
     texts = {name: to_yaml(manifest, source, writer) for name, manifest in sorted(files.items())}
 
+    wanted = set(targets.values())
     if env_dir.exists():
         for directory, subdirectories, names in os.walk(env_dir, followlinks=False):
             here = Path(directory)
@@ -137,6 +141,8 @@ def write_deployment(deployment: Any, out: Path, source: str, where: str = "depl
                 existing = here / name
                 if name.endswith(".yaml") and not existing.is_symlink() and _written_by_render(existing):
                     existing.unlink()
+                    if deleted is not None and existing not in wanted:
+                        deleted.append(existing)
         for directory, _, _ in sorted(os.walk(env_dir, followlinks=False), reverse=True):
             here = Path(directory)
             if here != env_dir and here.name != "apps" and not here.is_symlink() and not any(here.iterdir()):
@@ -151,4 +157,6 @@ def write_deployment(deployment: Any, out: Path, source: str, where: str = "depl
     apps.mkdir(parents=True, exist_ok=True)
     if not (apps / "README.md").exists():
         (apps / "README.md").write_text(APPS_README, encoding="utf-8")
+    if deleted is not None:
+        deleted.sort()
     return written

@@ -116,11 +116,23 @@ def _guard_lines(guard: GuardResult, enforced: bool) -> list[str]:
         lines.append("  If intended, acknowledge each in the stack file and remove the entries once applied:")
         lines.append("    allow_destroy:")
         lines += [f"      - {s.name}" for s in guard.blocked]
+    elif any(s.protect for s in guard.acknowledged):
+        lines.append("Destroy guard: passed (acknowledged), but `pulumi up` will fail on the protected resources "
+                     "below until they are unprotected.")
     else:
         lines.append("Destroy guard: passed.")
     if guard.acknowledged:
         lines.append("  Acknowledged by allow_destroy:")
         lines += [f"    {s.op}: {s.urn}" for s in guard.acknowledged]
+    protected = [s for s in [*guard.blocked, *guard.acknowledged] if s.protect]
+    if protected:
+        lines.append("  Protected: the engine refuses to delete or replace these until they are unprotected "
+                     "(allow_destroy does not change that):")
+        lines += [f"    {s.op}: {s.urn}" for s in protected]
+        lines.append("  To do it deliberately: set `protect: false` on them in the stack file "
+                     "(`queues.<name>.protect`, `cluster.protect`) and apply that alone first (`pulumi up` changes")
+        lines.append("  only the flag), then this change; in prod, policy stateful-resources-protected refuses "
+                     "unprotected queues until policy/config/prod.json makes it advisory for that change.")
     for entry in guard.unused:
         lines.append(f"  allow_destroy entry '{entry}' matches no delete or replace: remove it (already applied?)")
     for entry in guard.ambiguous:
@@ -162,6 +174,8 @@ def json_report(report: DiffReport) -> str:
             "enforced": report.guard_enforced,
             "blocked": [s.urn for s in report.guard.blocked],
             "acknowledged": [s.urn for s in report.guard.acknowledged],
+            # Refused by the engine until unprotected, acknowledged or not.
+            "protected": [s.urn for s in [*report.guard.blocked, *report.guard.acknowledged] if s.protect],
             "unusedAcknowledgements": report.guard.unused,
             "ambiguousAcknowledgements": report.guard.ambiguous,
         }

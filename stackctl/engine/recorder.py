@@ -25,6 +25,9 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 class RecordingMonitor(MockMonitor):
+    # Source positions are for the engine's UI; nothing here reads them (engine/speedups/stack_trace.py).
+    reads_stack_traces = False
+
     def __init__(self, mocks: OfflineMocks, project: str, stack: str, config: dict[str, str],
                  observer: Callable[[ResourceRecord], None] | None = None):
         super().__init__(mocks)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi.runtime
-import pulumi.runtime.resource
 from google.protobuf import empty_pb2
 from pulumi.runtime.mocks import MockEngine, MockSettings
-from pulumi.runtime.proto import engine_pb2, source_pb2
+from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
@@ -28,9 +27,9 @@ from .graph import Graph, ResourceRecord
 from .mocks import OfflineMocks
 from .project import Project, StackConfig, read_stack_config
 from .recorder import RecordingMonitor
-from .speedups import output_futures, type_hints, unknowns
+from .speedups import type_hints
 from .speedups.collector import few_collections
-from .speedups.pending import drain_pending
+from .speedups.switch import speedups
 
 ORGANIZATION = "organization"
 
@@ -67,32 +66,6 @@ class _Engine(MockEngine):
             super().Log(request)
 
 
-def _stack_trace_unless_offline(original):
-    """The SDK walks and resolves the whole Python stack on every registration (`_get_stack_trace`, ~15 % of a
-    large offline run) to send the engine source positions for its UI. The recording monitor never reads them,
-    so for a run under it this returns an empty trace; any other monitor gets the SDK's."""
-
-    def stack_trace():
-        if isinstance(pulumi.runtime.settings.get_monitor(), RecordingMonitor):
-            return source_pb2.StackTrace()
-        return original()
-
-    stack_trace.offline_aware = True  # type: ignore[attr-defined]
-    return stack_trace
-
-
-if not getattr(pulumi.runtime.resource._get_stack_trace, "offline_aware", False):
-    pulumi.runtime.resource._get_stack_trace = _stack_trace_unless_offline(pulumi.runtime.resource._get_stack_trace)
-
-# The same answers as the SDK's `contains_unknowns`, without a reference cycle per call
-# (stackctl/engine/speedups/unknowns.py).
-unknowns.install()
-# One future per output property instead of four and a task (stackctl/engine/speedups/output_futures.py).
-output_futures.install()
-# Each class's and type hint's metadata worked out once, not once per property (stackctl/engine/speedups/type_hints.py).
-type_hints.install()
-
-
 def run_stack(project: Project, stack: str, config: StackConfig | None = None,
               program: Callable[[], object] | None = None,
               observer: Callable[[ResourceRecord], None] | None = None) -> StackRun:
@@ -100,13 +73,16 @@ def run_stack(project: Project, stack: str, config: StackConfig | None = None,
 
     `program`: run this function as the program instead of the project's `main` (tests of components).
     `observer`: called with each resource as it is registered, from the thread that registers it.
-    Raises `components.SpecError` for an invalid stack file (nothing but the root stack is registered),
-    `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into each other.
+    The SDK speed-ups (stackctl/engine/speedups/switch.py) are in place for the length of the run only, unless
+    `STACKCTL_STOCK_SDK=1`. Raises `components.SpecError` for an invalid stack file (nothing but the root stack
+    is registered), `InputError` for an unreadable one. Each run gets fresh SDK state, so runs do not leak into
+    each other.
     """
     config = config if config is not None else read_stack_config(project, stack)
     # A thread of its own gives the run a fresh event loop and an empty context (the SDK keeps its
     # settings in context variables), and leaves the caller's asyncio state untouched.
-    with few_collections(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
+    with speedups(), few_collections(), \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stackctl-{stack}") as pool:
         return pool.submit(contextvars.Context().run, _run, project, stack, config, program, observer).result()
 
 
@@ -170,7 +146,6 @@ async def _program(main: Callable[[], object]) -> None:
     result = main()
     if inspect.isawaitable(result):
         await result
-    await drain_pending()
 
 
 def _forget_program_modules(project: Project, before: set[str]) -> None:

@@ -22,6 +22,28 @@ from pulumi_policy import proxy as sdk
 
 _CONTAINERS = (list, dict)
 
+# The pulumi-policy 1.21.0 sources the pack host's speed-ups were written against (stackctl/analysis/pack_host.py):
+# `policy.py` (what it calls through its module globals: `json_format`, `deserialize_properties`,
+# `unknown_checking_proxy`, `signature`, and the servicer's methods) and `proxy.py` (the proxies subclassed here).
+PULUMI_POLICY_FINGERPRINTS = {"pulumi_policy.policy": "f16bf20d4462d17f", "pulumi_policy.proxy": "7c369f060299e873"}
+
+
+def pulumi_policy_mismatches() -> list[str]:
+    """The pulumi-policy modules whose source is not the one the pack host's speed-ups were written against."""
+    import hashlib
+    import importlib
+    import inspect
+
+    changed = []
+    for name, digest in PULUMI_POLICY_FINGERPRINTS.items():
+        try:
+            source = inspect.getsource(importlib.import_module(name))
+        except (ImportError, OSError, TypeError):
+            source = ""
+        if hashlib.sha256(source.encode()).hexdigest()[:16] != digest:
+            changed.append(name)
+    return changed
+
 
 class LazyDictProxy(sdk._DictProxy):
     def __init__(self, source: dict, props_acc: list[str]):

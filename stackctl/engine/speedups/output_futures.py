@@ -13,8 +13,9 @@ have built from the same arguments (or fails with the same exception), wrapped w
 `is_secret()`, `resources()`) reads that `_data` in both cases. The one difference is timing: the data is
 complete when the resolver returns rather than one event-loop turn later, when the SDK's task would have run.
 
-`install()` puts it in the SDK's place for offline runs when the installed SDK's function is the one this was
-written against (its source is compared), and leaves the SDK alone otherwise.
+The switch (`switch.py`) puts it in the SDK's place for the length of an offline run when the installed SDK's
+function, `Output._from_data` and `_OutputData` are the ones this was written against (their sources are
+compared), and leaves the SDK alone otherwise.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from typing import Any, Optional
 from pulumi.output import Output, _OutputData
 from pulumi.runtime import rpc
 
-from .unknowns import fingerprint
-
 # The source of pulumi 3.272.0's `rpc.transfer_properties`: an SDK whose function reads otherwise keeps its own
 # until this module is checked against it (tests/test_output_futures.py says when).
 SDK_FINGERPRINT = "0e7c02ffa04ff20b"
+# What this builds each Output with: `Output._from_data` and the `_OutputData` dataclass of pulumi 3.272.0.
+FROM_DATA_FINGERPRINT = "cd70e3b38ee181f6"
+OUTPUT_DATA_FINGERPRINT = "71b7d20a16cca366"
 
-# The SDK's own function, once `install()` replaced it (tests compare the two).
-sdk_transfer_properties: Any = None
+# The SDK's own function (tests compare the two).
+sdk_transfer_properties: Any = rpc.transfer_properties
 
 
 def transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Any]:
@@ -57,16 +59,3 @@ def _resolve(resource: Any, data: asyncio.Future, value: Any, is_known: bool, is
     resources = set(deps) if deps else set()
     resources.add(resource)
     data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
-
-
-def install() -> bool:
-    """Use `transfer_properties` in the SDK's place if the SDK's is the known one; True when in place."""
-    global sdk_transfer_properties
-    current = rpc.transfer_properties
-    if current is transfer_properties:
-        return True
-    if fingerprint(current) != SDK_FINGERPRINT:
-        return False
-    sdk_transfer_properties = current
-    rpc.transfer_properties = transfer_properties
-    return True

@@ -10,14 +10,15 @@ type hint, which never change once defined; the SDK itself already caches one of
 these lookups, against 3 % for the same graph registered with untyped `pulumi.CustomResource`
 (docs/performance.md, "Fourth SDK note").
 
-`install()` wraps each lookup below with a cache keyed by the argument's identity, for the offline run, when
-the installed SDK's function is the one this was written against (its source is compared), and leaves the
-SDK's function alone otherwise. The cache holds its arguments weakly, so the classes of a run's program
+The switch (`switch.py`) puts a wrapper of each lookup below, with a cache keyed by the argument's identity, in
+the SDK's place for the length of an offline run, when the installed SDK's function is the one this was written
+against (its source is compared), and leaves the SDK's function alone otherwise. The wrappers are made once per
+process, so their answers serve every run. The cache holds its arguments weakly, so the classes of a run's program
 modules (re-imported by every offline run) can leave it with them, and an identity is never reused while its
 answer is kept; an answer that is its own argument is remembered as such, not held. A lookup that raises is
 not cached: it raises again the next time, as the SDK's would. The SDK's own class-keyed caches would still
-keep each run's classes: `install()` also replaces those with caches the runner empties of a run's classes
-when it forgets the run's modules (`forget_classes_of`).
+keep each run's classes: the switch also replaces those, for the run, with caches the runner empties of a run's
+classes when it forgets the run's modules (`forget_classes_of`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from typing import Any
 
 from pulumi import _types
 from pulumi.runtime import rpc
-
-from .unknowns import fingerprint
 
 # (module, function name) -> the source digest of the pulumi 3.272.0 function: a pure function of its one
 # argument (a class or a type hint), returning a value its SDK callers only read. An SDK whose function reads
@@ -83,12 +82,14 @@ def _forget(answers: dict[int, tuple[weakref.ref, Any]], key: int, gone: weakref
 # each offline run's component classes (its program's modules are imported again per run) and through them their
 # modules' globals, ~4 MiB per run of the shipped dev stack in a test worker or `check --all`. Their answers refer
 # back to their keys (a class's properties' functions hold its module's globals), so weak keys would not free
-# them: `install()` puts a cache in their place that `forget_classes_of` can empty of one run's classes.
+# them: the switch puts a cache in their place (`evictable_cache`) that `forget_classes_of` can empty of one run's
+# classes. (`_required_property_names`, cached the same way, is not replaced: only the SDK's matching of a value
+# against a union of object types reaches it, which no shipped stack's run does; tests/test_switch.py checks that
+# every replacement is reached.)
 SDK_CLASS_CACHES: dict[str, str] = {
     "_py_properties": "bbc9ffdf4ce95786",
     "_types_from_py_properties": "15e10f93750b5915",
     "_raw_return_hints": "2d3a92980274817e",
-    "_required_property_names": "2b5159a4f05ad537",
     "_wire_union_members": "58374b57294068a6",
 }
 
@@ -118,6 +119,17 @@ def evictable(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return cached
 
 
+# Every evictable cache made (`evictable_cache`), in or out of the SDK's place.
+_EVICTABLE: list[Callable[[Any], Any]] = []
+
+
+def evictable_cache(sdk_cache: Any) -> Callable[[Any], Any]:
+    """An evictable cache of the function the SDK's `functools.cache` `sdk_cache` wraps."""
+    cached = evictable(sdk_cache.__wrapped__)
+    _EVICTABLE.append(cached)
+    return cached
+
+
 def forget_classes_of(modules: set[str]) -> None:
     """Drop what the class caches remember about classes defined in `modules` (a run's forgotten program
     modules), and about type hints that name one (`Optional[Cluster]`)."""
@@ -126,33 +138,5 @@ def forget_classes_of(modules: set[str]) -> None:
             return True
         return any(defined_there(arg) for arg in getattr(argument, "__args__", None) or ())
 
-    for name in SDK_CLASS_CACHES:
-        cache = getattr(_types, name, None)
-        if getattr(cache, "evict", None) is not None:
-            cache.evict(defined_there)
-
-
-def install() -> list[str]:
-    """Put a remembering wrapper in place of each SDK lookup whose source is the known one; the names of
-    those in place."""
-    installed = []
-    for (module, name), digest in SDK_FINGERPRINTS.items():
-        current = getattr(module, name)
-        if getattr(current, "sdk_function", None) is not None:
-            installed.append(name)
-            continue
-        if fingerprint(current) != digest:
-            continue
-        setattr(module, name, remembered(current))
-        installed.append(name)
-    for name, digest in SDK_CLASS_CACHES.items():
-        current = getattr(_types, name, None)
-        if getattr(current, "sdk_function", None) is not None:
-            installed.append(name)
-            continue
-        function = getattr(current, "__wrapped__", None)
-        if function is None or getattr(current, "cache_clear", None) is None or fingerprint(function) != digest:
-            continue
-        setattr(_types, name, evictable(function))
-        installed.append(name)
-    return installed
+    for cache in _EVICTABLE:
+        cache.evict(defined_there)

@@ -8,8 +8,8 @@ stack: 379,000 garbage objects, ~17 MiB of that run's peak memory, and at 400 se
 600,000 of them inside the run (~1 s), the largest superlinear term left (docs/performance.md).
 
 `contains_unknowns` here answers exactly what the SDK's does (whether an `Unknown` is reachable through dict
-values and list items), without a closure, without recursion and without remembering scalars. `install()`
-puts it in the SDK's place for the offline run when the installed SDK's function is
+values and list items), without a closure, without recursion and without remembering scalars. The switch
+(`switch.py`) puts it in the SDK's place for the length of an offline run when the installed SDK's function is
 the one this was written against (its source is compared), and leaves the SDK alone otherwise.
 """
 
@@ -26,8 +26,8 @@ from pulumi.runtime import rpc
 # until this module is checked against it (tests/test_unknowns.py says when).
 SDK_FINGERPRINT = "1f1f335b6f48b960"
 
-# The SDK's own function, once `install()` replaced it (tests compare the two).
-sdk_contains_unknowns: Any = None
+# The SDK's own function (tests compare the two).
+sdk_contains_unknowns: Any = rpc.contains_unknowns
 
 
 def contains_unknowns(val: Any) -> bool:
@@ -79,16 +79,3 @@ def fingerprint(function: Any) -> str:
     except (OSError, TypeError):
         return ""
     return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-def install() -> bool:
-    """Use `contains_unknowns` in the SDK's place if the SDK's is the known one; True when in place."""
-    current = rpc.contains_unknowns
-    if current is contains_unknowns:
-        return True
-    if fingerprint(current) != SDK_FINGERPRINT:
-        return False
-    global sdk_contains_unknowns
-    sdk_contains_unknowns = current
-    rpc.contains_unknowns = contains_unknowns
-    return True
