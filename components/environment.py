@@ -209,8 +209,12 @@ class Environment(pulumi.ComponentResource):
         dependencies = self._gcp_dependencies([*QUEUE_APIS, *CMEK_QUEUE_APIS], "pubsub.googleapis.com")
         member = pubsub_agent_member(dependencies.get("service_agent_email"), pulumi.InvokeOutputOptions(
             parent=self, provider=self.provider, depends_on=list(dependencies.get("depends_on", []))))
+        # Prod keeps its topics, subscriptions and queue key on delete: the grant goes with them, else the kept
+        # messages could be neither published nor pulled (FAILED_PRECONDITION: Pub/Sub can't access the key).
+        # Re-adding an IAM member merges into the key's policy, so a re-create needs no adoption for it.
         opts = pulumi.ResourceOptions.merge(
-            self._cloud_opts, pulumi.ResourceOptions(depends_on=list(dependencies.get("depends_on", []))))
+            self._cloud_opts, pulumi.ResourceOptions(depends_on=list(dependencies.get("depends_on", [])),
+                                                     retain_on_delete=spec.tier == "prod" or None))
         grants: dict[str, pulumi.Resource] = {}
         if self.queue_key is not None and any(not q.kms_key for q in spec.queues.values()):
             grants[""] = gcp.kms.CryptoKeyIAMMember(

@@ -97,8 +97,11 @@ class PubSubWorkQueue(WorkQueue):
         if key is not None:
             # Pub/Sub encrypts with the key as its service agent; without this grant topic creation fails. Made
             # here only when the caller does not make it once per key (`key_agent_grant`).
+            # Kept with protected topics (retainOnDelete): they stay readable only while the agent may use the key.
             key_grant = args.key_agent_grant or gcp.kms.CryptoKeyIAMMember(
-                f"{name}-kms-agent", crypto_key_id=key, role=KMS_AGENT_ROLE, member=service_agent, opts=child)
+                f"{name}-kms-agent", crypto_key_id=key, role=KMS_AGENT_ROLE, member=service_agent,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                    retain_on_delete=args.protect or None)))
             topic_opts = pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, key_grant]), keep)
 

@@ -24,6 +24,12 @@ DATA_KEY_FIELDS: dict[str, str] = {
 }
 
 
+# The Pub/Sub agent's role on a retained queue key: kept with the key (the kept topics need it), never adopted
+# (re-adding an IAM member merges into the key's policy; there is nothing to import).
+AGENT_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+NOT_ADOPTED_TYPES = (AGENT_GRANT,)
+
+
 def retained_resources(spec, environment: str) -> list[str]:
     """`<type>::<name>` of every resource the Environment retains on delete (`retainOnDelete`): what a destroy
     leaves in the cloud and a re-create adopts (`adopt_retained`). Mirrors the components; tests compare it
@@ -43,7 +49,13 @@ def retained_resources(spec, environment: str) -> list[str]:
     if uses_environment_queue_key(spec):
         kept += ([f"aws:kms/key:Key::{environment}-queues"] if spec.cloud == "aws" else
                  [f"gcp:kms/keyRing:KeyRing::{environment}-queues",
-                  f"gcp:kms/cryptoKey:CryptoKey::{environment}-queues"])
+                  f"gcp:kms/cryptoKey:CryptoKey::{environment}-queues",
+                  f"{AGENT_GRANT}::{environment}-queues-kms-agent"])
+    if spec.cloud == "gcp" and spec.tier == "prod":
+        from .work_path import member_suffix
+
+        kept += [f"{AGENT_GRANT}::{environment}-kms-agent-{member_suffix(key)}"
+                 for key in sorted({queue.kms_key for queue in spec.queues.values() if queue.kms_key})]
     if spec.cloud == "gcp" and spec.cluster is not None:
         kept.append(f"gcp:kms/keyRing:KeyRing::{environment}-keyring")
     kept += _owned_secrets(spec, environment)
@@ -75,7 +87,8 @@ def adoptable_resources(spec, environment: str) -> list[str]:
     (their versions destroyed) but keep their names, so adopting the ring would make the next run create
     `kubernetes-secrets` in it again (409). Its autoname gives the next run a fresh ring instead."""
     return [key for key in retained_resources(spec, environment)
-            if key != f"gcp:kms/keyRing:KeyRing::{environment}-keyring"]
+            if key != f"gcp:kms/keyRing:KeyRing::{environment}-keyring"
+            and not key.startswith(tuple(f"{t}::" for t in NOT_ADOPTED_TYPES))]
 
 
 def adopt_problems(spec, environment: str) -> list:

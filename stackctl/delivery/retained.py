@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from components.rules.stateful import NOT_ADOPTED_TYPES
+
 from ..engine.graph import Graph
 from ..errors import InputError
 
@@ -74,7 +76,7 @@ def retained(graph: Graph, where: Where, state=None) -> list[Retained]:
                   and record.type == "gcp:kms/cryptoKey:CryptoKey" for urn in record.dependencies}
     found = []
     for record in graph.resources:
-        if not record.retainOnDelete or not record.custom:
+        if not record.retainOnDelete or not record.custom or record.type in NOT_ADOPTED_TYPES:
             continue
         if record.type == "gcp:kms/keyRing:KeyRing" and record.urn not in kept_rings:
             continue
