@@ -139,6 +139,9 @@ def test_import_retained_prints_the_block_and_names_what_needs_the_export(tmp_pa
         in result.stdout
     assert f"{PROD_KEY}: no id: pass --state" in result.stderr
     assert "aws:secretsmanager/secret:Secret::prod-secret-orders/db-url: no id" in result.stderr
+    # The hint for finding a key's id covers the secrets key as well as the queue key.
+    secrets_key = next(line for line in result.stderr.splitlines() if "Key::prod-app-secrets: no id" in line)
+    assert "a secret's KmsKeyId for the secrets key" in secrets_key
     export = tmp_path / "export.json"
     graph = shipped_run("prod").graph
     export.write_text(json.dumps({"version": 3, "deployment": {"resources": [

@@ -60,7 +60,8 @@ def _derived_secret_id(type_: str, inputs: dict, where: Where) -> Optional[str]:
 
 
 FINDING = {
-    "aws:kms/key:Key": "the key id: `aws kms describe-key --key-id <arn>` (the ARN is the queues' KmsMasterKeyId)",
+    "aws:kms/key:Key": ("the key id: `aws kms describe-key --key-id <arn>` (the ARN: the queues' KmsMasterKeyId "
+                        "for the queue key, a secret's KmsKeyId for the secrets key)"),
     "gcp:kms/keyRing:KeyRing": "projects/<project>/locations/<region>/keyRings/<name>: `gcloud kms keyrings list`",
     "gcp:kms/cryptoKey:CryptoKey": "projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/queues",
     "aws:secretsmanager/secret:Secret": "the secret's ARN: `aws secretsmanager describe-secret --secret-id <name>`",
