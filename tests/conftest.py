@@ -237,3 +237,19 @@ _CI_MARKERS = ("CI", "GITHUB_ACTIONS", "GITHUB_WORKFLOW", "GITHUB_RUN_ID", "GITH
 def _outside_ci(monkeypatch):
     for name in _CI_MARKERS:
         monkeypatch.delenv(name, raising=False)
+
+
+# The loop tests' registry: ECR in moto with the shipped stacks' repositories (test_registry has its own).
+@pytest.fixture
+def ecr(monkeypatch):
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("ecr", region_name="us-east-1")
+        for name in ("acme/orders-worker", "acme/thumbnailer", "acme/orders-api"):
+            client.create_repository(repositoryName=name)
+        yield client

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from stackctl.cli import app
 from tests.conftest import REPO
 
 ACCOUNT = "123456789012"
@@ -174,3 +177,14 @@ class StubArtifactRegistryClient:
         if request["name"] not in self.versions:
             raise exceptions.NotFound("version not found")
         return self.versions[request["name"]]
+
+
+# Shared by the loop tests.
+def stackctl(*args: str):
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def trailers(repo, rev="HEAD") -> dict[str, str]:
+    out = git(repo, "log", "-1", "--format=%(trailers:unfold)", rev)
+    return dict(line.split(": ", 1) for line in out.strip().splitlines())

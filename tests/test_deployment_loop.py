@@ -8,39 +8,13 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
-from typer.testing import CliRunner
 
-from stackctl.cli import app
 from tests.conftest import REPO
-from tests.loop_helpers import ORDERS, git, hours_ago, make_deployment, push_image
+from tests.loop_helpers import ORDERS, git, hours_ago, make_deployment, push_image, stackctl, trailers
 
 PACK = str(REPO / "policy")
 REV_A, REV_B = "a" * 40, "b" * 40
-
-
-@pytest.fixture
-def ecr(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("ecr", region_name="us-east-1")
-        for name in ("acme/orders-worker", "acme/thumbnailer", "acme/orders-api"):
-            client.create_repository(repositoryName=name)
-        yield client
-
-
-def stackctl(*args: str):
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def trailers(repo, rev="HEAD") -> dict[str, str]:
-    out = git(repo, "log", "-1", "--format=%(trailers:unfold)", rev)
-    return dict(line.split(": ", 1) for line in out.strip().splitlines())
 
 
 @pytest.mark.slow(7)

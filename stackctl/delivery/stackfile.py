@@ -50,6 +50,18 @@ def load_config(text: str, label: str, project_name: str) -> dict:
     return _config(data, project_name)
 
 
+def _round_trip_config(text: str, label: str):
+    """The stack file's `config` mapping, loaded round-trip so that its values carry their positions in `text`."""
+    try:
+        document = YAML().load(text)
+    except YAMLError as exc:
+        raise InputError(f"{label}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        raise InputError(f"{label}: has no config section")
+    return config
+
+
 def images(config: dict) -> dict[WorkloadKey, str]:
     """Every workload that names its own image. Jobs that reuse a service (`service:`, no `image:`) run
     the service's image and follow it: promoting the service promotes them."""
@@ -102,14 +114,7 @@ _PLAIN_END = {"block": re.compile(r"\s+#|\s*$", re.M), "flow": re.compile(r"\s*[
 
 def set_images(text: str, changes: dict[WorkloadKey, str], label: str, project_name: str) -> str:
     """`text` with each changed workload's `image:` value replaced, nothing else."""
-    yaml = YAML()
-    try:
-        document = yaml.load(text)
-    except YAMLError as exc:
-        raise InputError(f"{label}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if config is None:
-        raise InputError(f"{label}: has no config section")
+    config = _round_trip_config(text, label)
     lines = text.split("\n")
     edits = []
     for key, image in changes.items():
@@ -172,14 +177,7 @@ def set_hold(text: str, key: WorkloadKey, hold: Optional[dict], label: str, proj
     file keeps every byte. The stack file needs a block-style `promotion:` section (a stack without one
     changes only by hand, so nothing would promote over a rollback there).
     """
-    yaml = YAML()
-    try:
-        document = yaml.load(text)
-    except YAMLError as exc:
-        raise InputError(f"{label}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if config is None:
-        raise InputError(f"{label}: has no config section")
+    config = _round_trip_config(text, label)
     name = "promotion" if "promotion" in config else f"{project_name}:promotion"
     promotion = config.get(name)
     if promotion is None:
