@@ -9,7 +9,6 @@ from importlib.metadata import version
 import pytest
 
 from .conftest import REPO, load_stack_yaml, stackctl
-from .test_deployment_loop import ecr  # noqa: F401 - the fixture: a mocked ECR
 from .test_diff import repo  # noqa: F401 - the fixture: a project in its own git repository
 
 
