@@ -30,6 +30,14 @@ class WorkloadPrincipal:
 ROLE_BOUNDARY_POLICY_NAME = "platform-role-boundary"
 
 
+# The IAM path of every role the platform creates. A role's path is fixed at creation (no API changes it), and the
+# deploying identity may create roles on it only with the boundary above; so "on this path" means "made by the
+# platform, with the boundary", and the deployer's rights to change, delete and pass roles are scoped to it. A
+# name prefix could not do that: roles named `prod-*` may exist in the account already (an admin role, say), and
+# the deployer could rewrite their trust policy. The path must be reserved for the platform in the account.
+PLATFORM_ROLE_PATH = "/platform/"
+
+
 def role_boundary_arn(partition: str, account: str) -> str:
     """The default permissions boundary of the platform's roles in an account."""
     return f"arn:{partition}:iam::{account}:policy/{ROLE_BOUNDARY_POLICY_NAME}"

@@ -14,6 +14,8 @@ from functools import cache
 import pytest
 from ruamel.yaml import YAML
 
+from components.identity import PLATFORM_ROLE_PATH
+
 from .conftest import REPO, SHIPPED_STACKS, load_stack_yaml, shipped_run
 from .iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate
 
@@ -317,8 +319,15 @@ def deployer() -> dict:
     return json.loads(AWS_POLICY.read_text())
 
 
-def role_arn(name: str) -> str:
-    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+def role_arn(name: str, path: str = PLATFORM_ROLE_PATH) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
+
+
+# Every call the provider makes on a role, once it exists (create, update, delete; iam/role.go and the
+# attachment and inline-policy resources).
+ROLE_CHANGES = ("iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+                "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary")
 
 
 def test_every_emitted_type_has_its_update_calls_and_the_policy_allows_them():
@@ -341,21 +350,40 @@ def test_the_deployer_creates_roles_only_with_the_platform_boundary():
     for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"):
         assert evaluate(policy, action, role) == IMPLICIT_DENY, action
         assert evaluate(policy, action, role, {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, action
-    # Outside the platform's names, not even with the boundary: the deployer's own role included.
-    for name in ("deployer", "Admin", "attacker-role"):
-        assert evaluate(policy, "iam:AttachRolePolicy", role_arn(name), {"iam:PermissionsBoundary": BOUNDARY}) \
+    # Off the platform's path, not even with the boundary: the deployer's own role included.
+    for name in ("deployer", "Admin", "attacker-role", "platform-prod-orders-orders"):
+        assert evaluate(policy, "iam:CreateRole", role_arn(name, "/"), {"iam:PermissionsBoundary": BOUNDARY}) \
             == IMPLICIT_DENY
-        assert evaluate(policy, "iam:UpdateAssumeRolePolicy", role_arn(name)) == IMPLICIT_DENY
+        assert evaluate(policy, "iam:AttachRolePolicy", role_arn(name, "/"),
+                        {"iam:PermissionsBoundary": BOUNDARY}) == IMPLICIT_DENY
     # Nor can it take the boundary off, or rewrite the boundary.
     assert evaluate(policy, "iam:DeleteRolePermissionsBoundary", role) == DENY
     assert evaluate(policy, "iam:CreatePolicyVersion", BOUNDARY) == DENY
+
+
+@pytest.mark.parametrize("existing", ["prod-admin", "dev-ci", "staging-breakglass", "platform-admin",
+                                      "ops/prod-admin", "platformer/admin"])
+def test_roles_the_platform_did_not_create_are_out_of_reach(existing: str):
+    """Issue 24: a role that already exists in the account (an admin role named like an environment, say) cannot be
+    changed, deleted or passed: the deployer's role rights hold only on the platform's path, and a role gets a path
+    only at creation, where the boundary is required. Rewriting such a role's trust policy and assuming it was the
+    way to administrator."""
+    policy, arn = deployer(), f"arn:aws:iam::{ACCOUNT}:role/{existing}"
+    with_boundary = {"iam:PermissionsBoundary": BOUNDARY}
+    for action in ROLE_CHANGES:
+        assert evaluate(policy, action, arn) == IMPLICIT_DENY, action
+        assert evaluate(policy, action, arn, with_boundary) == IMPLICIT_DENY, action
+    for service in ("ec2.amazonaws.com", "eks.amazonaws.com", "vpc-flow-logs.amazonaws.com"):
+        # Passing it to EC2 is running an instance with its instance profile: refused too.
+        assert evaluate(policy, "iam:PassRole", arn, {"iam:PassedToService": service}) == IMPLICIT_DENY
 
 
 def test_the_deployer_passes_only_the_platforms_roles():
     policy = deployer()
     to_ec2 = {"iam:PassedToService": "ec2.amazonaws.com"}
     assert evaluate(policy, "iam:PassRole", role_arn("prod-node-role-3f2a1b0"), to_ec2) == ALLOW
-    assert evaluate(policy, "iam:PassRole", role_arn("Admin"), to_ec2) == IMPLICIT_DENY
+    assert evaluate(policy, "iam:PassRole", role_arn("prod-node-role-3f2a1b0", "/"), to_ec2) == IMPLICIT_DENY
+    assert evaluate(policy, "iam:PassRole", role_arn("Admin", "/"), to_ec2) == IMPLICIT_DENY
     assert evaluate(policy, "iam:PassRole", role_arn("prod-node-role-3f2a1b0"),
                     {"iam:PassedToService": "lambda.amazonaws.com"}) == IMPLICIT_DENY
 
@@ -372,15 +400,24 @@ def test_the_boundary_grants_no_iam_change():
 
 
 @pytest.mark.parametrize("stack", [s for s in SHIPPED_STACKS if load_stack_yaml(s)["config"]["cloud"] == "aws"])
-def test_every_role_the_stacks_create_carries_the_boundary_and_a_platform_name(stack: str):
+def test_every_role_the_stacks_create_is_on_the_platform_path_with_the_boundary(stack: str):
     run = shipped_run(stack)
     policy = deployer()
-    for record in run.graph.of_type("aws:iam/role:Role"):
+    roles = run.graph.of_type("aws:iam/role:Role")
+    assert roles
+    for record in roles:
         assert record.inputs["permissionsBoundary"] == BOUNDARY, record.name
-        # A named role keeps its name; an autonamed one gets `<logical name>-<random>`.
-        name = record.inputs.get("name") or f"{record.name}-1a2b3c4"
-        assert evaluate(policy, "iam:CreateRole", role_arn(name), {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, \
-            name
+        assert record.inputs["path"] == PLATFORM_ROLE_PATH, record.name
+        # The ARN the role gets (the offline provider builds it as IAM does: path, then name) is one the deployer
+        # may create with the boundary, then update, delete and pass.
+        arn = record.outputs["arn"]
+        assert arn == role_arn(record.outputs["name"]), record.name
+        assert evaluate(policy, "iam:CreateRole", arn, {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, arn
+        for action in ROLE_CHANGES:
+            context = {"iam:PermissionsBoundary": BOUNDARY}   # present on every call once the role carries it
+            assert evaluate(policy, action, arn, context) == ALLOW, (action, arn)
+        # A fixed name cannot be created beside its replacement: the old role goes first.
+        assert record.deleteBeforeReplace == bool(record.inputs.get("name")), record.name
 
 
 GCP_GRANTS_CONDITION = REPO / "deploy" / "ci-identity" / "gcp-deployer-grants-condition.yaml"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import platform_ci_identity
 import pytest
 from pydantic import ValidationError
 
 from components.addons.pulumi_operator import (
-    DEPLOYER_POLICY,
+    DEPLOYER_POLICY_FILE,
     OperatorWorkspace,
     PulumiOperator,
     PulumiOperatorArgs,
@@ -36,7 +37,8 @@ def management_run():
     def program():
         PulumiOperator("pko", PulumiOperatorArgs(
             workspaces={"prod": aws_workspace("prod", "deployer", manage_role=False),
-                        "dev": aws_workspace("dev"), "staging": aws_workspace("staging"),
+                        "dev": aws_workspace("dev"),
+                        "staging": aws_workspace("staging", "ci/platform-staging-operator"),
                         "gcp-dev": OperatorWorkspace(
                             cloud="gcp", namespace="pulumi-gcp", service_account="pulumi-gcp-dev",
                             cloud_identity="platform-operator@acme-dev.iam.gserviceaccount.com",
@@ -75,7 +77,10 @@ def test_each_aws_workspace_role_trusts_only_its_service_account_and_is_bounded_
     roles = {r.inputs["name"]: r for r in run.graph.of_type("aws:iam/role:Role")}
     # prod reuses CI's deployer role (manage_role false): nothing is created for it.
     assert set(roles) == {"platform-dev-operator", "platform-staging-operator"}
-    deployer = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    # Each is created where its ARN says: the path is part of the ARN the workspace's annotation carries.
+    assert (roles["platform-dev-operator"].inputs["path"], roles["platform-staging-operator"].inputs["path"]) == \
+        ("/", "/ci/")
+    deployer = json.loads(platform_ci_identity.read(DEPLOYER_POLICY_FILE))
     deployer["Statement"] += [
         {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::acme-state"},
         {"Sid": "PulumiState", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],

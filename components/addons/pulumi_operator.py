@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any, Literal, Optional
 
 import pulumi
@@ -59,7 +58,8 @@ WORKSPACE_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"me
 _AWS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _GCP_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
-DEPLOYER_POLICY = Path(__file__).resolve().parents[2] / "deploy" / "ci-identity" / "aws-deployer-policy.json"
+# Installed with the package (deploy/ci-identity/ in this repository), so an installed wheel has it too.
+DEPLOYER_POLICY_FILE = "aws-deployer-policy.json"
 
 
 def service_account_name(environment: str, spec: EnvironmentSpec) -> str:
@@ -236,7 +236,9 @@ def workspace_policy(state_bucket: str, secrets_key_arn: str) -> str:
     """The CI deployer's policy (deploy/ci-identity/aws-deployer-policy.json, one source for both identities) and
     what CI's `pulumi login` needs besides: the state under `.pulumi/` (pulumi/pulumi sdk/go/common/workspace,
     `BookkeepingDir`) and the secrets key (gocloud.dev secrets/awskms: the keeper calls KMS Encrypt and Decrypt)."""
-    policy = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    import platform_ci_identity
+
+    policy = json.loads(platform_ci_identity.read(DEPLOYER_POLICY_FILE))
     policy["Statement"] += [
         {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket",
          "Resource": f"arn:aws:s3:::{state_bucket}"},
@@ -308,13 +310,14 @@ class PulumiOperator(pulumi.ComponentResource):
         if not workspace.manage_role:
             return
         child = pulumi.ResourceOptions(parent=self)
-        role_name = workspace.cloud_identity.rsplit("/", 1)[-1]
+        # `arn:...:role/<path>/<name>`: the role is created where its ARN says (a path is fixed at creation).
+        role_path, _, role_name = workspace.cloud_identity.split(":role", 1)[1].rpartition("/")
         # The permissions boundary is the deployer policy itself: whatever else is ever attached to this role
         # (by hand, by mistake), it can do no more than CI's deployer.
         policy = workspace_policy(workspace.state_bucket, workspace.secrets_key)
         boundary = aws.iam.Policy(f"{name}-boundary", name=f"{role_name}-boundary", policy=policy,
                                   description="Upper bound of the PKO workspace role", opts=child)
-        role = aws.iam.Role(f"{name}-role", name=role_name, assume_role_policy=trust,
+        role = aws.iam.Role(f"{name}-role", name=role_name, path=f"{role_path}/", assume_role_policy=trust,
                             permissions_boundary=boundary.arn, max_session_duration=3600,
                             description=f"PKO workspace {workspace.namespace}/{workspace.service_account}",
                             opts=child)

@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..cloud_sdks import aws
 from ..errors import Problem, raise_problems
-from ..identity import WorkloadPrincipal, role_boundary_arn
+from ..identity import PLATFORM_ROLE_PATH, WorkloadPrincipal, role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
@@ -150,7 +150,7 @@ class EksCluster(Cluster):
 
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
-            permissions_boundary=self._boundary, opts=child)
+            path=PLATFORM_ROLE_PATH, permissions_boundary=self._boundary, opts=child)
         attachments = [aws.iam.RolePolicyAttachment(
             f"{name}-cluster-role-policy", role=cluster_role.name,
             policy_arn=managed_policy("AmazonEKSClusterPolicy"), opts=child)]
@@ -247,7 +247,7 @@ class EksCluster(Cluster):
 
         node_role = aws.iam.Role(
             f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
-            permissions_boundary=self._boundary, opts=child)
+            path=PLATFORM_ROLE_PATH, permissions_boundary=self._boundary, opts=child)
         node_policies = [
             aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
                                          policy_arn=managed_policy(policy), opts=child)
@@ -443,8 +443,12 @@ class EksCluster(Cluster):
             }],
         }, sort_keys=True))
         role_opts = opts or pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(name, name=role_name, assume_role_policy=trust, permissions_boundary=self._role_boundary(),
-                            opts=role_opts)
+        # A named role cannot have its replacement (a new path, say) created beside it: IAM names are unique in
+        # the account whatever the path, so the old one goes first.
+        named = pulumi.ResourceOptions(delete_before_replace=True) if role_name else None
+        role = aws.iam.Role(name, name=role_name, path=PLATFORM_ROLE_PATH, assume_role_policy=trust,
+                            permissions_boundary=self._role_boundary(),
+                            opts=pulumi.ResourceOptions.merge(role_opts, named))
         for policy_arn in managed_policies or []:
             aws.iam.RolePolicyAttachment(f"{name}-{policy_arn.rsplit('/', 1)[-1]}", role=role.name,
                                          policy_arn=policy_arn, opts=role_opts)

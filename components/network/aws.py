@@ -11,7 +11,7 @@ import pulumi
 from pydantic import Field
 
 from ..cloud_sdks import aws
-from ..identity import role_boundary_arn
+from ..identity import PLATFORM_ROLE_PATH, role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy, log_delivery_statement
 from ..spec.base import StrictModel
 
@@ -137,6 +137,7 @@ class AwsNetwork(pulumi.ComponentResource):
             lambda values: role_boundary_arn(values[0], values[1]))
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            path=PLATFORM_ROLE_PATH,
             permissions_boundary=boundary,
             assume_role_policy=pulumi.Output.all(partition, region, account).apply(lambda values: json.dumps({
                 "Version": "2012-10-17",

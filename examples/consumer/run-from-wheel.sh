@@ -34,12 +34,16 @@ PY
 cp -R "$repo/examples/consumer" "$work/consumer"
 cd "$work/consumer"
 export PATH="$work/venv/bin:$PATH"
-for installed in "$(stackctl policy path)" "$(python -c 'import components; print(components.__file__)')"; do
+for installed in "$(stackctl policy path)" "$(python -c 'import components; print(components.__file__)')" \
+                 "$(python -c 'import platform_ci_identity; print(platform_ci_identity.FILES)')"; do
   case "$installed" in
     "$work"/venv/*) ;;
     *) echo "$installed: not from the wheel installed in $work/venv" >&2; exit 1 ;;
   esac
 done
+# The deployer policy travels with the package: the operator's workspace role takes it from there.
+python -c 'import json; from components.addons.pulumi_operator import workspace_policy
+assert json.loads(workspace_policy("state", "arn:aws:kms:us-west-2:123456789012:key/k"))["Statement"]'
 stackctl preview dev > /dev/null
 stackctl check dev
 python -m pytest -q -p no:cacheprovider tests

@@ -85,7 +85,8 @@ def _sqs_queue(ctx: MockContext):
 @resource("aws:iam/role:Role")
 def _iam_role(ctx: MockContext):
     name = ctx.physical_name()
-    return name, {"name": name, "arn": f"arn:aws:iam::{ctx.account}:role/{name}",
+    path = ctx.inputs.get("path") or "/"      # IAM's default; the ARN carries the path (`role/platform/<name>`)
+    return name, {"name": name, "path": path, "arn": f"arn:aws:iam::{ctx.account}:role{path}{name}",
                   "uniqueId": "AROA" + stable_hex(ctx.urn, 17).upper()}
 
 
