@@ -378,6 +378,18 @@ def test_roles_the_platform_did_not_create_are_out_of_reach(existing: str):
         assert evaluate(policy, "iam:PassRole", arn, {"iam:PassedToService": service}) == IMPLICIT_DENY
 
 
+def test_the_deployer_registers_only_eks_issuers():
+    """Identity providers are registered only for issuers shaped like EKS's (`oidc.eks.<region>.amazonaws.com/
+    id/<id>`). IAM's `*` spans `/`, so this narrows mistakes rather than proving ownership; what a token of any
+    issuer could reach is capped by the role boundary, as for the deployer itself."""
+    policy = deployer()
+    eks = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71"
+    assert evaluate(policy, "iam:CreateOpenIDConnectProvider", eks) == ALLOW
+    for issuer in ("oidc.eks.attacker.example/id/1", "token.actions.githubusercontent.com", "accounts.google.com"):
+        arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}"
+        assert evaluate(policy, "iam:CreateOpenIDConnectProvider", arn) == IMPLICIT_DENY, issuer
+
+
 def test_the_deployer_passes_only_the_platforms_roles():
     policy = deployer()
     to_ec2 = {"iam:PassedToService": "ec2.amazonaws.com"}

@@ -118,7 +118,8 @@ def test_external_principals_get_send_and_key_grants(make_project):
     graph = run_stack(make_project({"prod": config}), "prod").graph
     statements = _statements(_named(graph, "prod-orders-queue-policy").inputs["policy"])
     assert {"Sid": "DeclaredProducersSend", "Effect": "Allow", "Principal": {"AWS": [checkout]},
-            "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:123456789012:prod-orders"} in statements
+            "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+            "Resource": "arn:aws:sqs:us-west-2:123456789012:prod-orders"} in statements
     reports = _statements(_named(graph, "prod-reports-queue-policy").inputs["policy"])
     assert {s["Principal"]["Service"]: s["Condition"] for s in reports if s["Effect"] == "Allow"} == {
         "events.amazonaws.com": {"ArnEquals": {"aws:SourceArn": ["arn:aws:events:us-west-2:123456789012:rule/"

@@ -153,9 +153,10 @@ class ProducersSpec(TypedDict):
     principals: NotRequired[list[str]]
     (
         "AWS: IAM role or user ARNs (`arn:aws:iam::<account>:role/<name>`; they must exist before `pulumi up`), "
-        "allowed `sqs:SendMessage` by the queue policy and, on the environment's queue key, `kms:GenerateDataKey` and"
-        " `kms:Decrypt` through SQS. GCP: members such as `serviceAccount:<name>@<project>.iam.gserviceaccount.com`, "
-        "granted `roles/pubsub.publisher` on the topic. Default none."
+        "allowed `sqs:SendMessage` and `sqs:GetQueueUrl` by the queue policy and, on the environment's queue key, "
+        "`kms:GenerateDataKey` and `kms:Decrypt` through SQS. GCP: members such as "
+        "`serviceAccount:<name>@<project>.iam.gserviceaccount.com`, granted `roles/pubsub.publisher` on the topic. "
+        "Default none."
     )
     sources: NotRequired[list[str]]
     (
@@ -437,9 +438,10 @@ class DeployerAccessSpec(TypedDict):
     (
         "`public_endpoint`: the API's public endpoint, open only to `runner_cidrs` and `authorized_networks` (needs "
         "`public_endpoint: true`; the policy pack flags it outside dev). `private_network`: the private endpoint, "
-        "from a runner inside a network that exists before this stack (`network.existing_vpc` / "
-        "`network.existing_network`, e.g. from a separate network stack). `dns_endpoint`: GCP only, the "
-        "IAM-authorized DNS endpoint (`dns_endpoint: true`). Required."
+        "from a runner inside the network: the stack's own runner subnet (AWS `network.runner_subnet`; the first `up`"
+        " is then two-phase, docs/bootstrap.md) or a network that exists before this stack (`network.existing_vpc` / "
+        "`network.existing_network`). `dns_endpoint`: GCP only, the IAM-authorized DNS endpoint (`dns_endpoint: "
+        "true`). Required."
     )
     runner_cidrs: NotRequired[list[str]]
     (
@@ -475,8 +477,10 @@ class ClusterSpec(TypedDict):
     )
     authorized_networks: NotRequired[list[str]]
     (
-        "CIDRs allowed to reach the API: required with `public_endpoint` (EKS public access CIDRs); on GKE also the "
-        "master authorized networks for the private endpoint. Default none."
+        "CIDRs allowed to reach the API besides the `deployer_access` runner networks. AWS: the public endpoint's "
+        "allow-list (EKS public access CIDRs), so only with `public_endpoint: true`; a public endpoint needs these or"
+        " `deployer_access.runner_cidrs`, as it is never open to all. GKE: the master authorized networks, for the "
+        "public and the private endpoint. Default none."
     )
     private_access_cidrs: NotRequired[list[str]]
     (
@@ -690,10 +694,10 @@ class ServiceSpec(TypedDict):
     sends_to: NotRequired[list[str]]
     (
         "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
-        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
-        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
-        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
-        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+        " `sqs:SendMessage` and `sqs:GetQueueUrl`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted "
+        "queue's key; Pub/Sub `roles/pubsub.publisher` on the topic), and it gets each queue's address in "
+        "`SEND_QUEUE_<KEY>` (the key upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with "
+        "`SEND_QUEUE_KIND` (`sqs` or `pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
     )
     egress: NotRequired[list[EgressRule]]
     (
@@ -793,10 +797,10 @@ class JobSpec(TypedDict):
     sends_to: NotRequired[list[str]]
     (
         "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
-        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
-        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
-        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
-        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+        " `sqs:SendMessage` and `sqs:GetQueueUrl`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted "
+        "queue's key; Pub/Sub `roles/pubsub.publisher` on the topic), and it gets each queue's address in "
+        "`SEND_QUEUE_<KEY>` (the key upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with "
+        "`SEND_QUEUE_KIND` (`sqs` or `pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
     )
     egress: NotRequired[list[EgressRule]]
     (
@@ -1232,10 +1236,10 @@ class WorkloadSpec(TypedDict):
     sends_to: NotRequired[list[str]]
     (
         "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues only (SQS"
-        " `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's key; Pub/Sub "
-        "`roles/pubsub.publisher` on the topic), and it gets each queue's address in `SEND_QUEUE_<KEY>` (the key "
-        "upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with `SEND_QUEUE_KIND` (`sqs` or "
-        "`pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
+        " `sqs:SendMessage` and `sqs:GetQueueUrl`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted "
+        "queue's key; Pub/Sub `roles/pubsub.publisher` on the topic), and it gets each queue's address in "
+        "`SEND_QUEUE_<KEY>` (the key upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), with "
+        "`SEND_QUEUE_KIND` (`sqs` or `pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
     )
     egress: NotRequired[list[EgressRule]]
     (
@@ -1332,8 +1336,10 @@ class EksClusterArgs(TypedDict):
     )
     authorized_networks: NotRequired[list[str]]
     (
-        "CIDRs allowed to reach the API: required with `public_endpoint` (EKS public access CIDRs); on GKE also the "
-        "master authorized networks for the private endpoint. Default none."
+        "CIDRs allowed to reach the API besides the `deployer_access` runner networks. AWS: the public endpoint's "
+        "allow-list (EKS public access CIDRs), so only with `public_endpoint: true`; a public endpoint needs these or"
+        " `deployer_access.runner_cidrs`, as it is never open to all. GKE: the master authorized networks, for the "
+        "public and the private endpoint. Default none."
     )
     private_access_cidrs: NotRequired[list[str]]
     (
@@ -1447,8 +1453,10 @@ class GkeClusterArgs(TypedDict):
     )
     authorized_networks: NotRequired[list[str]]
     (
-        "CIDRs allowed to reach the API: required with `public_endpoint` (EKS public access CIDRs); on GKE also the "
-        "master authorized networks for the private endpoint. Default none."
+        "CIDRs allowed to reach the API besides the `deployer_access` runner networks. AWS: the public endpoint's "
+        "allow-list (EKS public access CIDRs), so only with `public_endpoint: true`; a public endpoint needs these or"
+        " `deployer_access.runner_cidrs`, as it is never open to all. GKE: the master authorized networks, for the "
+        "public and the private endpoint. Default none."
     )
     private_access_cidrs: NotRequired[list[str]]
     (

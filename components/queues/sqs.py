@@ -64,10 +64,11 @@ def _sid(service: str) -> str:
 def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequence[str] = ()) -> str:
     """The queue policy: TLS only, plus the declared external producers.
 
-    Principals (IAM roles and users) may send; each AWS service that delivers from a declared source (SNS topic,
-    EventBridge rule, S3 bucket) may send only for those sources, by an `aws:SourceArn` condition
-    (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html and the S3 and EventBridge
-    equivalents: the service principal plus `aws:SourceArn`).
+    Principals (IAM roles and users) may send and look the queue up by name (`GetQueueUrl`, which SDKs call
+    before sending when given a name), as the stack's own producers may. Each AWS service that delivers from a
+    declared source (SNS topic, EventBridge rule, S3 bucket) may send only for those sources, by an
+    `aws:SourceArn` condition (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html
+    and the S3 and EventBridge equivalents: the service principal plus `aws:SourceArn`).
     """
     statements: list[dict] = [{
         "Sid": "DenyInsecureTransport",
@@ -79,7 +80,7 @@ def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequen
     }]
     if principals:
         statements.append({"Sid": "DeclaredProducersSend", "Effect": "Allow",
-                           "Principal": {"AWS": sorted(principals)}, "Action": "sqs:SendMessage",
+                           "Principal": {"AWS": sorted(principals)}, "Action": SEND_ACTIONS,
                            "Resource": queue_arn})
     by_service: dict[str, list[str]] = {}
     for source in sources:

@@ -89,8 +89,9 @@ class DeployerAccessSpec(StrictModel):
         description=(
             "`public_endpoint`: the API's public endpoint, open only to `runner_cidrs` and "
             "`authorized_networks` (needs `public_endpoint: true`; the policy pack flags it outside dev). "
-            "`private_network`: the private endpoint, from a runner inside a network that exists before this "
-            "stack (`network.existing_vpc` / `network.existing_network`, e.g. from a separate network stack). "
+            "`private_network`: the private endpoint, from a runner inside the network: the stack's own runner "
+            "subnet (AWS `network.runner_subnet`; the first `up` is then two-phase, docs/bootstrap.md) or a "
+            "network that exists before this stack (`network.existing_vpc` / `network.existing_network`). "
             "`dns_endpoint`: GCP only, the IAM-authorized DNS endpoint (`dns_endpoint: true`). Required."
         ),
     )
@@ -140,8 +141,10 @@ class ClusterSpec(StrictModel):
     authorized_networks: list[str] = Field(
         default_factory=list,
         description=(
-            "CIDRs allowed to reach the API: required with `public_endpoint` (EKS public access CIDRs); on GKE "
-            "also the master authorized networks for the private endpoint. Default none."
+            "CIDRs allowed to reach the API besides the `deployer_access` runner networks. AWS: the public "
+            "endpoint's allow-list (EKS public access CIDRs), so only with `public_endpoint: true`; a public "
+            "endpoint needs these or `deployer_access.runner_cidrs`, as it is never open to all. GKE: the master "
+            "authorized networks, for the public and the private endpoint. Default none."
         ),
     )
     private_access_cidrs: Optional[list[str]] = Field(

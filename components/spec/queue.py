@@ -17,7 +17,7 @@ class ProducersSpec(StrictModel):
         default_factory=list,
         description=(
             "AWS: IAM role or user ARNs (`arn:aws:iam::<account>:role/<name>`; they must exist before `pulumi up`), "
-            "allowed `sqs:SendMessage` by the queue policy and, on the environment's queue key, "
+            "allowed `sqs:SendMessage` and `sqs:GetQueueUrl` by the queue policy and, on the environment's queue key, "
             "`kms:GenerateDataKey` and `kms:Decrypt` through SQS. GCP: members such as "
             "`serviceAccount:<name>@<project>.iam.gserviceaccount.com`, granted `roles/pubsub.publisher` on the "
             "topic. Default none."

@@ -151,7 +151,8 @@ class WorkloadSpec(StrictModel):
         default_factory=list,
         description=(
             "Keys of the queues (in `queues`) this workload puts work on. Its identity may send to those queues "
-            "only (SQS `sqs:SendMessage`, plus `kms:GenerateDataKey` and `kms:Decrypt` on an encrypted queue's "
+            "only (SQS `sqs:SendMessage` and `sqs:GetQueueUrl`, plus `kms:GenerateDataKey` and `kms:Decrypt` on "
+            "an encrypted queue's "
             "key; Pub/Sub `roles/pubsub.publisher` on the topic), and it gets each queue's address in "
             "`SEND_QUEUE_<KEY>` (the key upper-cased, `-` as `_`: the SQS queue URL or the Pub/Sub topic path), "
             "with `SEND_QUEUE_KIND` (`sqs` or `pubsub`) and `AWS_REGION` or `GOOGLE_CLOUD_PROJECT`. Default none."
