@@ -52,6 +52,7 @@ CASES = {
     "iam-no-wildcard-actions": "worker-access",
     "gcp-no-basic-roles": "reader",
     "workload-identity-single-subject": "worker",
+    "aws-roles-bounded": "worker",
     "k8s-run-as-non-root": "web",
     "k8s-read-only-root-filesystem": "web",
     "k8s-no-privilege-escalation": "web",

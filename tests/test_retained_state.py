@@ -85,8 +85,14 @@ def test_destroy_then_create_adopts_the_retained_queues_and_key(make_project, tm
     _export(export, first, cloud)
 
     cloud.destroy(first)
-    assert f"retain {PROD_KEY}" in cloud.log and "delete aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy" \
+    assert f"retain {PROD_KEY}" in cloud.log and "retain aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy" \
         in cloud.log
+    # The kept queue goes on working: its policy (the declared producers' rights) and the DLQ's redrive
+    # permission are still on it.
+    attributes = sqs.get_queue_attributes(QueueUrl=orders, AttributeNames=["Policy"])["Attributes"]
+    assert "DenyInsecureTransport" in attributes["Policy"]
+    # (moto keeps no RedriveAllowPolicy attribute to read back: the replay's log says it was left in place.)
+    assert "retain aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::prod-orders-dlq-redrive-allow" in cloud.log
     key_id = cloud.ids[next(r.urn for r in first.of_type("aws:kms/key:Key") if r.name == "prod-queues")]
     assert cloud.kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
 

@@ -135,23 +135,27 @@ class PubSubWorkQueue(WorkQueue):
             opts=stateful,
         )
 
+        # The Pub/Sub agent's rights on a kept topic and subscription stay with them (as the key grant does):
+        # without them a kept subscription cannot dead-letter. Re-adding a member on re-create is idempotent.
+        kept_with_queue = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect or None)
         gcp.pubsub.TopicIAMMember(
             f"{name}-dlq-agent-publisher",
             topic=dead_letter_topic.name,
             role="roles/pubsub.publisher",
             member=service_agent,
-            opts=child,
+            opts=kept_with_queue,
         )
         gcp.pubsub.SubscriptionIAMMember(
             f"{name}-agent-subscriber",
             subscription=subscription.name,
             role="roles/pubsub.subscriber",
             member=service_agent,
-            opts=child,
+            opts=kept_with_queue,
         )
 
         # Senders outside the platform: publisher on this topic only. Named by a digest of the member, so the
-        # list's order does not matter and removing one sender removes only its grant.
+        # list's order does not matter and removing one sender removes only its grant. Not kept on destroy: a
+        # removed sender's grant must go, and a retained resource is never deleted.
         for member in sorted(set(args.producers.principals)):
             gcp.pubsub.TopicIAMMember(f"{name}-producer-{member_suffix(member)}", topic=topic.name,
                                       role=PUBLISHER_ROLE, member=member, opts=child)

@@ -117,11 +117,14 @@ class SqsWorkQueue(WorkQueue):
         self.args = args
         suffix = ".fifo" if args.fifo else ""
         self.physical_name = args.physical_name or name
-        child = pulumi.ResourceOptions(parent=self)
         # Messages are data: a protected queue survives `pulumi destroy` and a deleted line, and an orphaned
         # queue (retainOnDelete) is cheaper than lost messages.
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
                                     retain_on_delete=args.protect or None)
+        # What a kept queue needs to go on working (its producers' rights, its DLQ's redrive permission) is kept
+        # with it: a destroy does not leave producers refused until the stack is re-created. Not protected, so
+        # editing the producers still updates it; a re-create writes the same attributes again.
+        kept_with_queue = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect or None)
 
         key = args.kms_key or args.managed_key
         encryption: dict = (
@@ -163,20 +166,20 @@ class SqsWorkQueue(WorkQueue):
             redrive_allow_policy=queue.arn.apply(
                 lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]}, sort_keys=True)
             ),
-            opts=child,
+            opts=kept_with_queue,
         )
         producers = args.producers
         aws.sqs.QueuePolicy(
             f"{name}-queue-policy",
             queue_url=queue.url,
             policy=queue.arn.apply(lambda arn: queue_policy(arn, producers.principals, producers.sources)),
-            opts=child,
+            opts=kept_with_queue,
         )
         aws.sqs.QueuePolicy(
             f"{name}-dlq-policy",
             queue_url=dead_letter_queue.url,
             policy=dead_letter_queue.arn.apply(_tls_only_policy),
-            opts=child,
+            opts=kept_with_queue,
         )
 
         self._queue = queue

@@ -27,7 +27,13 @@ DATA_KEY_FIELDS: dict[str, str] = {
 # The Pub/Sub agent's role on a retained queue key: kept with the key (the kept topics need it), never adopted
 # (re-adding an IAM member merges into the key's policy; there is nothing to import).
 AGENT_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
-NOT_ADOPTED_TYPES = (AGENT_GRANT,)
+# Kept with a retained queue so it goes on working after a destroy (producers may still send, the DLQ still
+# accepts its redrive, the Pub/Sub agent may still dead-letter), and written again on re-create, not adopted:
+# creating each sets an attribute or merges an IAM member, which succeeds on a queue that already has it.
+KEPT_WITH_QUEUES = ("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+                    "gcp:pubsub/topicIAMMember:TopicIAMMember",
+                    "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember")
+NOT_ADOPTED_TYPES = (AGENT_GRANT, *KEPT_WITH_QUEUES)
 
 
 def retained_resources(spec, environment: str) -> list[str]:
@@ -39,11 +45,16 @@ def retained_resources(spec, environment: str) -> list[str]:
         for key in sorted(spec.queues):
             base = f"{environment}-{key}"
             if spec.cloud == "aws":
-                kept += [f"aws:sqs/queue:Queue::{base}-queue", f"aws:sqs/queue:Queue::{base}-dlq"]
+                kept += [f"aws:sqs/queue:Queue::{base}-queue", f"aws:sqs/queue:Queue::{base}-dlq",
+                         f"aws:sqs/queuePolicy:QueuePolicy::{base}-queue-policy",
+                         f"aws:sqs/queuePolicy:QueuePolicy::{base}-dlq-policy",
+                         f"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::{base}-dlq-redrive-allow"]
             else:
                 kept += [f"gcp:pubsub/topic:Topic::{base}-topic", f"gcp:pubsub/topic:Topic::{base}-dlq-topic",
                          f"gcp:pubsub/subscription:Subscription::{base}-subscription",
-                         f"gcp:pubsub/subscription:Subscription::{base}-dlq-subscription"]
+                         f"gcp:pubsub/subscription:Subscription::{base}-dlq-subscription",
+                         f"gcp:pubsub/topicIAMMember:TopicIAMMember::{base}-dlq-agent-publisher",
+                         f"gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember::{base}-agent-subscriber"]
     from .queues import uses_environment_queue_key
 
     if uses_environment_queue_key(spec):

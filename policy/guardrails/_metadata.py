@@ -148,6 +148,11 @@ ABOUT: dict[str, About] = {
         "Trust exactly one Kubernetes service account (`system:serviceaccount:<namespace>:<name>`) per role or "
         "Google service account.",
         "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.html"),
+    "aws-roles-bounded": About(
+        Severity.HIGH, (),
+        "Create the role with `path=\"/platform/\"` and the platform's permissions boundary "
+        "(components.identity.PLATFORM_ROLE_PATH, role_boundary_arn); the components do both.",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"),
     "k8s-run-as-non-root": About(
         Severity.HIGH, ((CIS_EKS, "4.5.2"),),
         "Keep `run_as_user` a non-zero user id of the workload (the default) and do not override the pod's "

@@ -1,9 +1,11 @@
-"""Identity: least privilege for roles, no basic GCP roles, workload identities pinned to one account."""
+"""Identity: least privilege for roles, no basic GCP roles, workload identities pinned to one account, and AWS
+roles where the deployer may make them (the platform's path, with a permissions boundary)."""
 
 from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from components.identity import PLATFORM_ROLE_PATH
 from components.rules.iam import (
     BASIC_GCP_ROLES,
     document,
@@ -82,4 +84,25 @@ workload_identity_single_subject = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
-POLICIES = [iam_no_wildcard_actions, gcp_no_basic_roles, workload_identity_single_subject]
+def _bounded_roles(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != "aws:iam/role:Role":
+        return
+    props = plain(args.props)
+    if not props.get("permissionsBoundary"):
+        report_violation("has no permissions boundary; the deployer may create roles only with the platform's "
+                         "(components' `permissions_boundary`, the stack file's `aws_role_permissions_boundary`)")
+    if (props.get("path") or "/") != PLATFORM_ROLE_PATH:
+        report_violation(f"is on the path {props.get('path') or '/'!r}, not {PLATFORM_ROLE_PATH!r}: the deployer may "
+                         "create, change and pass roles only there (deploy/ci-identity/aws-deployer-policy.json)")
+
+
+aws_roles_bounded = ResourceValidationPolicy(
+    name="aws-roles-bounded",
+    **about("aws-roles-bounded"),
+    description="Every IAM role is on the platform's path with a permissions boundary, as the deployer policy "
+                "requires: refused at preview instead of AccessDenied halfway through `pulumi up`.",
+    validate=_bounded_roles,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+POLICIES = [iam_no_wildcard_actions, gcp_no_basic_roles, workload_identity_single_subject, aws_roles_bounded]
