@@ -38,7 +38,7 @@ from .rules.bootstrap import dns_endpoint_external
 from .rules.network import default_zones
 from .rules.queues import uses_environment_queue_key
 from .rules.secrets import uses_cloud_secrets
-from .rules.work_path import member_suffix, source_service
+from .rules.work_path import S3_SERVICE, member_suffix, source_service
 from .spec import EnvironmentSpec, resolve
 from .spec.loading import validated
 from .spec.workload import WorkloadSpec
@@ -170,11 +170,18 @@ class Environment(pulumi.ComponentResource):
                     service = source_service(source)
                     if service is not None:
                         sources.setdefault(service, []).append(source)
-            producers = [*queue_source_statements(sources), *queue_principal_statement(
-                [p for queue in on_key for p in queue.producers.principals], spec.region)]
+            senders = queue_principal_statement([p for queue in on_key for p in queue.producers.principals],
+                                                spec.region)
+            from_buckets = [queue for queue in on_key
+                            if any(source_service(s) == S3_SERVICE for s in queue.producers.sources)]
+
+            def policy(partition: str, account: str) -> str:
+                owners = [queue.producers.bucket_owner or account for queue in from_buckets]
+                return key_policy(partition, account, *queue_source_statements(sources, owners), *senders)
+
             return aws.kms.Key(
                 f"{name}-queues", description=f"{name} work queues", enable_key_rotation=True,
-                deletion_window_in_days=30, policy=where.apply(lambda w: key_policy(w[0], w[1], *producers)),
+                deletion_window_in_days=30, policy=where.apply(lambda w: policy(w[0], w[1])),
                 opts=pulumi.ResourceOptions.merge(self._cloud_opts, pulumi.ResourceOptions(
                     protect=True, retain_on_delete=True)))
         # Cloud KMS never deletes key rings: autonamed and retained, like the cluster's (see GkeCluster).

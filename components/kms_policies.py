@@ -18,6 +18,9 @@ statement.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+
+from .rules.work_path import S3_SERVICE
 
 
 def account_statement(partition: str, account: str) -> dict:
@@ -49,12 +52,20 @@ def log_delivery_statement(partition: str, region: str, account: str) -> dict:
 QUEUE_SENDER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def queue_source_statements(sources_by_service: dict[str, list[str]]) -> list[dict]:
-    """One statement per AWS service that delivers to the key's queues, limited to the declared sources."""
-    return [{"Sid": f"{service.split('.')[0].capitalize()}SourcesEncryptForQueues", "Effect": "Allow",
-             "Principal": {"Service": service}, "Action": QUEUE_SENDER_ACTIONS, "Resource": "*",
-             "Condition": {"ArnEquals": {"aws:SourceArn": sorted(set(arns))}}}
-            for service, arns in sorted(sources_by_service.items()) if arns]
+def queue_source_statements(sources_by_service: dict[str, list[str]], bucket_owners: Sequence[str] = ()) -> list[dict]:
+    """One statement per AWS service that delivers to the key's queues, limited to the declared sources (and, for
+    S3, whose bucket ARNs name no account, to the buckets' owner accounts)."""
+    statements = []
+    for service, arns in sorted(sources_by_service.items()):
+        if not arns:
+            continue
+        condition: dict = {"ArnEquals": {"aws:SourceArn": sorted(set(arns))}}
+        if service == S3_SERVICE and bucket_owners:
+            condition["StringEquals"] = {"aws:SourceAccount": sorted(set(bucket_owners))}
+        statements.append({"Sid": f"{service.split('.')[0].capitalize()}SourcesEncryptForQueues", "Effect": "Allow",
+                           "Principal": {"Service": service}, "Action": QUEUE_SENDER_ACTIONS, "Resource": "*",
+                           "Condition": condition})
+    return statements
 
 
 def queue_principal_statement(principals: list[str], region: str) -> list[dict]:

@@ -143,3 +143,51 @@ def test_every_field_is_documented_with_its_default():
                 assert "default" in field.description.lower(), f"{model.__name__}.{name} does not state its default"
             else:
                 assert "required" in field.description.lower(), f"{model.__name__}.{name} does not say it is required"
+
+
+def _patterns(model: type, seen: set) -> set[str]:
+    """Every `pattern` constraint reachable from `model`: its fields, their item and value types, nested models."""
+    if model in seen:
+        return set()
+    seen.add(model)
+    found: set[str] = set()
+
+    def walk(annotation, metadata) -> None:
+        for item in metadata:
+            pattern = getattr(item, "pattern", None)
+            if isinstance(pattern, str):
+                found.add(pattern)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found.update(_patterns(annotation, seen))
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            base, *extra = typing.get_args(annotation)
+            walk(base, extra)
+        elif origin is not None:
+            for argument in typing.get_args(annotation):
+                walk(argument, [])
+
+    for field in model.model_fields.values():
+        walk(field.annotation, field.metadata)
+    return found
+
+
+def test_every_pattern_of_the_stack_file_reads_as_words():
+    """A value that does not match its pattern is told what was expected, in words: not a regular expression,
+    and not the name rule when the field is an account id or a URL (as it was, for every pattern)."""
+    from components.spec.loading import PATTERN_MEANINGS
+
+    patterns = _patterns(EnvironmentSpec, set())
+    assert {r"^\d{12}$", r"^https?://[^\s/]+(/[^\s]*)?$"} <= patterns     # the walk reaches nested models
+    assert patterns - set(PATTERN_MEANINGS) == set()
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("aws_role_permissions_boundary", "platform-role-boundary",
+     "aws_role_permissions_boundary: value must be an IAM managed policy ARN"),
+    ("queues", {"orders": {"producers": {"sources": ["arn:aws:s3:::inbox"], "bucket_owner": "12"}}},
+     "queues.orders.producers.bucket_owner: value must be a 12-digit AWS account id (got '12')"),
+])
+def test_a_pattern_mismatch_says_what_the_field_expects(field, value, expected):
+    found = problems({**AWS, field: value})
+    assert any(line.startswith(f"{SOURCE}: {expected}") for line in found), found

@@ -124,13 +124,25 @@ def test_external_principals_get_send_and_key_grants(make_project):
     assert {s["Principal"]["Service"]: s["Condition"] for s in reports if s["Effect"] == "Allow"} == {
         "events.amazonaws.com": {"ArnEquals": {"aws:SourceArn": ["arn:aws:events:us-west-2:123456789012:rule/"
                                                                  "month-end"]}},
-        "s3.amazonaws.com": {"ArnEquals": {"aws:SourceArn": ["arn:aws:s3:::acme-reports-inbox"]}}}
+        # A bucket ARN names no account: S3 must also deliver for the bucket owner's (default: the queue's).
+        "s3.amazonaws.com": {"ArnEquals": {"aws:SourceArn": ["arn:aws:s3:::acme-reports-inbox"]},
+                             "StringEquals": {"aws:SourceAccount": "123456789012"}}}
     key = {s["Sid"]: s for s in _statements(_named(graph, "prod-queues").inputs["policy"])}
     assert key["DeclaredProducersEncryptThroughSqs"]["Principal"] == {"AWS": [checkout]}
     assert key["DeclaredProducersEncryptThroughSqs"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "sqs.us-west-2.amazonaws.com"}}
+    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ["123456789012"]}
+    assert "StringEquals" not in key["EventsSourcesEncryptForQueues"]["Condition"]
     assert set(key) == {"AccountAdministersKeyThroughIam", "DeclaredProducersEncryptThroughSqs",
                         "EventsSourcesEncryptForQueues", "S3SourcesEncryptForQueues", "SnsSourcesEncryptForQueues"}
+    # A bucket another account owns: that account, in the queue policy and on the key.
+    config["queues"]["reports"]["producers"]["bucket_owner"] = "555566667777"
+    graph = run_stack(make_project({"prod": config}), "prod").graph
+    [s3] = [s for s in _statements(_named(graph, "prod-reports-queue-policy").inputs["policy"])
+            if s.get("Principal") == {"Service": "s3.amazonaws.com"}]
+    assert s3["Condition"]["StringEquals"] == {"aws:SourceAccount": "555566667777"}
+    key = {s["Sid"]: s for s in _statements(_named(graph, "prod-queues").inputs["policy"])}
+    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ["555566667777"]}
     # Every Allow for a service names its source: the policy pack's rule finds nothing to flag.
     for name in ("prod-orders-queue-policy", "prod-reports-queue-policy", "prod-queues"):
         assert unscoped_allow_statements(_named(graph, name).inputs["policy"]) == [], name
@@ -262,6 +274,10 @@ BAD = [
      "queues.orders.producers.principals[0]: '*' admits everyone"),
     ("prod", lambda c: c["queues"]["orders"]["producers"].update(sources=["arn:aws:lambda:us-west-2:1:function:f"]),
      "queues.orders.producers.sources[0]: 'arn:aws:lambda:us-west-2:1:function:f' is not an SNS topic"),
+    ("prod", lambda c: c["queues"]["orders"]["producers"].update(bucket_owner="555566667777"),
+     "queues.orders.producers.bucket_owner: names the owner of S3 buckets, but sources lists none"),
+    ("prod", lambda c: c["queues"]["orders"]["producers"].update(bucket_owner="5555"),
+     "queues.orders.producers.bucket_owner: value must be a 12-digit AWS account id (got '5555')"),
     ("prod", lambda c: c["queues"].update(order={"producers": {"sources": [SNS_SOURCE]}}),
      "queues.order.producers: no service or job consumes queue 'order'"),
     ("gcp-dev", lambda c: c["queues"]["orders"].update(producers={"principals": ["checkout@acme.com"]}),

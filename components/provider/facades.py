@@ -165,6 +165,13 @@ class ProducersSpec(TypedDict):
         "the environment's queue key, a key policy statement letting that service encrypt for exactly those sources. "
         "Default none."
     )
+    bucket_owner: NotRequired[str]
+    (
+        "AWS: the account that owns the S3 buckets in `sources`. S3 bucket ARNs carry no account, and a bucket name "
+        "freed by its owner can be taken by another account, so S3's statements also require `aws:SourceAccount` to "
+        "be this account (confused-deputy protection, as the S3 and SQS guides advise). Default: the queue's own "
+        "account."
+    )
 
 
 class QueueSpec(TypedDict):

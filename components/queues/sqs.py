@@ -13,7 +13,7 @@ from ..cloud_sdks import aws
 from ..errors import raise_problems
 from ..identity import WorkloadPrincipal
 from ..rules.queues import dead_letter_retention, queue_problems
-from ..rules.work_path import SEND_ACTIONS, source_service
+from ..rules.work_path import S3_SERVICE, SEND_ACTIONS, source_service
 from .base import WorkQueue, WorkQueueArgs
 
 # Actions a consumer needs to pull, acknowledge (delete) and extend (change visibility) messages.
@@ -61,14 +61,16 @@ def _sid(service: str) -> str:
     return service.split(".")[0].capitalize()
 
 
-def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequence[str] = ()) -> str:
+def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequence[str] = (),
+                 bucket_owner: Optional[str] = None) -> str:
     """The queue policy: TLS only, plus the declared external producers.
 
     Principals (IAM roles and users) may send and look the queue up by name (`GetQueueUrl`, which SDKs call
     before sending when given a name), as the stack's own producers may. Each AWS service that delivers from a
     declared source (SNS topic, EventBridge rule, S3 bucket) may send only for those sources, by an
     `aws:SourceArn` condition (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html
-    and the S3 and EventBridge equivalents: the service principal plus `aws:SourceArn`).
+    and the S3 and EventBridge equivalents: the service principal plus `aws:SourceArn`). S3's statement also
+    requires `aws:SourceAccount`, `bucket_owner` or else the queue's account: a bucket ARN names no account.
     """
     statements: list[dict] = [{
         "Sid": "DenyInsecureTransport",
@@ -88,9 +90,11 @@ def queue_policy(queue_arn: str, principals: Sequence[str] = (), sources: Sequen
         if service is not None:
             by_service.setdefault(service, []).append(source)
     for service, arns in sorted(by_service.items()):
+        condition: dict = {"ArnEquals": {"aws:SourceArn": sorted(arns)}}
+        if service == S3_SERVICE:
+            condition["StringEquals"] = {"aws:SourceAccount": bucket_owner or queue_arn.split(":")[4]}
         statements.append({"Sid": f"{_sid(service)}SourcesSend", "Effect": "Allow", "Principal": {"Service": service},
-                           "Action": "sqs:SendMessage", "Resource": queue_arn,
-                           "Condition": {"ArnEquals": {"aws:SourceArn": sorted(arns)}}})
+                           "Action": "sqs:SendMessage", "Resource": queue_arn, "Condition": condition})
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -172,7 +176,8 @@ class SqsWorkQueue(WorkQueue):
         aws.sqs.QueuePolicy(
             f"{name}-queue-policy",
             queue_url=queue.url,
-            policy=queue.arn.apply(lambda arn: queue_policy(arn, producers.principals, producers.sources)),
+            policy=queue.arn.apply(lambda arn: queue_policy(arn, producers.principals, producers.sources,
+                                                            producers.bucket_owner)),
             opts=kept_with_queue,
         )
         aws.sqs.QueuePolicy(

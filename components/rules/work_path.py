@@ -31,13 +31,14 @@ if TYPE_CHECKING:  # the spec models import these rules
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
 _AWS_PRINCIPAL = re.compile(rf"^{_PARTITION}:iam::\d{{12}}:(root|(role|user)/[\w+=,.@/-]{{1,512}})$")
+S3_SERVICE = "s3.amazonaws.com"
 # The service principal that delivers from each kind of source, and the source ARN's shape.
 SOURCE_SERVICES = {
     "sns": ("sns.amazonaws.com",
             re.compile(rf"^{_PARTITION}:sns:[a-z0-9-]+:\d{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?$")),
     "events": ("events.amazonaws.com",
                re.compile(rf"^{_PARTITION}:events:[a-z0-9-]+:\d{{12}}:rule/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")),
-    "s3": ("s3.amazonaws.com", re.compile(rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$")),
+    "s3": (S3_SERVICE, re.compile(rf"^{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]$")),
 }
 _GCP_MEMBER = re.compile(r"^(serviceAccount|group|user):[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}$")
 # Ranges that are not on the internet (RFC 1918, RFC 6598 shared address space, IPv6 unique local).
@@ -95,6 +96,9 @@ def producer_problems(cloud: str, path: str, queue: QueueSpec) -> list[Problem]:
                                            "arn:aws:events:<region>:<account>:rule/<name>, arn:aws:s3:::<bucket>)"))
         elif producers.sources.index(source) != index:
             problems.append(Problem(where, f"{source!r} is listed twice"))
+    if producers.bucket_owner is not None and not any(source_service(s) == S3_SERVICE for s in producers.sources):
+        problems.append(Problem(f"{path}.producers.bucket_owner", "names the owner of S3 buckets, but sources lists "
+                                                                  "none (arn:aws:s3:::<bucket>)"))
     return problems
 
 

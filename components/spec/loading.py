@@ -13,9 +13,23 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from ..rules.credentials import shown
+from .base import NAME_PATTERN
 from .environment import EnvironmentSpec
+from .promotion import UTC_TIME_PATTERN, WORKLOAD_KEY_PATTERN
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# What each `pattern` of the stack-file models means, in the words a problem should use ("must be <meaning>").
+# tests/test_spec_validation.py checks every pattern reachable from `EnvironmentSpec` has one.
+PATTERN_MEANINGS = {
+    NAME_PATTERN: "1-30 lowercase letters, digits or '-', starting with a letter and not ending with '-'",
+    WORKLOAD_KEY_PATTERN: "`services.<name>` or `jobs.<name>`",
+    UTC_TIME_PATTERN: "a UTC time such as 2026-12-07T09:30:00Z",
+    r"^\d{12}$": "a 12-digit AWS account id",
+    r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$": "an IAM managed policy ARN (arn:aws:iam::<account>:policy/<name>)",
+    r"^gke-security-groups@[A-Za-z0-9.-]+$": "the group gke-security-groups@<your domain>",
+    r"^https?://[^\s/]+(/[^\s]*)?$": "an http(s) URL such as https://argocd.staging.example.com",
+}
 
 
 def parse_environment(
@@ -134,10 +148,8 @@ def _message(error: Mapping[str, Any], loc: tuple, hide_value: bool, root: Any =
         return f"must be one of {ctx.get('expected')}{got}"
     if kind == "string_pattern_mismatch":
         what = "name" if loc and loc[-1] == "[key]" else "value"
-        return (
-            f"{what} must be 1-30 lowercase letters, digits or '-', starting with a letter and not "
-            f"ending with '-'{got}"
-        )
+        pattern = str(ctx.get("pattern", ""))
+        return f"{what} must be {PATTERN_MEANINGS.get(pattern, f'text matching {pattern}')}{got}"
     expected = _TYPE_ERRORS.get(kind.removesuffix("_type").removesuffix("_parsing"))
     if expected:
         return f"must be {expected}{got}"

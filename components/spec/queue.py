@@ -32,6 +32,16 @@ class ProducersSpec(StrictModel):
             "encrypt for exactly those sources. Default none."
         ),
     )
+    bucket_owner: Optional[str] = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description=(
+            "AWS: the account that owns the S3 buckets in `sources`. S3 bucket ARNs carry no account, and a "
+            "bucket name freed by its owner can be taken by another account, so S3's statements also require "
+            "`aws:SourceAccount` to be this account (confused-deputy protection, as the S3 and SQS guides advise). "
+            "Default: the queue's own account."
+        ),
+    )
 
 
 class QueueSpec(StrictModel):
