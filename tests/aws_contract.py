@@ -210,7 +210,8 @@ class Contract(Replay):
 
     def _create_role(self, record, inputs):
         name = inputs.get("name") or record.outputs["name"]
-        role = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
+        role = self.iam.create_role(RoleName=name, Path=inputs.get("path", "/"),
+                                    AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
                                     PermissionsBoundary=inputs["permissionsBoundary"])["Role"]
         return {"id": name, "name": name, "arn": role["Arn"]}
 

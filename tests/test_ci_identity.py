@@ -461,3 +461,45 @@ def test_the_gcp_deployer_cannot_grant_itself_more():
     assert allowed == granted_project_roles()
     assert not {r for r in allowed if r in ("roles/owner", "roles/editor") or r.startswith("roles/iam.")
                 or r.startswith("roles/resourcemanager.")}
+
+
+# --- the pack's rule that turns the deployer's AccessDenied into a preview-time refusal ----------------------
+
+ROLE_URN = "urn:pulumi:prod::platform::platform:index:Environment$aws:iam/role:Role::prod-orders-api"
+
+
+def _role_rule(props: dict, urn: str = ROLE_URN, config: dict | None = None) -> list[str]:
+    from types import SimpleNamespace
+
+    from platform_policy.guardrails import identity
+
+    reported: list[str] = []
+    args = SimpleNamespace(resource_type="aws:iam/role:Role", urn=urn, props=props,
+                           get_config=lambda: config or {})
+    identity._bounded_roles(args, reported.append)
+    return reported
+
+
+@pytest.mark.parametrize(("props", "config", "expected"), [
+    ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": BOUNDARY}, None, []),
+    ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/team/platform-role-boundary"},
+     None, []),
+    ({"path": "/", "permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/'"]),
+    ({"permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/'"]),
+    ({"path": PLATFORM_ROLE_PATH}, None, ["has no permissions boundary"]),
+    ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/pko-boundary"}, None,
+     [f"has the permissions boundary arn:aws:iam::{ACCOUNT}:policy/pko-boundary, not the policy "
+      "'platform-role-boundary'"]),
+    ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/acme-boundary"},
+     {"boundary_policy": "acme-boundary"}, []),
+])
+def test_the_pack_refuses_roles_the_deployer_could_not_create(props, config, expected):
+    reported = _role_rule(props, config=config)
+    assert len(reported) == len(expected), reported
+    assert all(r.startswith(e) for r, e in zip(reported, expected, strict=True)), reported
+
+
+def test_the_operators_workspace_roles_are_not_the_platforms():
+    # Bounded by the deployer policy and kept off the platform's path on purpose (docs/bootstrap.md section 6).
+    urn = ("urn:pulumi:mgmt::management::platform:index:PulumiOperator$aws:iam/role:Role::pko-dev-role")
+    assert _role_rule({"path": "/", "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/x"}, urn) == []

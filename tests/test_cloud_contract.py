@@ -3,11 +3,14 @@ property, delete; plus the policy checks moto does not make. What moto cannot ta
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto import mock_aws
 
 from .aws_contract import NOT_REPLAYED, Contract, policy_problems
-from .conftest import SHIPPED_STACKS, load_stack_yaml, shipped_run
+from .conftest import REPO, SHIPPED_STACKS, load_stack_yaml, shipped_run
+from .iam_eval import ALLOW, evaluate
 
 AWS_STACKS = [s for s in SHIPPED_STACKS if load_stack_yaml(s)["config"]["cloud"] == "aws"]
 
@@ -60,6 +63,15 @@ def replay_stack(stack: str) -> None:
     contract.up(graph)
     created = [line for line in contract.log if line.startswith("create ")]
     sent = {r.type for r in contract.replayed(graph)}
+    # The ARNs IAM gave the roles (not the offline run's): the deployer may change, delete and pass each one.
+    role_arns = [contract.iam.get_role(RoleName=contract.ids[r.urn])["Role"]["Arn"]
+                 for r in graph.of_type("aws:iam/role:Role")]
+    assert role_arns and all(":role/platform/" in arn for arn in role_arns), role_arns
+    deployer = json.loads((REPO / "deploy" / "ci-identity" / "aws-deployer-policy.json").read_text())
+    for arn in role_arns:
+        for action in ("iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:TagRole"):
+            assert evaluate(deployer, action, arn) == ALLOW, (action, arn)
+        assert evaluate(deployer, "iam:PassRole", arn, {"iam:PassedToService": "ec2.amazonaws.com"}) == ALLOW
     assert len(created) == len(contract.replayed(graph))
     # Every replayed type that has an in-place update is updated once.
     updated = set(contract.update_all(graph))
@@ -77,7 +89,5 @@ def replay_stack(stack: str) -> None:
 
 
 def test_the_docs_list_what_moto_cannot_take():
-    from .conftest import REPO
-
     section = (REPO / "docs" / "bootstrap.md").read_text().split("## 7.")[1]
     assert all(f"`{type_}`" in section for type_ in NOT_REPLAYED)

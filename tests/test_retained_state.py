@@ -85,14 +85,16 @@ def test_destroy_then_create_adopts_the_retained_queues_and_key(make_project, tm
     _export(export, first, cloud)
 
     cloud.destroy(first)
-    assert f"retain {PROD_KEY}" in cloud.log and "retain aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy" \
-        in cloud.log
-    # The kept queue goes on working: its policy (the declared producers' rights) and the DLQ's redrive
-    # permission are still on it.
-    attributes = sqs.get_queue_attributes(QueueUrl=orders, AttributeNames=["Policy"])["Attributes"]
-    assert "DenyInsecureTransport" in attributes["Policy"]
-    # (moto keeps no RedriveAllowPolicy attribute to read back: the replay's log says it was left in place.)
-    assert "retain aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::prod-orders-dlq-redrive-allow" in cloud.log
+    assert f"retain {PROD_KEY}" in cloud.log
+    # The kept DLQ keeps its TLS-only policy and redrive permission; the work queue's policy, which grants the
+    # declared producers, goes (a queue nobody consumes must not go on taking their messages).
+    assert "Policy" not in sqs.get_queue_attributes(QueueUrl=orders, AttributeNames=["Policy"]).get("Attributes", {})
+    assert "delete aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy" in cloud.log
+    # (moto keeps no RedriveAllowPolicy to read back, and setting it drops the queue's Policy, which SQS does not:
+    # the DLQ's two are read from the replay's log.)
+    for kept in ("aws:sqs/queuePolicy:QueuePolicy::prod-orders-dlq-policy",
+                 "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::prod-orders-dlq-redrive-allow"):
+        assert f"retain {kept}" in cloud.log, kept
     key_id = cloud.ids[next(r.urn for r in first.of_type("aws:kms/key:Key") if r.name == "prod-queues")]
     assert cloud.kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
 
@@ -112,7 +114,13 @@ def test_destroy_then_create_adopts_the_retained_queues_and_key(make_project, tm
     again = Replay()
     again.up(second)
     assert sum(line.startswith("import ") for line in again.log) == len(items)
-    assert "create aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy" in again.log
+    # What was kept with the queues, and the producers' policy, are written again, not imported.
+    for kept in ("aws:sqs/queuePolicy:QueuePolicy::prod-orders-queue-policy",
+                 "aws:sqs/queuePolicy:QueuePolicy::prod-orders-dlq-policy",
+                 "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::prod-orders-dlq-redrive-allow"):
+        assert f"create {kept}" in again.log, kept
+    producers = json.loads(sqs.get_queue_attributes(QueueUrl=orders, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert "SnsSourcesSend" in [s["Sid"] for s in producers["Statement"]]
     [message] = sqs.receive_message(QueueUrl=orders)["Messages"]
     assert message["Body"] == "order 1"
     block = adopt_block("stacks/Pulumi.prod.yaml", items)

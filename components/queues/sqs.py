@@ -125,9 +125,11 @@ class SqsWorkQueue(WorkQueue):
         # queue (retainOnDelete) is cheaper than lost messages.
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect or None,
                                     retain_on_delete=args.protect or None)
-        # What a kept queue needs to go on working (its producers' rights, its DLQ's redrive permission) is kept
-        # with it: a destroy does not leave producers refused until the stack is re-created. Not protected, so
-        # editing the producers still updates it; a re-create writes the same attributes again.
+        child = pulumi.ResourceOptions(parent=self)
+        # A kept DLQ keeps its TLS-only policy and its redrive permission, so it works as before once the queue is
+        # adopted again. Not protected, so edits still apply; a re-create writes the same attributes again. The
+        # work queue's policy is not kept: it grants the declared producers, and a queue whose line was removed
+        # (unprotected, then retained) must not go on accepting their messages with nobody consuming them.
         kept_with_queue = pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect or None)
 
         key = args.kms_key or args.managed_key
@@ -178,7 +180,7 @@ class SqsWorkQueue(WorkQueue):
             queue_url=queue.url,
             policy=queue.arn.apply(lambda arn: queue_policy(arn, producers.principals, producers.sources,
                                                             producers.bucket_owner)),
-            opts=kept_with_queue,
+            opts=child,
         )
         aws.sqs.QueuePolicy(
             f"{name}-dlq-policy",

@@ -27,9 +27,10 @@ DATA_KEY_FIELDS: dict[str, str] = {
 # The Pub/Sub agent's role on a retained queue key: kept with the key (the kept topics need it), never adopted
 # (re-adding an IAM member merges into the key's policy; there is nothing to import).
 AGENT_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
-# Kept with a retained queue so it goes on working after a destroy (producers may still send, the DLQ still
-# accepts its redrive, the Pub/Sub agent may still dead-letter), and written again on re-create, not adopted:
-# creating each sets an attribute or merges an IAM member, which succeeds on a queue that already has it.
+# Kept with a retained queue so it works as before once adopted again (the DLQ's TLS-only policy and redrive
+# permission, the Pub/Sub agent's rights to dead-letter), and written again on re-create, not adopted: creating
+# each sets an attribute or merges an IAM member, which succeeds where it is already set. Producers' grants are
+# not kept (components/queues/sqs.py).
 KEPT_WITH_QUEUES = ("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
                     "gcp:pubsub/topicIAMMember:TopicIAMMember",
                     "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember")
@@ -46,7 +47,6 @@ def retained_resources(spec, environment: str) -> list[str]:
             base = f"{environment}-{key}"
             if spec.cloud == "aws":
                 kept += [f"aws:sqs/queue:Queue::{base}-queue", f"aws:sqs/queue:Queue::{base}-dlq",
-                         f"aws:sqs/queuePolicy:QueuePolicy::{base}-queue-policy",
                          f"aws:sqs/queuePolicy:QueuePolicy::{base}-dlq-policy",
                          f"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy::{base}-dlq-redrive-allow"]
             else:

@@ -3,9 +3,17 @@ roles where the deployer may make them (the platform's path, with a permissions 
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+import re
 
-from components.identity import PLATFORM_ROLE_PATH
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from components.identity import PLATFORM_ROLE_PATH, ROLE_BOUNDARY_POLICY_NAME
 from components.rules.iam import (
     BASIC_GCP_ROLES,
     document,
@@ -84,25 +92,41 @@ workload_identity_single_subject = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
+# The management stack's PulumiOperator makes workspace roles bounded by the deployer policy itself, deliberately
+# off the platform's path (so the deployer cannot change them): not the platform's roles.
+OPERATOR_COMPONENT = "platform:index:PulumiOperator$"
+
+
 def _bounded_roles(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != "aws:iam/role:Role":
+    if args.resource_type != "aws:iam/role:Role" or OPERATOR_COMPONENT in str(args.urn):
         return
     props = plain(args.props)
-    if not props.get("permissionsBoundary"):
-        report_violation("has no permissions boundary; the deployer may create roles only with the platform's "
+    config = args.get_config()
+    name = str(config.get("boundary_policy", ROLE_BOUNDARY_POLICY_NAME))
+    boundary = props.get("permissionsBoundary")
+    if not boundary:
+        report_violation(f"has no permissions boundary; the deployer may create roles only with {name!r} "
                          "(components' `permissions_boundary`, the stack file's `aws_role_permissions_boundary`)")
-    if (props.get("path") or "/") != PLATFORM_ROLE_PATH:
-        report_violation(f"is on the path {props.get('path') or '/'!r}, not {PLATFORM_ROLE_PATH!r}: the deployer may "
-                         "create, change and pass roles only there (deploy/ci-identity/aws-deployer-policy.json)")
+    elif isinstance(boundary, str) and not re.fullmatch(rf"arn:aws[a-z-]*:iam::\d{{12}}:policy/(.+/)?{re.escape(name)}",
+                                                        boundary):
+        report_violation(f"has the permissions boundary {boundary}, not the policy {name!r} the deployer requires "
+                         "(another boundary: set this rule's `boundary_policy`)")
+    path = props.get("path") or "/"
+    if path != PLATFORM_ROLE_PATH:
+        report_violation(f"is on the path {path!r}, not {PLATFORM_ROLE_PATH!r}: the deployer may create, change and "
+                         "pass roles only there (deploy/ci-identity/aws-deployer-policy.json)")
 
 
 aws_roles_bounded = ResourceValidationPolicy(
     name="aws-roles-bounded",
     **about("aws-roles-bounded"),
-    description="Every IAM role is on the platform's path with a permissions boundary, as the deployer policy "
-                "requires: refused at preview instead of AccessDenied halfway through `pulumi up`.",
+    description="Every IAM role is on the platform's path with the platform's permissions boundary, as the "
+                "deployer policy requires: refused at preview instead of AccessDenied halfway through `pulumi up`.",
     validate=_bounded_roles,
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "boundary_policy": {"type": "string", "default": ROLE_BOUNDARY_POLICY_NAME,
+                            "description": "Name of the managed policy every role carries as its boundary."}}),
 )
 
 POLICIES = [iam_no_wildcard_actions, gcp_no_basic_roles, workload_identity_single_subject, aws_roles_bounded]
