@@ -102,6 +102,8 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
+    import pulumi
+
     from components.errors import SpecError
 
     from .engine.runner import run_stack
@@ -112,6 +114,12 @@ def _run(project: Project, stack: str, config: Optional[StackConfig] = None, obs
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
     except InputError as exc:
         raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+    except pulumi.ConfigMissingError as exc:
+        # A program's `config.require(...)` of a key the stack file lacks: bad input, said as the CLI says it.
+        raise _fail(f"error: {exc}", EXIT_INVALID_INPUT) from None
+    except pulumi.RunError as exc:
+        # The SDK's "an error the program reports on purpose": the CLI prints its message, not a stack trace.
+        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
     except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where
         raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
 
