@@ -241,7 +241,8 @@ class Environment(pulumi.ComponentResource):
     def _queue_key_ref(self) -> Optional[pulumi.Output[str]]:
         if self.queue_key is None:
             return None
-        return self.queue_key.arn if isinstance(self.queue_key, aws.kms.Key) else self.queue_key.id
+        # By the stack's cloud, not by class: a GCP-only install has no AWS SDK to compare with.
+        return self.queue_key.arn if self.spec.cloud == "aws" else self.queue_key.id
 
     def _gcp_dependencies(self, services: Sequence[str], agent: Optional[str] = None) -> dict:
         """`depends_on` (API enablements) and `service_agent_email` arguments for a GCP component."""

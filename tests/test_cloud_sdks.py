@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -103,3 +104,30 @@ def test_without_either_extra_a_kubernetes_component_names_both():
     assert process.stdout.strip() == (
         "pulumi_kubernetes is not installed; install the extra that brings it: "
         "pip install 'platform-components[aws]' or pip install 'platform-components[gcp]'")
+
+
+# Loaded by every Python process started with this directory on PYTHONPATH, the policy pack's included.
+HIDE_SDKS = textwrap.dedent("""
+    import sys
+    for name in {names!r}:
+        sys.modules[name] = None  # as in an install without that cloud's extra
+""")
+
+
+@pytest.mark.slow(12)
+@pytest.mark.parametrize(("stacks", "hidden"), [
+    (["gcp-dev", "gcp-prod"], ["pulumi_aws", "boto3", "botocore"]),
+    (["dev", "prod"], ["pulumi_gcp", "google.cloud.artifactregistry", "google.cloud.artifactregistry_v1"]),
+])
+def test_each_clouds_shipped_stacks_check_with_only_their_extra(tmp_path, stacks, hidden):
+    """Issue 23's one-extra installs, end to end: the program and the policy pack (its own process) run with the
+    other cloud's SDK absent. A GCP stack once needed pulumi_aws for its queue key (`Environment.queue_key_ref`)."""
+    (tmp_path / "sitecustomize.py").write_text(HIDE_SDKS.format(names=hidden))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    probe = subprocess.run([sys.executable, "-c", f"import {hidden[0]}"], env=env, capture_output=True, text=True)
+    assert probe.returncode != 0, "the SDK was not hidden"
+    for stack in stacks:
+        process = subprocess.run([sys.executable, "-m", "stackctl.cli", "check", stack], cwd=REPO, env=env,
+                                 capture_output=True, text=True, timeout=300)
+        assert process.returncode == 0, process.stdout + process.stderr
+        assert process.stdout.startswith(f"Policy check of stack '{stack}'"), process.stdout
