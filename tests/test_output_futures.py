@@ -107,3 +107,35 @@ def test_a_run_does_not_wait_on_outputs_an_earlier_run_left_behind():
     finally:
         shared.discard(stale)
     assert run.graph.root is not None and len(run.graph.resources) > 100
+
+
+def test_the_sdk_keeps_pending_outputs_where_the_runner_resets_them():
+    """The reset above assigns `SETTINGS.outputs` and `.lock`: it only works while they are the SDK's per-context
+    properties. Read from the SDK itself, so an upgrade that moves them fails here first."""
+    import inspect
+
+    import pulumi._utils
+    from pulumi.runtime.settings import SETTINGS
+
+    from stackctl.engine.runner import PENDING_OUTPUT_ATTRIBUTES
+
+    for name in PENDING_OUTPUT_ATTRIBUTES:
+        assert isinstance(inspect.getattr_static(type(SETTINGS), name), pulumi._utils.ContextProperty), name
+
+
+def test_an_sdk_that_moved_them_gets_a_warning_not_a_silent_reset(monkeypatch, capsys):
+    import pulumi._utils
+    from pulumi.runtime.settings import SETTINGS
+
+    from stackctl.engine import runner
+
+    class SomethingElse:
+        pass
+
+    before = SETTINGS.outputs
+    monkeypatch.setattr(pulumi._utils, "ContextProperty", SomethingElse)
+    monkeypatch.setattr(runner, "_layout_warned", False)
+    runner._fresh_pending_outputs()
+    runner._fresh_pending_outputs()
+    assert SETTINGS.outputs is before      # nothing assigned on a layout the runner does not know
+    assert capsys.readouterr().err.count("stackctl: warning: this pulumi SDK keeps its pending outputs") == 1

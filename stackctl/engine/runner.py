@@ -34,6 +34,38 @@ from .speedups.switch import speedups
 ORGANIZATION = "organization"
 
 
+# Where the SDK keeps the pending-output set and its lock: per-context properties of its Settings (pulumi
+# runtime/settings.py, `@contextproperty def outputs` / `lock`, 3.256 to 3.272 at least).
+PENDING_OUTPUT_ATTRIBUTES = ("outputs", "lock")
+_layout_warned = False
+
+
+def _fresh_pending_outputs() -> None:
+    """Give this run its own pending-output set and lock.
+
+    MockSettings leaves them to the SDK's process-wide defaults (a context property's first value becomes its
+    default for every fresh context), so every run in a process shared one set. The SDK keeps a failed output
+    there to re-raise it, and the next run then waited on a future of a closed event loop. If an SDK release keeps
+    them elsewhere, assigning would only add unused attributes and the sharing would come back unnoticed: say so
+    once instead (one run per process, as `pulumi up` and most stackctl commands do, is unaffected).
+    """
+    global _layout_warned
+    import pulumi._utils
+
+    settings = pulumi.runtime.settings.SETTINGS
+    context_property = getattr(pulumi._utils, "ContextProperty", None)
+    if context_property is not None and all(
+            isinstance(inspect.getattr_static(type(settings), name, None), context_property)
+            for name in PENDING_OUTPUT_ATTRIBUTES):
+        settings.outputs = set()
+        settings.lock = threading.Lock()
+        return
+    if not _layout_warned:
+        _layout_warned = True
+        sys.stderr.write("stackctl: warning: this pulumi SDK keeps its pending outputs elsewhere (Settings.outputs "
+                         "and .lock are not context properties); runs in one process may share them\n")
+
+
 @dataclass
 class Diagnostic:
     severity: str
@@ -108,12 +140,7 @@ def _run(project: Project, stack: str, config: StackConfig, program: Callable[[]
         callbacks=None,
     ))
     pulumi.runtime.settings.ROOT.set(None)
-    # MockSettings leaves the pending-output set and its lock to the SDK's process-wide defaults (a context
-    # property's first value becomes its default for every fresh context), so every run in a process shared one
-    # set. The SDK keeps a failed output there to re-raise it, and the next run then waited on a future of a
-    # closed event loop. Each run gets its own.
-    pulumi.runtime.settings.SETTINGS.outputs = set()
-    pulumi.runtime.settings.SETTINGS.lock = threading.Lock()
+    _fresh_pending_outputs()
 
     # As the language host does: a failed program leaves futures unobserved, which asyncio would
     # report as noise on top of the real error.
