@@ -27,7 +27,7 @@ from .gcp_services import (
     required_services,
 )
 from .gitops import deployment_files
-from .identity import role_boundary_arn
+from .identity import platform_role_path, role_boundary_arn
 from .kms_policies import key_policy, queue_principal_statement, queue_source_statements
 from .kubernetes import kubernetes_resource
 from .network import AwsNetwork, AwsNetworkArgs, AwsNetworkRefs, GcpNetwork, GcpNetworkArgs, GcpNetworkRefs
@@ -442,6 +442,7 @@ class Environment(pulumi.ComponentResource):
                 flow_log_destination=network.flow_logs.destination,
                 protect=spec.tier == "prod",
                 permissions_boundary=self._role_boundary(),
+                role_path=platform_role_path(name),
             ), self._cloud_opts).refs
         if network.existing_network is not None:
             existing = network.existing_network
@@ -462,7 +463,7 @@ class Environment(pulumi.ComponentResource):
         if isinstance(self.network, AwsNetworkRefs):
             return EksCluster(name, EksClusterArgs(
                 **cluster_spec, protect=spec.protect_cluster, cluster_name=self.cluster_name, region=spec.region,
-                permissions_boundary=self._role_boundary(),
+                permissions_boundary=self._role_boundary(), role_path=platform_role_path(name),
                 log_key="create" if spec.tier == "prod" else None,
                 subnet_ids=self.network.private_subnet_ids,
             ), self._cloud_opts)

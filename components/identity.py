@@ -36,6 +36,14 @@ ROLE_BOUNDARY_POLICY_NAME = "platform-role-boundary"
 # name prefix could not do that: roles named `prod-*` may exist in the account already (an admin role, say), and
 # the deployer could rewrite their trust policy. The path must be reserved for the platform in the account.
 PLATFORM_ROLE_PATH = "/platform/"
+# Components take a path under it (`role_path`); an `Environment` uses its own, `/platform/<environment>/`, so a
+# deployer per environment can be scoped to its environment's roles (`role/platform/<environment>/*`).
+ROLE_PATH_PATTERN = r"^/platform/([a-z0-9][a-z0-9-]*/)*$"
+
+
+def platform_role_path(environment: str | None = None) -> str:
+    """The IAM path of the platform's roles, or of one environment's."""
+    return f"{PLATFORM_ROLE_PATH}{environment}/" if environment else PLATFORM_ROLE_PATH
 
 
 def role_boundary_arn(partition: str, account: str) -> str:

@@ -419,11 +419,13 @@ def test_every_role_the_stacks_create_is_on_the_platform_path_with_the_boundary(
     assert roles
     for record in roles:
         assert record.inputs["permissionsBoundary"] == BOUNDARY, record.name
-        assert record.inputs["path"] == PLATFORM_ROLE_PATH, record.name
+        # Each environment's roles on its own path under the platform's: a deployer per environment in a shared
+        # account can be scoped to `role/platform/<environment>/*`.
+        assert record.inputs["path"] == f"{PLATFORM_ROLE_PATH}{stack}/", record.name
         # The ARN the role gets (the offline provider builds it as IAM does: path, then name) is one the deployer
         # may create with the boundary, then update, delete and pass.
         arn = record.outputs["arn"]
-        assert arn == role_arn(record.outputs["name"]), record.name
+        assert arn == role_arn(record.outputs["name"], f"{PLATFORM_ROLE_PATH}{stack}/"), record.name
         assert evaluate(policy, "iam:CreateRole", arn, {"iam:PermissionsBoundary": BOUNDARY}) == ALLOW, arn
         for action in ROLE_CHANGES:
             context = {"iam:PermissionsBoundary": BOUNDARY}   # present on every call once the role carries it
@@ -482,10 +484,12 @@ def _role_rule(props: dict, urn: str = ROLE_URN, config: dict | None = None) -> 
 
 @pytest.mark.parametrize(("props", "config", "expected"), [
     ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": BOUNDARY}, None, []),
+    ({"path": "/platform/prod/", "permissionsBoundary": BOUNDARY}, None, []),
+    ({"path": "/platformer/", "permissionsBoundary": BOUNDARY}, None, ["is on the path '/platformer/'"]),
     ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/team/platform-role-boundary"},
      None, []),
-    ({"path": "/", "permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/'"]),
-    ({"permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/'"]),
+    ({"path": "/", "permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/' or under it"]),
+    ({"permissionsBoundary": BOUNDARY}, None, ["is on the path '/', not '/platform/' or under it"]),
     ({"path": PLATFORM_ROLE_PATH}, None, ["has no permissions boundary"]),
     ({"path": PLATFORM_ROLE_PATH, "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/pko-boundary"}, None,
      [f"has the permissions boundary arn:aws:iam::{ACCOUNT}:policy/pko-boundary, not the policy "
@@ -503,3 +507,15 @@ def test_the_operators_workspace_roles_are_not_the_platforms():
     # Bounded by the deployer policy and kept off the platform's path on purpose (docs/bootstrap.md section 6).
     urn = ("urn:pulumi:mgmt::management::platform:index:PulumiOperator$aws:iam/role:Role::pko-dev-role")
     assert _role_rule({"path": "/", "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/x"}, urn) == []
+
+
+def test_a_deployer_per_environment_can_be_scoped_to_its_environments_roles():
+    """docs/bootstrap.md section 2: in an account several environments share, each environment's deployer gets the
+    shipped policy with its role statements narrowed to `role/platform/<environment>/*`."""
+    scoped = json.loads(AWS_POLICY.read_text().replace("role/platform/*", "role/platform/dev/*"))
+    with_boundary = {"iam:PermissionsBoundary": BOUNDARY}
+    dev, prod = role_arn("platform-dev-orders-orders", "/platform/dev/"), role_arn("platform-prod-x", "/platform/prod/")
+    for action in ROLE_CHANGES:
+        assert evaluate(scoped, action, dev, with_boundary) == ALLOW, action
+        assert evaluate(scoped, action, prod, with_boundary) == IMPLICIT_DENY, action
+    assert evaluate(scoped, "iam:PassRole", prod, {"iam:PassedToService": "ec2.amazonaws.com"}) == IMPLICIT_DENY

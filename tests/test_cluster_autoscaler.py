@@ -25,7 +25,7 @@ def test_preview_json_shows_the_autoscaler_and_its_identity():
     release = resources[f"{PREFIX}$kubernetes:helm.sh/v3:Release::prod-cluster-autoscaler"]
     annotations = release["inputs"]["values"]["rbac"]["serviceAccount"]["annotations"]
     assert annotations == {"eks.amazonaws.com/role-arn":
-                           "arn:aws:iam::123456789012:role/platform/platform-prod-cluster-autoscaler-cluster-autoscaler"}
+                           "arn:aws:iam::123456789012:role/platform/prod/platform-prod-cluster-autoscaler-cluster-autoscaler"}
 
 
 def test_role_trusts_only_the_autoscaler_service_account():

@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..cloud_sdks import aws
 from ..errors import Problem, raise_problems
-from ..identity import PLATFORM_ROLE_PATH, WorkloadPrincipal, role_boundary_arn
+from ..identity import PLATFORM_ROLE_PATH, ROLE_PATH_PATTERN, WorkloadPrincipal, role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy
 from ..rules.bootstrap import merged, runner_cidrs
 from ..rules.clusters import cluster_problems, is_arm_instance_type
@@ -88,6 +88,16 @@ class EksClusterArgs(ClusterSpec):
             "platform-role-boundary` (deploy/ci-identity/aws-role-boundary.json)."
         ),
     )
+    role_path: str = Field(
+        PLATFORM_ROLE_PATH,
+        pattern=ROLE_PATH_PATTERN,
+        description=(
+            "IAM path of every IAM role the cluster creates (its own, the nodes', the add-ons', the "
+            "workloads'): `/platform/` or a path under it (an `Environment` uses `/platform/<environment>/`). "
+            "The deployer policy (deploy/ci-identity/) may create, change and pass roles only there. "
+            "Default `/platform/`."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cloud_limits(self) -> EksClusterArgs:
@@ -125,6 +135,7 @@ class EksCluster(Cluster):
         self.kubernetes_version = args.kubernetes_version
         self.node_pools = dict(args.node_pools)
         self._cluster_name_value = args.cluster_name
+        self._role_path = args.role_path
         protect = bool(args.protect)
         self._deployer = self._deploying_identity(args)
         child = pulumi.ResourceOptions(parent=self)
@@ -150,7 +161,7 @@ class EksCluster(Cluster):
 
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
-            path=PLATFORM_ROLE_PATH, permissions_boundary=self._boundary, opts=child)
+            path=args.role_path, permissions_boundary=self._boundary, opts=child)
         attachments = [aws.iam.RolePolicyAttachment(
             f"{name}-cluster-role-policy", role=cluster_role.name,
             policy_arn=managed_policy("AmazonEKSClusterPolicy"), opts=child)]
@@ -247,7 +258,7 @@ class EksCluster(Cluster):
 
         node_role = aws.iam.Role(
             f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
-            path=PLATFORM_ROLE_PATH, permissions_boundary=self._boundary, opts=child)
+            path=args.role_path, permissions_boundary=self._boundary, opts=child)
         node_policies = [
             aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
                                          policy_arn=managed_policy(policy), opts=child)
@@ -417,6 +428,7 @@ class EksCluster(Cluster):
     # A cluster known only by reference (components.provider.refs) has no boundary of its own: its workloads'
     # roles get the account's default one, so a deployer limited to it can still create them.
     _boundary: Optional[pulumi.Input[str]] = None
+    _role_path: str = PLATFORM_ROLE_PATH
 
     def _role_boundary(self) -> pulumi.Input[str]:
         if self._boundary is None:
@@ -446,7 +458,7 @@ class EksCluster(Cluster):
         # A named role cannot have its replacement (a new path, say) created beside it: IAM names are unique in
         # the account whatever the path, so the old one goes first.
         named = pulumi.ResourceOptions(delete_before_replace=True) if role_name else None
-        role = aws.iam.Role(name, name=role_name, path=PLATFORM_ROLE_PATH, assume_role_policy=trust,
+        role = aws.iam.Role(name, name=role_name, path=self._role_path, assume_role_policy=trust,
                             permissions_boundary=self._role_boundary(),
                             opts=pulumi.ResourceOptions.merge(role_opts, named))
         for policy_arn in managed_policies or []:

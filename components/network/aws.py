@@ -11,7 +11,7 @@ import pulumi
 from pydantic import Field
 
 from ..cloud_sdks import aws
-from ..identity import PLATFORM_ROLE_PATH, role_boundary_arn
+from ..identity import PLATFORM_ROLE_PATH, ROLE_PATH_PATTERN, role_boundary_arn
 from ..kms_policies import cloudwatch_logs_statement, key_policy, log_delivery_statement
 from ..spec.base import StrictModel
 
@@ -71,6 +71,15 @@ class AwsNetworkArgs(StrictModel):
         description=(
             "Permissions boundary (a managed policy ARN) of the flow-log role. Default `arn:<partition>:iam::"
             "<account>:policy/platform-role-boundary` (deploy/ci-identity/aws-role-boundary.json)."
+        ),
+    )
+    role_path: str = Field(
+        PLATFORM_ROLE_PATH,
+        pattern=ROLE_PATH_PATTERN,
+        description=(
+            "IAM path of the flow-log role: `/platform/` or a path "
+            "under it (an `Environment` uses `/platform/<environment>/`). The deployer policy "
+            "(deploy/ci-identity/) may create, change and pass roles only there. Default `/platform/`."
         ),
     )
 
@@ -137,7 +146,7 @@ class AwsNetwork(pulumi.ComponentResource):
             lambda values: role_boundary_arn(values[0], values[1]))
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            path=PLATFORM_ROLE_PATH,
+            path=args.role_path,
             permissions_boundary=boundary,
             assume_role_policy=pulumi.Output.all(partition, region, account).apply(lambda values: json.dumps({
                 "Version": "2012-10-17",

@@ -1433,6 +1433,12 @@ class EksClusterArgs(TypedDict):
         "add-ons' and the workloads'. Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` "
         "(deploy/ci-identity/aws-role-boundary.json)."
     )
+    role_path: NotRequired[str]
+    (
+        "IAM path of every IAM role the cluster creates (its own, the nodes', the add-ons', the workloads'): "
+        "`/platform/` or a path under it (an `Environment` uses `/platform/<environment>/`). The deployer policy "
+        "(deploy/ci-identity/) may create, change and pass roles only there. Default `/platform/`."
+    )
 
 
 class GkeClusterArgs(TypedDict):

@@ -112,9 +112,9 @@ def _bounded_roles(args: ResourceValidationArgs, report_violation: ReportViolati
         report_violation(f"has the permissions boundary {boundary}, not the policy {name!r} the deployer requires "
                          "(another boundary: set this rule's `boundary_policy`)")
     path = props.get("path") or "/"
-    if path != PLATFORM_ROLE_PATH:
-        report_violation(f"is on the path {path!r}, not {PLATFORM_ROLE_PATH!r}: the deployer may create, change and "
-                         "pass roles only there (deploy/ci-identity/aws-deployer-policy.json)")
+    if not path.startswith(PLATFORM_ROLE_PATH):
+        report_violation(f"is on the path {path!r}, not {PLATFORM_ROLE_PATH!r} or under it: the deployer may create, "
+                         "change and pass roles only there (deploy/ci-identity/aws-deployer-policy.json)")
 
 
 aws_roles_bounded = ResourceValidationPolicy(
