@@ -172,11 +172,10 @@ class Environment(pulumi.ComponentResource):
                         sources.setdefault(service, []).append(source)
             senders = queue_principal_statement([p for queue in on_key for p in queue.producers.principals],
                                                 spec.region)
-            from_buckets = [queue for queue in on_key
-                            if any(source_service(s) == S3_SERVICE for s in queue.producers.sources)]
 
             def policy(partition: str, account: str) -> str:
-                owners = [queue.producers.bucket_owner or account for queue in from_buckets]
+                owners = {source: queue.producers.bucket_owner or account for queue in on_key
+                          for source in queue.producers.sources if source_service(source) == S3_SERVICE}
                 return key_policy(partition, account, *queue_source_statements(sources, owners), *senders)
 
             return aws.kms.Key(

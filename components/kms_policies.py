@@ -18,7 +18,7 @@ statement.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 from .rules.work_path import S3_SERVICE
 
@@ -52,19 +52,30 @@ def log_delivery_statement(partition: str, region: str, account: str) -> dict:
 QUEUE_SENDER_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def queue_source_statements(sources_by_service: dict[str, list[str]], bucket_owners: Sequence[str] = ()) -> list[dict]:
-    """One statement per AWS service that delivers to the key's queues, limited to the declared sources (and, for
-    S3, whose bucket ARNs name no account, to the buckets' owner accounts)."""
+def queue_source_statements(sources_by_service: dict[str, list[str]],
+                            bucket_owners: Mapping[str, str] | None = None) -> list[dict]:
+    """One statement per AWS service that delivers to the key's queues, limited to the declared sources. S3's
+    bucket ARNs name no account, so its sources are limited to their owner's too (`bucket_owners`: bucket ARN ->
+    account): one statement per owner, so no bucket is accepted from another bucket's owner."""
     statements = []
     for service, arns in sorted(sources_by_service.items()):
         if not arns:
             continue
-        condition: dict = {"ArnEquals": {"aws:SourceArn": sorted(set(arns))}}
+        sid = service.split(".")[0].capitalize()
         if service == S3_SERVICE and bucket_owners:
-            condition["StringEquals"] = {"aws:SourceAccount": sorted(set(bucket_owners))}
-        statements.append({"Sid": f"{service.split('.')[0].capitalize()}SourcesEncryptForQueues", "Effect": "Allow",
+            by_owner: dict[str, set[str]] = {}
+            for arn in arns:
+                by_owner.setdefault(bucket_owners[arn], set()).add(arn)
+            for owner, owned in sorted(by_owner.items()):
+                statements.append({
+                    "Sid": f"{sid}SourcesEncryptForQueues" + (f"Of{owner}" if len(by_owner) > 1 else ""),
+                    "Effect": "Allow", "Principal": {"Service": service}, "Action": QUEUE_SENDER_ACTIONS,
+                    "Resource": "*", "Condition": {"ArnEquals": {"aws:SourceArn": sorted(owned)},
+                                                   "StringEquals": {"aws:SourceAccount": owner}}})
+            continue
+        statements.append({"Sid": f"{sid}SourcesEncryptForQueues", "Effect": "Allow",
                            "Principal": {"Service": service}, "Action": QUEUE_SENDER_ACTIONS, "Resource": "*",
-                           "Condition": condition})
+                           "Condition": {"ArnEquals": {"aws:SourceArn": sorted(set(arns))}}})
     return statements
 
 

@@ -9,7 +9,7 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
 
@@ -101,27 +101,40 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
+def _program_failure(exc: Exception) -> tuple[str, int]:
+    """What to print and the exit status when a stack program raised `exc` (call it while handling `exc`).
+
+    Bad input is one message and status 2: a stack file the components refuse, and a setting a program's
+    `config.require*` / `config.get_<type>` finds missing or of the wrong type. A `pulumi.RunError` is how a
+    program reports an error on purpose: its message, as the Pulumi CLI prints it, and status 1. Anything else is
+    a bug in the program: status 1 with the traceback.
+    """
     import pulumi
+    from pulumi.config import ConfigTypeError
 
     from components.errors import SpecError
+
+    if isinstance(exc, (SpecError, InputError)):
+        return str(exc), EXIT_INVALID_INPUT
+    if isinstance(exc, (pulumi.ConfigMissingError, ConfigTypeError)):
+        return f"error: {exc}", EXIT_INVALID_INPUT
+    if isinstance(exc, pulumi.RunError):
+        return f"error: {exc}", EXIT_PROGRAM_FAILED
+    return f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED
+
+
+def _run(project: Project, stack: str, config: Optional[StackConfig] = None, observer=None):
+    # Loaded before the run, so it outlives it: a run forgets the modules it imported from the project directory
+    # (this repository's `components` among them), and `_program_failure` must recognise the SpecError class the
+    # program raised, not a second copy imported afterwards.
+    import components.errors  # noqa: F401
 
     from .engine.runner import run_stack
 
     try:
         return run_stack(project, stack, config, observer=observer)
-    except SpecError as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-    except InputError as exc:
-        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
-    except pulumi.ConfigMissingError as exc:
-        # A program's `config.require(...)` of a key the stack file lacks: bad input, said as the CLI says it.
-        raise _fail(f"error: {exc}", EXIT_INVALID_INPUT) from None
-    except pulumi.RunError as exc:
-        # The SDK's "an error the program reports on purpose": the CLI prints its message, not a stack trace.
-        raise _fail(f"error: {exc}", EXIT_PROGRAM_FAILED) from None
-    except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where
-        raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
+    except Exception as exc:  # noqa: BLE001 - sorted into bad input, reported errors and bugs
+        raise _fail(*_program_failure(exc)) from None
 
 
 @app.command()
@@ -283,6 +296,14 @@ def check(
         raise typer.Exit(EXIT_POLICY_VIOLATION)
 
 
+def _raise_program_failure(exc: Exception) -> NoReturn:
+    """`check`'s side of `_program_failure`: bad input is an invalid stack (`check --all` goes on)."""
+    message, code = _program_failure(exc)
+    if code == EXIT_INVALID_INPUT:
+        raise _InvalidStack(message) from None
+    raise _fail(message, code) from None
+
+
 class _InvalidStack(Exception):
     """A stack file or policy config that cannot be checked (exit 2); `check --all` reports it and goes on."""
 
@@ -311,20 +332,15 @@ def _check_stack(session, project: Project, stack: str, pack_dir: Path, policy_c
     except InputError as exc:
         try:  # a broken stack file is reported before the policy config
             run_stack(project, stack, config)
-        except (SpecError, InputError) as spec_exc:
-            raise _InvalidStack(str(spec_exc)) from None
-        except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
-            raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
+        except Exception as program_exc:  # noqa: BLE001 - sorted into bad input, reported errors and bugs
+            _raise_program_failure(program_exc)
         raise _InvalidStack(str(exc)) from None
     analysis = session.start(project.name, stack, config, file_config, str(config_path or "policy config"))
     try:
         run = run_stack(project, stack, config, observer=analysis.observe)
-    except (SpecError, InputError) as exc:
+    except Exception as exc:  # noqa: BLE001 - sorted into bad input, reported errors and bugs
         analysis.abandon()
-        raise _InvalidStack(str(exc)) from None
-    except Exception:  # noqa: BLE001 - a bug in the program, not bad input: show where (exit 1)
-        analysis.abandon()
-        raise _fail(f"error: the stack program failed\n{traceback.format_exc()}", EXIT_PROGRAM_FAILED) from None
+        _raise_program_failure(exc)
     except BaseException:
         analysis.abandon()
         raise

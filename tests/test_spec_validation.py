@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
+from pydantic.fields import FieldInfo
 
 from components import SpecError, WorkQueueArgs, parse_environment
 from components.spec import EnvironmentSpec, QueueSpec
@@ -157,6 +158,8 @@ def _patterns(model: type, seen: set) -> set[str]:
             pattern = getattr(item, "pattern", None)
             if isinstance(pattern, str):
                 found.add(pattern)
+            if isinstance(item, FieldInfo):    # `Annotated[str, Field(pattern=...)]` keeps its constraints here
+                walk(None, item.metadata)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             found.update(_patterns(annotation, seen))
         origin = typing.get_origin(annotation)
@@ -172,12 +175,33 @@ def _patterns(model: type, seen: set) -> set[str]:
     return found
 
 
-def test_every_pattern_of_the_stack_file_reads_as_words():
-    """A value that does not match its pattern is told what was expected, in words: not a regular expression,
-    and not the name rule when the field is an account id or a URL (as it was, for every pattern)."""
-    from components.spec.loading import PATTERN_MEANINGS
+def test_the_pattern_walk_reads_every_way_a_pattern_is_written():
+    class Inner(BaseModel):
+        code: str = Field(pattern="^a$")
 
-    patterns = _patterns(EnvironmentSpec, set())
+    class Outer(BaseModel):
+        names: list[typing.Annotated[str, Field(pattern="^b$")]]
+        keyed: dict[typing.Annotated[str, StringConstraints(pattern="^c$")], Inner]
+        maybe: typing.Optional[Inner] = None
+
+    assert _patterns(Outer, set()) == {"^a$", "^b$", "^c$"}
+
+
+def test_every_pattern_of_the_stack_file_and_the_components_reads_as_words():
+    """A value that does not match its pattern is told what was expected, in words: not a regular expression,
+    and not the name rule when the field is an account id or a URL (as it was, for every pattern). The models:
+    the stack file's, and the component arguments Python callers and the component package validate."""
+    from components.cluster.eks import EksClusterArgs
+    from components.cluster.gke import GkeClusterArgs
+    from components.network.aws import AwsNetworkArgs
+    from components.queues import WorkQueueArgs as QueueArgs
+    from components.spec.loading import PATTERN_MEANINGS
+    from components.workloads import BatchJobArgs, ServiceArgs
+
+    patterns: set[str] = set()
+    for model in (EnvironmentSpec, QueueArgs, EksClusterArgs, GkeClusterArgs, ServiceArgs, BatchJobArgs,
+                  AwsNetworkArgs):
+        patterns |= _patterns(model, set())
     assert {r"^\d{12}$", r"^https?://[^\s/]+(/[^\s]*)?$"} <= patterns     # the walk reaches nested models
     assert patterns - set(PATTERN_MEANINGS) == set()
 

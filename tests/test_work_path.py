@@ -131,7 +131,7 @@ def test_external_principals_get_send_and_key_grants(make_project):
     assert key["DeclaredProducersEncryptThroughSqs"]["Principal"] == {"AWS": [checkout]}
     assert key["DeclaredProducersEncryptThroughSqs"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "sqs.us-west-2.amazonaws.com"}}
-    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ["123456789012"]}
+    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     assert "StringEquals" not in key["EventsSourcesEncryptForQueues"]["Condition"]
     assert set(key) == {"AccountAdministersKeyThroughIam", "DeclaredProducersEncryptThroughSqs",
                         "EventsSourcesEncryptForQueues", "S3SourcesEncryptForQueues", "SnsSourcesEncryptForQueues"}
@@ -142,7 +142,17 @@ def test_external_principals_get_send_and_key_grants(make_project):
             if s.get("Principal") == {"Service": "s3.amazonaws.com"}]
     assert s3["Condition"]["StringEquals"] == {"aws:SourceAccount": "555566667777"}
     key = {s["Sid"]: s for s in _statements(_named(graph, "prod-queues").inputs["policy"])}
-    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ["555566667777"]}
+    assert key["S3SourcesEncryptForQueues"]["Condition"]["StringEquals"] == {"aws:SourceAccount": "555566667777"}
+    # Buckets of two owners on one key: each bucket only with its own owner, never the other's.
+    config["queues"]["orders"]["producers"]["sources"].append("arn:aws:s3:::acme-orders-inbox")
+    graph = run_stack(make_project({"prod": config}), "prod").graph
+    key = {s["Sid"]: s["Condition"] for s in _statements(_named(graph, "prod-queues").inputs["policy"])
+           if s["Sid"].startswith("S3")}
+    assert key == {
+        "S3SourcesEncryptForQueuesOf123456789012": {"ArnEquals": {"aws:SourceArn": ["arn:aws:s3:::acme-orders-inbox"]},
+                                                    "StringEquals": {"aws:SourceAccount": "123456789012"}},
+        "S3SourcesEncryptForQueuesOf555566667777": {"ArnEquals": {"aws:SourceArn": ["arn:aws:s3:::acme-reports-inbox"]},
+                                                    "StringEquals": {"aws:SourceAccount": "555566667777"}}}
     # Every Allow for a service names its source: the policy pack's rule finds nothing to flag.
     for name in ("prod-orders-queue-policy", "prod-reports-queue-policy", "prod-queues"):
         assert unscoped_allow_statements(_named(graph, name).inputs["policy"]) == [], name
@@ -276,6 +286,10 @@ BAD = [
      "queues.orders.producers.sources[0]: 'arn:aws:lambda:us-west-2:1:function:f' is not an SNS topic"),
     ("prod", lambda c: c["queues"]["orders"]["producers"].update(bucket_owner="555566667777"),
      "queues.orders.producers.bucket_owner: names the owner of S3 buckets, but sources lists none"),
+    ("prod", lambda c: c["queues"]["orders"].update(fifo=True, producers={"sources": ["arn:aws:s3:::inbox"]}),
+     "queues.orders.producers.sources[0]: S3 cannot notify a FIFO queue"),
+    ("gcp-dev", lambda c: c["queues"]["orders"].update(producers={"bucket_owner": "555566667777"}),
+     "queues.orders.producers.bucket_owner: only applies on aws"),
     ("prod", lambda c: c["queues"]["orders"]["producers"].update(bucket_owner="5555"),
      "queues.orders.producers.bucket_owner: value must be a 12-digit AWS account id (got '5555')"),
     ("prod", lambda c: c["queues"].update(order={"producers": {"sources": [SNS_SOURCE]}}),

@@ -96,9 +96,17 @@ def producer_problems(cloud: str, path: str, queue: QueueSpec) -> list[Problem]:
                                            "arn:aws:events:<region>:<account>:rule/<name>, arn:aws:s3:::<bucket>)"))
         elif producers.sources.index(source) != index:
             problems.append(Problem(where, f"{source!r} is listed twice"))
-    if producers.bucket_owner is not None and not any(source_service(s) == S3_SERVICE for s in producers.sources):
-        problems.append(Problem(f"{path}.producers.bucket_owner", "names the owner of S3 buckets, but sources lists "
-                                                                  "none (arn:aws:s3:::<bucket>)"))
+        elif source_service(source) == S3_SERVICE and queue.fifo:
+            # "FIFO queues are not allowed when enabling an SQS queue as the event notification destination"
+            # (CloudFormation reference, AWS::S3::Bucket QueueConfiguration).
+            problems.append(Problem(where, "S3 cannot notify a FIFO queue (fifo: true); use a standard queue, or "
+                                           "EventBridge in between"))
+    if producers.bucket_owner is not None:
+        if cloud != "aws":
+            problems.append(Problem(f"{path}.producers.bucket_owner", "only applies on aws (S3 bucket sources)"))
+        elif not any(source_service(s) == S3_SERVICE for s in producers.sources):
+            problems.append(Problem(f"{path}.producers.bucket_owner", "names the owner of S3 buckets, but sources "
+                                                                      "lists none (arn:aws:s3:::<bucket>)"))
     return problems
 
 

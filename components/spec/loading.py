@@ -12,6 +12,7 @@ from typing import Any, Optional, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
+from ..identity import ROLE_PATH_PATTERN
 from ..rules.credentials import shown
 from .base import NAME_PATTERN
 from .environment import EnvironmentSpec
@@ -29,6 +30,10 @@ PATTERN_MEANINGS = {
     r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$": "an IAM managed policy ARN (arn:aws:iam::<account>:policy/<name>)",
     r"^gke-security-groups@[A-Za-z0-9.-]+$": "the group gke-security-groups@<your domain>",
     r"^https?://[^\s/]+(/[^\s]*)?$": "an http(s) URL such as https://argocd.staging.example.com",
+    # Component arguments (Python callers and the component package validate them here too).
+    r"^[a-zA-Z][a-zA-Z0-9_-]{0,70}$": "1-71 letters, digits, '-' or '_', starting with a letter",
+    r"^(create|arn:aws[a-z-]*:kms:.+)$": "`create` or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
+    ROLE_PATH_PATTERN: "/platform/ or a path under it such as /platform/prod/",
 }
 
 

@@ -12,23 +12,43 @@ import pulumi
 from pydantic import ValidationError
 
 from components.addons.pulumi_operator import OperatorWorkspace, PulumiOperator, PulumiOperatorArgs
-from components.errors import Problem, raise_problems
+from components.errors import Problem, SpecError, raise_problems
 from stackctl.delivery.stackfile import environment, load_config
+from stackctl.errors import InputError
 
 config = pulumi.Config()
-stacks_dir = Path(config.get("stacks_dir") or "../../stacks")
-existing_roles = set(config.get_object("existing_roles") or [])
-key_arns = config.get_object("aws_secrets_key_arns") or {}
-
 this_stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+
+
+def setting(key: str, kind: type, default):
+    """A structured setting of this stack, or one line naming it when it has the wrong shape."""
+    value = config.get_object(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is list and not all(isinstance(item, str) for item in value)):
+        shape = "a list of environment names" if kind is list else "a map of environment name to key ARN"
+        raise_problems(this_stack_file, [Problem(key, f"must be {shape}")])
+    return value
+
+
+stacks_dir = Path(config.get("stacks_dir") or "../../stacks")
+environments = setting("environments", list, None)
+if not environments:
+    raise_problems(this_stack_file, [Problem("environments", "list the environments the operator deploys")])
+existing_roles = set(setting("existing_roles", list, []))
+key_arns = setting("aws_secrets_key_arns", dict, {})
+
 workspaces = {}
-for index, name in enumerate(config.require_object("environments")):
+for index, name in enumerate(environments):
     label = str(stacks_dir / f"Pulumi.{name}.yaml")
     if not Path(label).is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
         raise_problems(this_stack_file, [Problem(f"environments[{index}]", f"no stack file {label} (stacks_dir "
                                                                            f"{stacks_dir} has: {', '.join(known)})")])
-    spec = environment(load_config(Path(label).read_text(encoding="utf-8"), label, "platform"), label)
+    try:
+        spec = environment(load_config(Path(label).read_text(encoding="utf-8"), label, "platform"), label)
+    except InputError as exc:        # the environment's stack file is broken: its own one-line problems, as given
+        raise SpecError("", [Problem("", str(exc))]) from None
     if spec.infra_delivery != "operator":
         raise_problems(label, [Problem("infra_delivery", f"is {spec.infra_delivery!r}; the operator deploys only "
                                                          "environments that say `infra_delivery: operator` (listed "
