@@ -519,3 +519,21 @@ def test_a_deployer_per_environment_can_be_scoped_to_its_environments_roles():
         assert evaluate(scoped, action, dev, with_boundary) == ALLOW, action
         assert evaluate(scoped, action, prod, with_boundary) == IMPLICIT_DENY, action
     assert evaluate(scoped, "iam:PassRole", prod, {"iam:PassedToService": "ec2.amazonaws.com"}) == IMPLICIT_DENY
+
+
+# What reaches every service account, topic, subscription, secret or key of the project: IAM Conditions cannot name
+# those resources, so it is the documented project requirement (docs/bootstrap.md section 3), not a grant to narrow.
+GCP_PROJECT_WIDE = {"iam.serviceAccounts.actAs", "iam.serviceAccounts.setIamPolicy", "pubsub.topics.setIamPolicy",
+                    "pubsub.subscriptions.setIamPolicy", "secretmanager.secrets.setIamPolicy",
+                    "cloudkms.cryptoKeys.setIamPolicy"}
+
+
+def test_the_gcp_deployers_project_wide_reach_is_exactly_the_documented_one():
+    granted = set(gcp_role()["includedPermissions"])
+    reach = {p for p in granted if p.endswith(".setIamPolicy") or p in ("iam.serviceAccounts.actAs",
+                                                                        "iam.serviceAccounts.getAccessToken")}
+    assert reach == GCP_PROJECT_WIDE, "a new project-wide grant: narrow it, or document it beside these"
+    section = (REPO / "docs" / "bootstrap.md").read_text().split("## 3.")[1].split("## 4.")[0]
+    for named in ("iam.serviceAccounts.actAs", "iam.serviceAccounts.setIamPolicy",
+                  "iam.automaticIamGrantsForDefaultServiceAccounts", "no service account more"):
+        assert named in section, named
