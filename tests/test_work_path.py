@@ -290,6 +290,11 @@ BAD = [
      "queues.orders.producers.sources[0]: S3 cannot notify a FIFO queue"),
     ("gcp-dev", lambda c: c["queues"]["orders"].update(producers={"bucket_owner": "555566667777"}),
      "queues.orders.producers.bucket_owner: only applies on aws"),
+    ("prod", lambda c: (c["queues"]["orders"]["producers"].update(sources=["arn:aws:s3:::inbox"]),
+                        c["queues"]["reports"].update(producers={"sources": ["arn:aws:s3:::inbox"],
+                                                                 "bucket_owner": "555566667777"})),
+     "queues.reports.producers.sources[0]: arn:aws:s3:::inbox is owned by 555566667777 here but by the queue's "
+     "account in queues.orders"),
     ("prod", lambda c: c["queues"]["orders"]["producers"].update(bucket_owner="5555"),
      "queues.orders.producers.bucket_owner: value must be a 12-digit AWS account id (got '5555')"),
     ("prod", lambda c: c["queues"].update(order={"producers": {"sources": [SNS_SOURCE]}}),

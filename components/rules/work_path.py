@@ -209,6 +209,19 @@ def work_path_problems(spec: EnvironmentSpec) -> list[Problem]:
                 problems.append(Problem(f"queues.{key}.producers", f"no service or job consumes queue {key!r} "
                                                                    f"(queue: {key}), so its messages would only "
                                                                    "pile up; is the queue key mistyped?"))
+    # One bucket, one owner: queues on the environment's key share one key policy, where a bucket is admitted
+    # with its owner's account.
+    owners: dict[str, tuple[str, str]] = {}
+    for key, queue in sorted(spec.queues.items()):
+        for index, source in enumerate(queue.producers.sources):
+            if source_service(source) != S3_SERVICE:
+                continue
+            owner = queue.producers.bucket_owner or "the queue's account"
+            first = owners.setdefault(source, (key, owner))
+            if first[1] != owner:
+                problems.append(Problem(f"queues.{key}.producers.sources[{index}]",
+                                        f"{source} is owned by {owner} here but by {first[1]} in queues.{first[0]} "
+                                        "(bucket_owner): a bucket has one owner"))
     problems.extend(existing_secret_problems(spec))
     for name, service in spec.services.items():
         if service.expose_to and not service.expose:
