@@ -522,7 +522,8 @@ def test_a_deployer_per_environment_can_be_scoped_to_its_environments_roles():
 
 
 # What reaches every service account, topic, subscription, secret or key of the project: IAM Conditions cannot name
-# those resources, so it is the documented project requirement (docs/bootstrap.md section 3), not a grant to narrow.
+# service accounts, topics or subscriptions (keys and secrets are not narrowed either), so it is the documented
+# project requirement (docs/bootstrap.md section 3).
 GCP_PROJECT_WIDE = {"iam.serviceAccounts.actAs", "iam.serviceAccounts.setIamPolicy", "pubsub.topics.setIamPolicy",
                     "pubsub.subscriptions.setIamPolicy", "secretmanager.secrets.setIamPolicy",
                     "cloudkms.cryptoKeys.setIamPolicy"}
