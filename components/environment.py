@@ -77,6 +77,9 @@ class Environment(pulumi.ComponentResource):
             # Re-create after a destroy: the kept queues and keys are adopted (`import`), not created again.
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 transformations=[_adopt(dict(spec.adopt_retained))]))
+        if spec.aws_keep_role_paths:
+            # Roles made before the role path stay where they are: a new path would replace them, and the cluster.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[_keep_role_paths]))
         super().__init__("platform:index:Environment", name, None, opts)
         self.spec = spec
         self.provider = cloud_provider(name, spec, pulumi.ResourceOptions(parent=self))
@@ -478,6 +481,14 @@ class Environment(pulumi.ComponentResource):
             pods_range_name=self.network.pods_range_name, services_range_name=self.network.services_range_name,
             **self._gcp_dependencies((*CLUSTER_APIS, *BINARY_AUTHORIZATION_APIS), "container.googleapis.com"),
         ), self._cloud_opts)
+
+
+def _keep_role_paths(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+    """`aws_keep_role_paths`: an existing role keeps the path the state has (a new one gets the program's)."""
+    if args.type_ != "aws:iam/role:Role":
+        return None
+    return pulumi.ResourceTransformationResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(ignore_changes=["path"])))
 
 
 def _adopt(ids: dict[str, str]):

@@ -437,6 +437,28 @@ def import_retained(
         raise _fail("\n".join(lines), EXIT_INVALID_INPUT)
 
 
+@app.command("legacy-roles")
+def legacy_roles(
+    stack: str = typer.Argument(..., metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml."),
+    state: Path = typer.Option(..., "--state", help="A `pulumi stack export` of STACK: where its roles are."),
+    project_dir: Optional[Path] = ProjectDir,
+) -> None:
+    """Print the deployer statements for STACK's roles made before the role path (aws_keep_role_paths)."""
+    from .delivery.legacy_roles import legacy_roles as document_for
+    from .delivery.stackfile import environment, load_config
+    from .engine.project import read_stack_config
+
+    try:
+        project = _project(project_dir)
+        read_stack_config(project, stack)  # a missing or malformed stack file says so as for every verb
+        label = project.stack_label(stack)
+        spec = environment(load_config(project.stack_file(stack).read_text(encoding="utf-8"), label, project.name),
+                           label)
+        sys.stdout.write(document_for(label, spec.aws_keep_role_paths, state))
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INVALID_INPUT) from None
+
+
 # -- the deployment loop (docs/deployment-loop.md): thin wrappers over delivery/ (promote, history, rollback) --
 
 DryRun = typer.Option(False, "--dry-run", help="Show what would change and which gates pass; write nothing.")

@@ -969,6 +969,14 @@ class EnvironmentArgs(TypedDict):
         "Default `arn:<partition>:iam::<account>:policy/platform-role-boundary` (the boundary "
         "deploy/ci-identity/aws-role-boundary.json, created once per account)."
     )
+    aws_keep_role_paths: NotRequired[bool]
+    (
+        "AWS, for a stack deployed before roles moved to `/platform/<environment>/`: keep its existing roles where "
+        "they are (`ignore_changes` on their path) instead of replacing them, and with them the EKS cluster and node "
+        "groups. New roles still go on the path. The deployer then also needs a statement naming those roles' ARNs "
+        "exactly: `stackctl legacy-roles <stack> --state <pulumi stack export>` prints it (docs/bootstrap.md, "
+        "Upgrading). Default false."
+    )
     delivery: NotRequired[EnvironmentSpecDelivery]
     (
         "How Kubernetes objects reach the cluster: `push` (Pulumi applies them) or `gitops` (they are rendered into "

@@ -22,6 +22,8 @@ def argocd_problems(spec: EnvironmentSpec) -> list[Problem]:
             problems.append(Problem("aws_account_id", "only applies when cloud is 'aws'"))
         elif not _ACCOUNT.match(spec.aws_account_id):
             problems.append(Problem("aws_account_id", f"must be 12 digits (got {spec.aws_account_id!r})"))
+    if spec.aws_keep_role_paths and spec.cloud != "aws":
+        problems.append(Problem("aws_keep_role_paths", "only applies when cloud is 'aws'"))
     if spec.delivery == "gitops" and spec.argocd is None:
         problems.append(Problem("delivery", "gitops delivery needs argocd (the deployment repository Argo CD pulls)"))
     if spec.argocd is None:

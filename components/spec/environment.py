@@ -81,6 +81,16 @@ class EnvironmentSpec(StrictModel):
             "deploy/ci-identity/aws-role-boundary.json, created once per account)."
         ),
     )
+    aws_keep_role_paths: bool = Field(
+        False,
+        description=(
+            "AWS, for a stack deployed before roles moved to `/platform/<environment>/`: keep its existing roles "
+            "where they are (`ignore_changes` on their path) instead of replacing them, and with them the EKS "
+            "cluster and node groups. New roles still go on the path. The deployer then also needs a statement "
+            "naming those roles' ARNs exactly: `stackctl legacy-roles <stack> --state <pulumi stack export>` "
+            "prints it (docs/bootstrap.md, Upgrading). Default false."
+        ),
+    )
     delivery: Literal["push", "gitops"] = Field(
         "push",
         description=(
@@ -178,7 +188,7 @@ class EnvironmentSpec(StrictModel):
         ),
     )
 
-    @field_validator("gcp_enable_apis", mode="before")
+    @field_validator("gcp_enable_apis", "aws_keep_role_paths", mode="before")
     @classmethod
     def _config_bool(cls, value: object) -> object:
         # Pulumi hands top-level config values to the program as strings (`platform:gcp_enable_apis: "false"`).

@@ -5,7 +5,8 @@ workload images in a stack file, byte for byte), `history` (which image each wor
 `promote`, `rollback` and `hold` (the verbs; `hold` also releases), `desired` (gate a change with the policy
 pack, commit it on its branch, all or nothing), `gitrepo` (the git operations the loop needs), `registry/`
 (artifact registries: ECR, Artifact Registry), `retained` (the `adopt_retained` block that re-attaches what a
-destroy kept), `operator_stacks` (an operator-delivered stack's PKO objects, written next to the manifests).
+destroy kept), `legacy_roles` (the deployer's statements for roles made before the role path),
+`operator_stacks` (an operator-delivered stack's PKO objects, written next to the manifests).
 
 May import: `stackctl.analysis` (the policy gate), `stackctl.diff`, `stackctl.engine`, `stackctl.engine.speedups`
 and the top-level `stackctl.errors`. Only the CLI sits above it. (Kept empty of imports: tests/test_rooms.py checks
