@@ -42,8 +42,19 @@ KEDA_CHART_VERSION = "2.20.2"
 # argo-helm `argo-cd` chart, pinned; it ships Argo CD v3.5.1, whose CRDs are vendored in stackctl/crds.
 # NOT re-verified: the newest snapshot fetch could read (argoproj/argo-helm@af0a9310bacbaa4636018dfe22c801a6d33a5c43,
 # 2026-07-02) has tags up to argo-cd-10.1.1 (Argo CD v3.4.4); 10.3.3 and its image list are carried on trust.
+# Corroborated, not read: kaycee1771/verda-platform-takehome versions.lock.yaml (as of 2026-08-19) records chart
+# 10.3.3 from the argo-helm index with appVersion v3.5.1 (archive sha256 ce254920...8007).
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
 ARGOCD_CHART_VERSION = "10.3.3"
+# The image repositories Argo CD runs, set in its values rather than left to the chart's defaults, so that a new
+# chart default cannot move a pod outside the Binary Authorization allowlist. Defaults read in
+# argoproj/argo-helm@af0a9310 charts/argo-cd/values.yaml (chart 10.1.1): `global.image.repository`,
+# `redis.image.repository`, `redis-ha.image.repository`, `redis-ha.haproxy.image.repository`.
+ARGOCD_IMAGE_REPOSITORIES: dict[str, str] = {
+    "argocd": "quay.io/argoproj/argocd",
+    "redis": "ecr-public.aws.com/docker/library/redis",
+    "haproxy": "ecr-public.aws.com/docker/library/haproxy",
+}
 
 # Cluster Autoscaler Helm chart (kubernetes/autoscaler, tag cluster-autoscaler-chart-9.59.0, chart path
 # cluster-autoscaler/charts/cluster-autoscaler). Its image must match the cluster's Kubernetes minor version

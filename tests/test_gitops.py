@@ -41,17 +41,33 @@ def test_argocd_chart_is_pinned_with_values_per_tier():
         assert found.inputs["repositoryOpts"] == {"repo": "https://argoproj.github.io/argo-helm"}
         assert found.inputs["namespace"] == "argocd"
         assert found.inputs["values"]["dex"] == {"enabled": False}
-    assert prod.inputs["values"]["redis-ha"] == {"enabled": True}
+    assert prod.inputs["values"]["redis-ha"]["enabled"] is True
     # maxUnavailable must be set: the chart renders `minAvailable: 0` otherwise (a PDB that protects nothing).
     ha_pdb = {"enabled": True, "maxUnavailable": 1}
     assert prod.inputs["values"]["server"] == {"replicas": 2, "pdb": ha_pdb}
     assert prod.inputs["values"]["repoServer"] == {"replicas": 2, "pdb": ha_pdb}
     assert prod.inputs["values"]["applicationSet"] == {"replicas": 2, "pdb": ha_pdb}
     assert prod.inputs["values"]["controller"] == {"replicas": 1, "pdb": ha_pdb}
-    assert staging.inputs["values"]["redis-ha"] == {"enabled": False}
+    assert staging.inputs["values"]["redis-ha"]["enabled"] is False
     assert staging.inputs["values"]["server"] == {"replicas": 1, "pdb": {"enabled": False}}
     assert not [r for r in shipped_run("dev").graph.of_type("kubernetes:helm.sh/v3:Release")
                 if r.inputs["chart"] == "argo-cd"]
+
+
+def test_argocd_images_are_named_in_the_values_and_admitted_by_binary_authorization():
+    from components.cluster.gke_binary_authorization import CHART_IMAGE_REPOSITORIES
+
+    values = release("prod", "argo-cd").inputs["values"]
+    # Every image key the chart's pods read (argo-helm charts/argo-cd values.yaml), set by us, not by the chart.
+    named = {
+        values["global"]["image"]["repository"],
+        values["redis"]["image"]["repository"],
+        values["redis-ha"]["image"]["repository"],
+        values["redis-ha"]["haproxy"]["image"]["repository"],
+    }
+    assert named == {"quay.io/argoproj/argocd", "ecr-public.aws.com/docker/library/redis",
+                     "ecr-public.aws.com/docker/library/haproxy"}
+    assert named <= set(CHART_IMAGE_REPOSITORIES)
 
 
 def test_workload_project_allows_only_the_deployment_repo_and_own_namespaces():

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 from ..kubernetes import kubernetes_resource
 from ..spec.argocd import ArgoCdSpec
 from ..spec.base import StrictModel
-from ..versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION
+from ..versions import ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION, ARGOCD_IMAGE_REPOSITORIES
 from . import argocd_manifests as argo
 from .helm import install_chart
 
@@ -23,11 +23,19 @@ def chart_values(high_availability: bool) -> dict[str, Any]:
     # charts/argo-cd/templates/argocd-server/pdb.yaml (same shape for every component). One pod at a time
     # may go, so a drain never takes a whole HA component down.
     pdb = {"enabled": True, "maxUnavailable": 1} if high_availability else {"enabled": False}
+    images = ARGOCD_IMAGE_REPOSITORIES
     return {
         "crds": {"install": True, "keep": True},
+        # Named here, not left to the chart: Binary Authorization admits exactly these repositories.
+        "global": {"image": {"repository": images["argocd"]}},
+        "redis": {"image": {"repository": images["redis"]}},
         # SSO is configured per organisation; the built-in Dex is not needed to start.
         "dex": {"enabled": False},
-        "redis-ha": {"enabled": high_availability},
+        "redis-ha": {
+            "enabled": high_availability,
+            "image": {"repository": images["redis"]},
+            "haproxy": {"image": {"repository": images["haproxy"]}},
+        },
         # More than one application controller means sharding, not HA: keep one.
         "controller": {"replicas": 1, "pdb": pdb},
         "server": {"replicas": replicas, "pdb": pdb},

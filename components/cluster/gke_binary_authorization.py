@@ -23,18 +23,18 @@ from typing import Optional
 import pulumi
 
 from ..cloud_sdks import gcp
+from ..versions import ARGOCD_IMAGE_REPOSITORIES
 
 EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 
-# Image repositories of the charts pinned in components/versions.py, as their default values name them:
-# - argo-cd: read in argoproj/argo-helm charts/argo-cd/values.yaml @ af0a9310 (chart 10.1.1, 2 July 2026; re-read
-#   in the verify-facts pass). No snapshot or stored file of chart 10.3.3 (pinned in components/versions.py) could be
-#   read, so these are 10.1.1's repositories: re-check them with `helm show values argo/argo-cd --version 10.3.3`
-#   when the pin moves. With this project's values (components/addons/argocd.py: dex disabled; redis exporter, extension
-#   installer and redis-ha exporter off by default) the pods run `global.image.repository` (server, repo server,
-#   controllers, notifications, the redis secret-init Job), `redis.image` (dev) or, with `redis-ha.enabled` (prod),
-#   `redis-ha.image` and `redis-ha.haproxy.image`, which the argo-cd values set over the redis-ha subchart's own
-#   `public.ecr.aws/docker/library/...` defaults (DandyDeveloper/charts charts/redis-ha @ 2e2539a8, chart 4.38.0,
+# Image repositories of the charts pinned in components/versions.py:
+# - argo-cd: set in its values (versions.ARGOCD_IMAGE_REPOSITORIES), so no chart default decides them. Which
+#   pods run which of them was read in argoproj/argo-helm charts/argo-cd @ af0a9310 (chart 10.1.1, 2 July 2026);
+#   no snapshot of the pinned 10.3.3 could be read: re-check with `helm template` when the pin moves. With this
+#   project's values (components/addons/argocd.py: dex disabled; redis exporter, extension installer and redis-ha
+#   exporter off by default) the pods run `global.image.repository` (server, repo server, controllers,
+#   notifications, the redis secret-init Job), `redis.image` (dev) or, with `redis-ha.enabled` (prod),
+#   `redis-ha.image` and `redis-ha.haproxy.image` (DandyDeveloper/charts charts/redis-ha @ 2e2539a8, chart 4.38.0,
 #   the version argo-cd 10.1.1 locks: its shellcheck image runs only under `helm test`; the sysctl busybox init
 #   container, the exporter and the s3cmd/openssh restore containers are off unless configured).
 # - keda (kedacore/charts keda/values.yaml @ chart 2.20.2): registry `ghcr.io`, repositories kedacore/keda,
@@ -42,9 +42,7 @@ EVALUATION_MODE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 # - external-secrets (external-secrets/external-secrets deploy/charts/external-secrets/values.yaml): the
 #   controller, webhook and cert controller all run ghcr.io/external-secrets/external-secrets.
 CHART_IMAGE_REPOSITORIES = (
-    "quay.io/argoproj/argocd",
-    "ecr-public.aws.com/docker/library/redis",
-    "ecr-public.aws.com/docker/library/haproxy",
+    *ARGOCD_IMAGE_REPOSITORIES.values(),
     "ghcr.io/kedacore/keda",
     "ghcr.io/kedacore/keda-metrics-apiserver",
     "ghcr.io/kedacore/keda-admission-webhooks",
