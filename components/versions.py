@@ -12,7 +12,11 @@ GKE_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
 # EKS managed add-on versions pinned per Kubernetes version (sources: the EKS user guide's add-on version
 # tables and `aws eks describe-addon-versions`, November 2026). A cluster spec can override them with
 # `cluster.addon_versions`. Check new pins with: aws eks describe-addon-versions --kubernetes-version X.
-# NOT re-verifiable offline (the EKS API is the only source of eksbuild numbers): carried on trust.
+# NOT re-verifiable offline (the EKS API is the only source of eksbuild numbers). Corroborated, December 2026,
+# by public records found in the tool library: an EKS upgrade guide's per-version table ("verified 2026-08-20
+# against the AWS docs") lists every vpc-cni, coredns and kube-proxy pin below, and deployment reports record
+# vpc-cni v1.22.4-eksbuild.3, kube-proxy v1.35.3-eksbuild.13, coredns v1.14.3-eksbuild.3 and aws-ebs-csi-driver
+# v1.62.0-eksbuild.1 ACTIVE on real clusters (the EBS driver build also pinned with 1.36 clusters).
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.34": {
         "vpc-cni": "v1.22.4-eksbuild.3",
@@ -41,7 +45,7 @@ KEDA_CHART_VERSION = "2.20.2"
 
 # argo-helm `argo-cd` chart, pinned; it ships Argo CD v3.5.1, whose CRDs are vendored in stackctl/crds.
 # NOT re-verified: the newest snapshot fetch could read (argoproj/argo-helm@af0a9310bacbaa4636018dfe22c801a6d33a5c43,
-# 2026-07-02) has tags up to argo-cd-10.1.1 (Argo CD v3.4.4); 10.3.3 and its image list are carried on trust.
+# 2026-07-02) has tags up to argo-cd-10.1.1 (Argo CD v3.4.4), so 10.3.3's templates were not read (re-checked Dec 2026).
 # Corroborated, not read: kaycee1771/verda-platform-takehome versions.lock.yaml (as of 2026-08-19) records chart
 # 10.3.3 from the argo-helm index with appVersion v3.5.1 (archive sha256 ce254920...8007).
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
